@@ -1,0 +1,109 @@
+"""The pipeline's own settings (everything but the API client's), read from the environment.
+
+Every setting has a name, a default where one is safe, and a validator; `load_settings()` reports every
+missing or malformed setting by name at once, before any work starts. `.env.example` lists them all
+(a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class SettingsError(ValueError):
+    """One or more settings are missing or malformed; the message names each of them."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Where the pipeline lands and models data, and how it judges a run."""
+
+    warehouse_url: str
+    landing_root: str
+    dagster_home: str
+    quarantine_threshold: float
+    snapshot_every_days: int
+    failure_webhook_url: str | None
+
+
+def _warehouse_url(value: str) -> str:
+    if not value.startswith(("duckdb:///", "postgresql://", "postgresql+psycopg://")):
+        raise ValueError("must start with duckdb:/// or postgresql:// (e.g. duckdb:///data/warehouse.duckdb)")
+    return value
+
+
+def _nonempty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _fraction(value: str) -> float:
+    number = float(value)
+    if not 0 <= number <= 1:
+        raise ValueError("must be a fraction between 0 and 1 (e.g. 0.01 for 1%)")
+    return number
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
+def _url_or_empty(value: str) -> str | None:
+    if not value:
+        return None
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http(s) URL or empty")
+    return value
+
+
+# name -> (default, parser); None default means required
+_SPEC: dict[str, tuple[str | None, Callable[[str], object]]] = {
+    "WAREHOUSE_URL": (f"duckdb:///{PROJECT_ROOT / 'data' / 'warehouse.duckdb'}", _warehouse_url),
+    "LANDING_ROOT": (str(PROJECT_ROOT / "data" / "landing"), _nonempty),
+    "DAGSTER_HOME": (str(PROJECT_ROOT / ".dagster"), _nonempty),
+    "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
+    "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
+    "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
+}
+
+SETTING_NAMES = tuple(_SPEC)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
+    """Return the settings read from `environ` (default: the process environment).
+
+    Raises SettingsError naming every missing or malformed setting and what is expected of it.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    for name, (default, parse) in _SPEC.items():
+        raw = env.get(name)
+        if raw is None or raw == "":
+            raw = default
+        if raw is None:
+            problems.append(f"{name} is not set")
+            continue
+        try:
+            values[name] = parse(raw)
+        except ValueError as exc:
+            problems.append(f"{name}={raw!r} is malformed: {exc}")
+    if problems:
+        raise SettingsError("Invalid settings: " + "; ".join(problems))
+    return PipelineSettings(
+        warehouse_url=values["WAREHOUSE_URL"],
+        landing_root=values["LANDING_ROOT"],
+        dagster_home=values["DAGSTER_HOME"],
+        quarantine_threshold=values["COFASYNC_QUARANTINE_THRESHOLD"],
+        snapshot_every_days=values["COFASYNC_SNAPSHOT_EVERY_DAYS"],
+        failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
+    )

@@ -1,0 +1,56 @@
+"""Pipeline settings: defaults, validation by name, and .env.example listing every setting."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from resources.settings import SETTING_NAMES, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_defaults_point_inside_the_project():
+    settings = load_settings({})
+    assert settings.warehouse_url.startswith("duckdb:///") and settings.warehouse_url.endswith("warehouse.duckdb")
+    assert settings.landing_root.endswith("data/landing")
+    assert settings.quarantine_threshold == 0.01
+    assert settings.failure_webhook_url is None
+
+
+def test_every_malformed_setting_is_named_at_once():
+    with pytest.raises(SettingsError) as err:
+        load_settings({"WAREHOUSE_URL": "mysql://x", "COFASYNC_QUARANTINE_THRESHOLD": "7",
+                       "COFASYNC_SNAPSHOT_EVERY_DAYS": "zero"})
+    message = str(err.value)
+    assert "WAREHOUSE_URL" in message and "duckdb:///" in message
+    assert "COFASYNC_QUARANTINE_THRESHOLD" in message
+    assert "COFASYNC_SNAPSHOT_EVERY_DAYS" in message
+
+
+def test_postgres_url_is_accepted():
+    assert load_settings({"WAREHOUSE_URL": "postgresql://u@h/db"}).warehouse_url == "postgresql://u@h/db"
+
+
+def test_env_example_lists_every_setting_with_a_comment():
+    text = (ROOT / ".env.example").read_text()
+    listed = re.findall(r"^([A-Z_]+)=", text, flags=re.M)
+    for name in SETTING_NAMES + ("COFASERVE_BASE_URL", "COFASERVE_AUTH_URL", "COFASERVE_USERNAME",
+                                 "COFASERVE_PASSWORD", "COFASERVE_API_KEY", "COFASERVE_POLICY_NUMBER",
+                                 "COFASERVE_CONTRACT_START"):
+        assert name in listed, f"{name} missing from .env.example"
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if re.match(r"^[A-Z_]+=", line):
+            assert lines[index - 1].startswith("#"), f"{line} has no one-line comment above it"
+
+
+def test_code_reads_no_setting_missing_from_env_example():
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z_]+)=", text, flags=re.M))
+    read = set()
+    for folder in ("resources", "pipelines", "assets"):
+        for path in (ROOT / folder).rglob("*.py"):
+            read |= set(re.findall(r"\"((?:COFASERVE|COFASYNC|WAREHOUSE|LANDING|DAGSTER)_[A-Z_]+)\"",
+                                   path.read_text()))
+    assert read - listed == set()
