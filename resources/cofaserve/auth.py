@@ -1,0 +1,238 @@
+"""Login and tokens: password grant, proactive refresh, refresh on rejection, all behind the lockout guard.
+
+- The first business call logs in (``grantType=password``) and keeps the ``idToken`` (sent on business
+  calls), the ``refreshToken`` and the expiry.
+- A token that expires within ``token_refresh_margin_seconds`` is refreshed before use
+  (``grantType=refresh_token``); if the refresh is refused, the client logs in again.
+- A business call answered 401 asks :meth:`TokenManager.refresh_after_rejection` once; threads that
+  hit the same stale token share one refresh.
+- A refused login (HTTP 400/401 from the identity provider) is never retried by this manager, and is
+  recorded by the :class:`~.lockout.LockoutGuard` so later runs do not retry it during the cool-down.
+  ``Password attempts exceeded`` is an :class:`AccountLockedError`; ``Incorrect username or password`` an
+  :class:`InvalidCredentialsError`.
+
+Tokens are held as :class:`pydantic.SecretStr` and registered with the redactor as soon as received.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from .errors import (
+    AccountLockedError,
+    InvalidCredentialsError,
+    LoginRejectedError,
+    MalformedResponseError,
+)
+from .lockout import LockoutGuard
+from .redaction import Redactor
+from .settings import ClientSettings
+from .transport import Transport, decode_json, error_envelope, raise_for_status
+
+log = logging.getLogger(__name__)
+
+LOGIN_ENDPOINT = "login"
+_LOCKED_MARKER = "password attempts exceeded"
+_BAD_PASSWORD_MARKER = "incorrect username or password"
+
+
+class _RefreshRefused(Exception):  # noqa: N818 - internal control flow
+    """The identity provider refused the refresh token: fall back to a password login."""
+
+
+class _Tokens:
+    __slots__ = ("id_token", "refresh_token", "expires_at")
+
+    def __init__(self, id_token: SecretStr, refresh_token: SecretStr | None, expires_at: float):
+        self.id_token = id_token
+        self.refresh_token = refresh_token
+        self.expires_at = expires_at
+
+
+def _classify_rejection(message: str | None) -> tuple[type[LoginRejectedError], str]:
+    text = (message or "").lower()
+    if _LOCKED_MARKER in text:
+        return AccountLockedError, "account_locked"
+    if _BAD_PASSWORD_MARKER in text:
+        return InvalidCredentialsError, "invalid_credentials"
+    return LoginRejectedError, "rejected"
+
+
+class _TokenRequest:
+    """The POST to the identity provider (password or refresh grant), as a transport operation."""
+
+    endpoint = LOGIN_ENDPOINT
+    budget_key = "POST authentication"
+
+    def __init__(self, http: httpx.Client, settings: ClientSettings, body: dict[str, str], grant: str,
+                 redactor: Redactor, clock: Callable[[], float]):
+        self._http = http
+        self._settings = settings
+        self._body = body
+        self._grant = grant
+        self._redactor = redactor
+        self._clock = clock
+        self._sent_at = 0.0
+
+    def build(self) -> httpx.Request:
+        self._sent_at = self._clock()
+        headers = {
+            self._settings.api_key_header: self._settings.api_key.get_secret_value(),
+            "Content-Type": "application/json",
+        }
+        return self._http.build_request("POST", self._settings.login_url, json=self._body, headers=headers)
+
+    def handle(self, response: httpx.Response) -> _Tokens:
+        status = response.status_code
+        if status in (400, 401):
+            _code, message, _fishtag = error_envelope(response)
+            message = self._redactor.scrub(message)
+            if self._grant == self._settings.refresh_grant:
+                raise _RefreshRefused(message)
+            cls, _kind = _classify_rejection(message)
+            raise cls(f"CofaServe refused the login: {message or f'HTTP {status}'}", server_message=message)
+        raise_for_status(response, LOGIN_ENDPOINT, self._redactor)
+        body = decode_json(response)
+        if not isinstance(body, dict) or not isinstance(body.get("idToken"), str) or not body["idToken"]:
+            raise MalformedResponseError(f"login answer HTTP {status} has no idToken")
+        try:
+            expires_in = float(body.get("expiresIn", 3600))
+        except (TypeError, ValueError):
+            expires_in = 3600.0
+        id_token = body["idToken"]
+        refresh = body.get("refreshToken") if isinstance(body.get("refreshToken"), str) else None
+        for secret in (id_token, refresh, body.get("accessToken")):
+            if isinstance(secret, str):
+                self._redactor.add(secret)
+        return _Tokens(SecretStr(id_token), SecretStr(refresh) if refresh else None, self._sent_at + expires_in)
+
+
+class TokenManager:
+    """Holds the current tokens of one client; logs in and refreshes as needed. Thread-safe.
+
+    Promises: at most one login or refresh runs at a time; a login refused by the server is never
+    attempted again by this manager (the same error is raised at once), and not by any manager sharing
+    the guard folder until the cool-down has passed.
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        transport: Transport,
+        guard: LockoutGuard,
+        redactor: Redactor,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._settings = settings
+        self._transport = transport
+        self._guard = guard
+        self._redactor = redactor
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._tokens: _Tokens | None = None
+        self._rejected: LoginRejectedError | None = None
+        self._fingerprint = guard.fingerprint(
+            settings.login_url, settings.username, settings.password.get_secret_value()
+        )
+
+    def __repr__(self) -> str:
+        state = "no token" if self._tokens is None else "token held"
+        return f"TokenManager({self._settings.login_url!r}, {state})"
+
+    # -------------------------------------------------------------------------------------------- public
+
+    def token(self) -> str:
+        """The idToken to send now: logs in on first use, refreshes when it expires within the margin."""
+        with self._lock:
+            tokens = self._tokens
+            if tokens is not None and self._clock() < tokens.expires_at - self._settings.token_refresh_margin_seconds:
+                return tokens.id_token.get_secret_value()
+            if tokens is not None:
+                log.info("token expires soon: refreshing it proactively")
+            self._renew()
+            assert self._tokens is not None
+            return self._tokens.id_token.get_secret_value()
+
+    def refresh_after_rejection(self, stale: str) -> None:
+        """A business call was refused 401 with ``stale``: renew the token unless another thread already did."""
+        with self._lock:
+            if self._tokens is not None and self._tokens.id_token.get_secret_value() != stale:
+                return
+            self._renew()
+
+    # ------------------------------------------------------------------------------------------- private
+
+    def _renew(self) -> None:
+        tokens = self._tokens
+        if tokens is not None and tokens.refresh_token is not None:
+            self._transport.telemetry.add("token_refreshes")
+            body = {
+                self._settings.grant_type_field: self._settings.refresh_grant,
+                "refreshToken": tokens.refresh_token.get_secret_value(),
+            }
+            try:
+                new = self._request(body, self._settings.refresh_grant)
+            except _RefreshRefused:
+                log.info("refresh token refused: logging in again")
+            else:
+                if new.refresh_token is None:
+                    new.refresh_token = tokens.refresh_token
+                self._tokens = new
+                return
+        self._tokens = None
+        self._login()
+
+    def _login(self) -> None:
+        if self._rejected is not None:
+            raise type(self._rejected)(
+                f"{self._rejected} (the login is not retried in this run)",
+                server_message=self._rejected.server_message,
+                retry_at=self._rejected.retry_at,
+            )
+        self._guard.check(self._fingerprint)
+        body = {
+            self._settings.grant_type_field: self._settings.password_grant,
+            "username": self._settings.username,
+            "password": self._settings.password.get_secret_value(),
+            "refreshToken": "",
+        }
+        self._transport.telemetry.add("logins")
+        try:
+            self._tokens = self._request(body, self._settings.password_grant)
+        except LoginRejectedError as exc:
+            _cls, kind = _classify_rejection(exc.server_message)
+            retry_at = self._guard.record_failure(self._fingerprint, kind, exc.server_message or "login refused")
+            when = retry_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if isinstance(exc, AccountLockedError):
+                advice = (
+                    "the account is temporarily locked after too many failed logins; attempts during a "
+                    "lockout are ignored, even with the right password"
+                )
+            elif isinstance(exc, InvalidCredentialsError):
+                advice = "check COFASERVE_USERNAME and COFASERVE_PASSWORD"
+            else:
+                advice = "the identity provider refused the password grant"
+            error = type(exc)(
+                f"CofaServe login refused for user {self._settings.username!r}: "
+                f"{exc.server_message or 'no reason given'} ({advice}). Not retried; to protect the account "
+                f"these credentials will not be tried again before {when} (lockout guard).",
+                server_message=exc.server_message,
+                retry_at=retry_at,
+            )
+            self._rejected = error
+            log.error("%s", error)
+            raise error from None
+        self._guard.clear(self._fingerprint)
+        log.info("logged in to CofaServe")
+
+    def _request(self, body: dict[str, Any], grant: str) -> _Tokens:
+        op = _TokenRequest(self._transport.http, self._settings, body, grant, self._redactor, self._clock)
+        return self._transport.execute(op)

@@ -1,0 +1,158 @@
+"""Lockout guard: never try again, for a cool-down, credentials the identity provider refused.
+
+CofaServe allows five failed logins, then locks the account with growing lockouts [DOC]. A pipeline that
+retries a wrong password (in the same run, or run after run from a schedule) would lock it. The guard
+records each refused login on disk, in a folder shared by every run on the machine, keyed by a
+fingerprint of the credentials: ``HMAC-SHA256(salt, auth_url, username, password)`` with a random salt
+kept in the folder. The record never contains the credentials themselves. Until the cool-down has passed
+(default 15 minutes, also the time after which the server forgets failed attempts), a login with the same
+credentials is refused without any request; changed credentials have another fingerprint and are tried.
+A successful login clears the record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .errors import LoginCoolingDownError
+
+log = logging.getLogger(__name__)
+
+_SALT_FILE = "salt"
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LockoutGuard:
+    """Persists refused logins per credential fingerprint and refuses to retry them during the cool-down.
+
+    Safe to share between threads and between processes (records are written atomically by rename).
+    If the folder cannot be written the guard still works for the current process and logs a warning.
+    """
+
+    def __init__(self, folder: Path, cooldown_seconds: float = 900.0, now: Callable[[], datetime] = utc_now):
+        self.folder = Path(folder)
+        self.cooldown = timedelta(seconds=cooldown_seconds)
+        self._now = now
+        self._lock = threading.Lock()
+        self._memory: dict[str, dict] = {}
+        self._salt = self._load_salt()
+
+    # ---------------------------------------------------------------------------------------------- salt
+
+    def _load_salt(self) -> bytes:
+        path = self.folder / _SALT_FILE
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                salt = path.read_text().strip()
+                if len(salt) >= 32:
+                    return bytes.fromhex(salt)
+                raise ValueError("salt file is damaged") from None
+            salt = secrets.token_hex(32)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(salt)
+            return bytes.fromhex(salt)
+        except (OSError, ValueError) as exc:
+            log.warning(
+                "lockout guard folder %s is not usable (%s): refused logins are remembered in this process only",
+                self.folder, exc.__class__.__name__,
+            )
+            return secrets.token_bytes(32)
+
+    def fingerprint(self, auth_url: str, username: str, password: str) -> str:
+        """The salted fingerprint of a set of credentials (hex); the secret cannot be recovered from it."""
+        message = "\x00".join((auth_url.rstrip("/"), username, password)).encode()
+        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()
+
+    # ------------------------------------------------------------------------------------------- records
+
+    def _path(self, fingerprint: str) -> Path:
+        return self.folder / f"{fingerprint}.json"
+
+    def _read(self, fingerprint: str) -> dict | None:
+        with self._lock:
+            remembered = self._memory.get(fingerprint)
+        try:
+            record = json.loads(self._path(fingerprint).read_text())
+            if isinstance(record, dict) and "failed_at" in record:
+                return record
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            log.warning("lockout guard record unreadable (%s); treating it as a recent failure", exc.__class__.__name__)
+            return {"failed_at": _iso(self._now()), "kind": "unknown", "reason": "unreadable guard record"}
+        return remembered
+
+    def check(self, fingerprint: str) -> None:
+        """Raise :class:`LoginCoolingDownError` if these credentials failed less than a cool-down ago.
+
+        The error says when the failure happened, why, and the UTC time from which a login may be tried.
+        """
+        record = self._read(fingerprint)
+        if record is None:
+            return
+        failed_at = datetime.fromisoformat(record["failed_at"].replace("Z", "+00:00"))
+        retry_at = failed_at + self.cooldown
+        if self._now() >= retry_at:
+            return
+        reason = record.get("reason") or record.get("kind", "refused")
+        minutes = self.cooldown.total_seconds() / 60
+        raise LoginCoolingDownError(
+            f"CofaServe login not attempted: these credentials were refused at {_iso(failed_at)} ({reason}). "
+            f"To protect the account from a lockout they will not be tried again before {_iso(retry_at)} "
+            f"(cool-down {minutes:g} min). Correct the credentials (new credentials are tried at once) or wait "
+            f"until then. Guard record: {self._path(fingerprint)}",
+            retry_at=retry_at,
+            previous_failure=str(reason),
+        )
+
+    def record_failure(self, fingerprint: str, kind: str, reason: str) -> datetime:
+        """Record a refused login now; return the UTC time from which the guard allows the next attempt.
+
+        ``kind`` is ``invalid_credentials``, ``account_locked`` or ``rejected``; ``reason`` is the server's
+        message (it must not contain secrets; the identity provider's messages do not).
+        """
+        now = self._now()
+        record = {"failed_at": _iso(now), "kind": kind, "reason": reason[:300]}
+        with self._lock:
+            self._memory[fingerprint] = record
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(record, handle)
+            os.replace(tmp, self._path(fingerprint))
+        except OSError as exc:
+            log.warning("could not persist the refused login in %s (%s)", self.folder, exc.__class__.__name__)
+        return datetime.fromisoformat(record["failed_at"].replace("Z", "+00:00")) + self.cooldown
+
+    def clear(self, fingerprint: str) -> None:
+        """Forget a failure (called after a successful login)."""
+        with self._lock:
+            self._memory.pop(fingerprint, None)
+        try:
+            self._path(fingerprint).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not clear the lockout guard record (%s)", exc.__class__.__name__)

@@ -1,0 +1,78 @@
+"""Retry policy: what is worth retrying, and how long to wait (exponential backoff with full jitter).
+
+Retried: HTTP 429, 500, 502, 503, 504; timeouts; cut connections and incomplete bodies
+(``httpx.NetworkError``, ``httpx.RemoteProtocolError``, ``httpx.DecodingError``); bodies that are not JSON
+or not the expected envelope (:class:`MalformedResponseError`). Everything else is definitive.
+
+The wait before retry ``n`` (1-based) is ``uniform(0, min(cap, base x 2^(n-1)))`` ("full jitter", which
+spreads clients apart), but never less than the server's ``Retry-After``. A request is given up when it
+has made ``max_attempts`` attempts, or when the next wait would end after ``max_seconds`` since the first
+attempt.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from .errors import MalformedResponseError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+"""HTTP statuses that are transient."""
+
+RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.DecodingError,
+    MalformedResponseError,
+)
+"""Exceptions that are transient: no (usable) answer came back."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounds and backoff of retries; see the module docstring for the rules it promises."""
+
+    max_attempts: int = 8
+    max_seconds: float = 300.0
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+
+    def backoff(self, retry_number: int, rng: random.Random) -> float:
+        """Full-jitter wait before retry ``retry_number`` (1 = first retry): in ``[0, min(cap, base*2^(n-1))]``."""
+        ceiling = min(self.cap_seconds, self.base_seconds * (2 ** max(0, retry_number - 1)))
+        return rng.uniform(0.0, ceiling)
+
+    def delay(self, retry_number: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """The wait before retry ``retry_number``: the jittered backoff, at least ``retry_after``."""
+        wait = self.backoff(retry_number, rng)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        return wait
+
+    def may_retry(self, attempts_made: int, elapsed: float, next_delay: float) -> bool:
+        """True when another attempt fits in both bounds (attempt count and total time)."""
+        return attempts_made < self.max_attempts and elapsed + next_delay <= self.max_seconds
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

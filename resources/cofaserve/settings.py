@@ -1,0 +1,252 @@
+"""Client settings: where the API is, who we are, and every convention the wire contract leaves open.
+
+Everything marked [SANDBOX] in the wire contract (root contexts, header names, paging scheme, page
+size, parameter names, list keys) is a field here with the sandbox's value as default, so the client can
+be pointed at the real API by configuration alone. Secrets are :class:`pydantic.SecretStr`: they never
+show in ``repr``, ``str`` or a validation error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from .errors import SettingsError
+
+ENV_VARS: dict[str, str] = {
+    "base_url": "COFASERVE_BASE_URL",
+    "auth_url": "COFASERVE_AUTH_URL",
+    "username": "COFASERVE_USERNAME",
+    "password": "COFASERVE_PASSWORD",
+    "api_key": "COFASERVE_API_KEY",
+    "policy_number": "COFASERVE_POLICY_NUMBER",
+}
+"""Required settings and the environment variable each is read from."""
+
+OPTIONAL_ENV_VARS: dict[str, str] = {
+    "lockout_dir": "COFASERVE_LOCKOUT_DIR",
+}
+"""Optional settings read by :meth:`ClientSettings.from_env` when set."""
+
+DEFAULT_ROOT_CONTEXTS: dict[str, str] = {
+    "company": "company/v1",
+    "product": "product/v1",
+    "notification": "notification/v1",
+    "overdue": "overdue/v1",
+    "policy": "policy/v1",
+    "country": "country/v1",
+    "replay": "replay/v1",
+}
+"""Root context per service [SANDBOX], except ``replay/v1`` [DOC]."""
+
+DEFAULT_PARAM_NAMES: dict[str, str] = {
+    "easy_number": "easyNumber",
+    "customer_reference": "customerReference",
+    "order_id": "orderId",
+    "delivery_id": "deliveryId",
+    "product_code": "productCode",
+    "country_code": "countryCode",
+    "status": "status",
+}
+"""Python filter name -> query parameter name [SANDBOX]."""
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("expected an absolute http(s) URL such as https://api.coface.com (no query)")
+    return value.rstrip("/")
+
+
+class ClientSettings(BaseModel):
+    """Everything the client needs; immutable once built.
+
+    ``base_url`` is the business host (``https://api.coface.com``); business calls go to
+    ``base_url + business_prefix + "/" + root_context + path``. If ``base_url`` already ends with
+    ``business_prefix`` (``/tci``) it is not added twice. ``auth_url`` is the login host; the login is
+    ``auth_url + auth_path``, likewise not doubled.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    # --- who and where (required; read from the environment by from_env)
+    base_url: str
+    auth_url: str
+    username: str = Field(min_length=1)
+    password: SecretStr
+    api_key: SecretStr
+    policy_number: str = Field(min_length=1)
+
+    # --- hosts and paths [SANDBOX unless noted]
+    business_prefix: str = "/tci"
+    auth_path: str = "/authentication/v1/token"
+    root_contexts: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROOT_CONTEXTS))
+
+    # --- headers [SEEN], the authorization scheme ("" sends the raw idToken, "Bearer" prefixes it)
+    api_key_header: str = "x-api-key"
+    policy_header: str = "X-COF-Policy-Number"
+    authorization_header: str = "Authorization"
+    authorization_scheme: str = ""
+    contract_id_param: str | None = None
+    """When set, the policy number is also sent as this query parameter (the sandbox accepts ``contract_id``)."""
+
+    # --- login body [SEEN], refresh grant [SANDBOX]
+    grant_type_field: str = "grantType"
+    password_grant: str = "password"
+    refresh_grant: str = "refresh_token"
+    token_refresh_margin_seconds: float = Field(default=120.0, ge=0)
+    """Refresh the token this long before it expires (proactive refresh)."""
+
+    # --- lockout guard
+    lockout_dir: Path | None = None
+    """Folder of the lockout guard's records; default ``$DAGSTER_HOME/cofaserve-lockout``, else
+    ``~/.cache/cofaserve/lockout``."""
+    lockout_cooldown_seconds: float = Field(default=900.0, gt=0)
+    """How long credentials that were refused are not tried again (default 15 minutes)."""
+
+    # --- paging [SANDBOX]
+    paging: Literal["page", "range"] = "page"
+    page_size: int = Field(default=100, ge=1, le=10_000)
+    page_param: str = "page"
+    page_size_param: str = "pageSize"
+    first_page: int = 1
+    count_field: str = "count"
+    page_size_field: str = "pageSize"
+    range_param: str = "range"
+    content_range_header: str = "Content-Range"
+    items_keys: dict[str, str] = Field(default_factory=dict)
+    """Per-endpoint override of the key holding a list's items (e.g. ``{"notifications": "items"}``)."""
+
+    # --- parameter names [SANDBOX]
+    date_from_param: str = "dateFrom"
+    date_to_param: str = "dateTo"
+    param_names: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PARAM_NAMES))
+
+    # --- timeouts and retries
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    """Read/write timeout of every request (each socket operation)."""
+    max_attempts: int = Field(default=8, ge=1)
+    """Attempts per request, the first included, for transient failures."""
+    max_retry_seconds: float = Field(default=300.0, gt=0)
+    """No retry is started once this much time has passed since the first attempt."""
+    backoff_base_seconds: float = Field(default=0.5, gt=0)
+    backoff_cap_seconds: float = Field(default=30.0, gt=0)
+
+    # --- rate budget [SIBLING: 60/min per endpoint per user]
+    rate_per_minute: float = Field(default=60.0, gt=0)
+    """Initial budget per endpoint until the server's ``X-RateLimit-Limit`` says otherwise."""
+    rate_overrides: dict[str, float] = Field(default_factory=dict)
+    """Per-endpoint initial budget (requests/min), keyed by endpoint name (``portfolio``, ``delivery``...)."""
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    """The window ``X-RateLimit-Limit`` counts requests over."""
+    rate_safety: float = Field(default=0.95, gt=0, le=1)
+    """Fraction of the server's limit the client aims for, to absorb jitter."""
+    adapt_to_server_limit: bool = True
+    max_rate_per_minute: float | None = Field(default=None, gt=0)
+    """Hard ceiling per endpoint, whatever the server advertises (to leave room for other users)."""
+
+    # --- concurrency
+    max_workers: int = Field(default=4, ge=1, le=64)
+    """Default thread count of :meth:`CofaServeClient.fetch_many`."""
+
+    @field_validator("base_url", "auth_url")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        return _check_url(value)
+
+    @field_validator("business_prefix", "auth_path")
+    @classmethod
+    def _paths(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith("/"):
+            value = "/" + value
+        return value.rstrip("/")
+
+    @field_validator("password", "api_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    # ------------------------------------------------------------------------------------------ builders
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> ClientSettings:
+        """Build settings from ``COFASERVE_*`` environment variables (``env`` defaults to ``os.environ``).
+
+        Promises: a missing, empty or malformed variable raises :class:`SettingsError` naming the
+        variable (never echoing its value); ``overrides`` set any other field.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        missing = []
+        for field, var in ENV_VARS.items():
+            raw = env.get(var, "").strip()
+            if not raw:
+                missing.append(var)
+            values[field] = raw
+        if missing:
+            raise SettingsError(f"CofaServe setting(s) not set: {', '.join(missing)}")
+        for field, var in OPTIONAL_ENV_VARS.items():
+            raw = env.get(var, "").strip()
+            if raw:
+                values[field] = raw
+        values.update(overrides)
+        return cls.build(_env_names=True, **values)
+
+    @classmethod
+    def build(cls, _env_names: bool = False, **values: Any) -> ClientSettings:
+        """Validate ``values`` into settings; a bad value raises :class:`SettingsError` naming the field."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = []
+            for err in exc.errors(include_url=False, include_input=False):
+                field = ".".join(str(p) for p in err["loc"]) or "settings"
+                name = ENV_VARS.get(field, OPTIONAL_ENV_VARS.get(field)) if _env_names else None
+                problems.append(f"{name or field}: {err['msg']}")
+            raise SettingsError("malformed CofaServe setting(s): " + "; ".join(problems)) from None
+
+    # ------------------------------------------------------------------------------------------- derived
+
+    @property
+    def business_root(self) -> str:
+        """``https://host/tci``: the base every service's root context hangs from."""
+        if self.business_prefix and self.base_url.endswith(self.business_prefix):
+            return self.base_url
+        return self.base_url + self.business_prefix
+
+    @property
+    def login_url(self) -> str:
+        """The full login URL (``auth_url + auth_path``)."""
+        if self.auth_path and self.auth_url.endswith(self.auth_path):
+            return self.auth_url
+        return self.auth_url + self.auth_path
+
+    def root_context(self, service: str) -> str:
+        """The root context of ``service`` (``product`` -> ``product/v1``); an unknown service is a SettingsError."""
+        try:
+            return self.root_contexts[service].strip("/")
+        except KeyError:
+            raise SettingsError(f"root_contexts has no entry for service {service!r}") from None
+
+    def param(self, name: str) -> str:
+        """The query parameter name for the Python filter ``name``."""
+        return self.param_names.get(name, name)
+
+    def resolved_lockout_dir(self) -> Path:
+        """Where the lockout guard keeps its records (see ``lockout_dir``)."""
+        if self.lockout_dir is not None:
+            return Path(self.lockout_dir)
+        dagster_home = os.environ.get("DAGSTER_HOME", "").strip()
+        if dagster_home:
+            return Path(dagster_home) / "cofaserve-lockout"
+        cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+        return Path(cache) / "cofaserve" / "lockout"

@@ -1,0 +1,286 @@
+"""One HTTP exchange, retried: the rate budget, timeouts, retries, status mapping and telemetry.
+
+:class:`Transport` runs an *operation* (something that builds a request and interprets its response)
+until it succeeds, fails definitively, or the retry policy gives up:
+
+- before each attempt the endpoint's :class:`~.budget.RateBudget` slot is awaited;
+- transient failures (see :mod:`.retry`) are retried with full-jitter backoff, honouring ``Retry-After``;
+- a definitive error status raises a typed :class:`~.errors.ApiError` carrying the envelope's code,
+  message and fishtag;
+- :class:`ApiCall` (a business GET) answers a 401 with exactly one token refresh and one replay.
+
+Every request has the client's timeout (set on the ``httpx.Client``). Log lines name the method, path,
+status and timing; headers are logged only through :func:`~.redaction.redact_headers`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+from .budget import RateBudget
+from .errors import (
+    ApiError,
+    BadRequestError,
+    ForbiddenError,
+    MalformedResponseError,
+    NotFoundError,
+    RetryExhaustedError,
+    ServerError,
+    TokenRejectedError,
+)
+from .redaction import Redactor, redact_headers
+from .retry import RETRY_STATUSES, RETRYABLE_EXCEPTIONS, RetryPolicy, parse_retry_after
+from .telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Replay(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by an operation to send its request again at once (after a token refresh)."""
+
+
+class Operation(Protocol[T]):
+    """What :meth:`Transport.execute` runs: ``build`` a fresh request per attempt, ``handle`` its response."""
+
+    endpoint: str
+    budget_key: str
+
+    def build(self) -> httpx.Request: ...
+
+    def handle(self, response: httpx.Response) -> T: ...
+
+
+def describe(request: httpx.Request) -> str:
+    """``METHOD /path?query`` of a request: what errors and records quote. Never includes headers."""
+    return f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
+
+
+def decode_json(response: httpx.Response) -> Any:
+    """The response body as JSON; a body that is not JSON raises :class:`MalformedResponseError` (retried)."""
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedResponseError(
+            f"{describe(response.request)}: HTTP {response.status_code} body is not JSON "
+            f"({len(response.content)} bytes: {exc.__class__.__name__})"
+        ) from None
+
+
+def error_envelope(response: httpx.Response) -> tuple[str | None, str | None, str | None]:
+    """``(code, message, fishtag)`` from the sibling error envelope, or from a login error body.
+
+    Tolerant: a body that is not the envelope gives ``(None, <start of the text>, None)``.
+    """
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        text = response.content[:200].decode("utf-8", "replace").strip()
+        return None, text or None, None
+    if not isinstance(body, dict):
+        return None, None, None
+    code = message = None
+    messages = body.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        code = messages[0].get("code")
+        message = "; ".join(str(m.get("message")) for m in messages if isinstance(m, dict) and m.get("message"))
+    code = code or body.get("code") or body.get("__type")
+    message = message or body.get("message")
+    fishtag = body.get("fishtag")
+    return (
+        str(code) if code is not None else None,
+        str(message) if message is not None else None,
+        str(fishtag) if fishtag is not None else None,
+    )
+
+
+class TransientResponse(Exception):  # noqa: N818 - control flow
+    """Raised by an operation for a retryable status; carries the typed error and ``Retry-After``."""
+
+    def __init__(self, error: ServerError, retry_after: float | None):
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def raise_for_status(response: httpx.Response, endpoint: str, redactor: Redactor | None = None) -> None:
+    """Map a non-2xx response to the client's errors.
+
+    429/500/502/503/504 raise :class:`TransientResponse` (retried); 400, 403, 404 and other statuses
+    raise their typed :class:`ApiError`. 2xx returns.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    code, message, fishtag = error_envelope(response)
+    if redactor is not None:
+        message = redactor.scrub(message)
+    kwargs = dict(code=code, message=message, fishtag=fishtag, endpoint=endpoint, request=describe(response.request))
+    if status in RETRY_STATUSES:
+        raise TransientResponse(
+            ServerError(status, **kwargs), parse_retry_after(response.headers.get("retry-after"))
+        )
+    cls = {400: BadRequestError, 401: TokenRejectedError, 403: ForbiddenError, 404: NotFoundError}.get(status, ApiError)
+    raise cls(status, **kwargs)
+
+
+class Transport:
+    """Runs operations over one shared ``httpx.Client`` with pacing, retries and telemetry. Thread-safe."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        budget: RateBudget,
+        policy: RetryPolicy,
+        telemetry: Telemetry,
+        *,
+        redactor: Redactor | None = None,
+        sensitive_headers: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ):
+        self.http = http
+        self.budget = budget
+        self.policy = policy
+        self.telemetry = telemetry
+        self.redactor = redactor or Redactor()
+        self._sensitive = sensitive_headers
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+
+    def execute(self, op: Operation[T]) -> T:
+        """Run ``op`` until it returns; retry transient failures within the policy's bounds.
+
+        Raises the operation's definitive errors as they are, and :class:`RetryExhaustedError` (with the
+        last cause) when the attempts or the total time run out.
+        """
+        started = self._clock()
+        attempts = 0
+        while True:
+            self.budget.acquire(op.budget_key)
+            request = op.build()
+            attempts += 1
+            sent = self._clock()
+            retry_after: float | None = None
+            try:
+                response = self.http.send(request)
+            except RETRYABLE_EXCEPTIONS as exc:
+                self.telemetry.request(op.endpoint, None, 0, self._clock() - sent)
+                failure: BaseException = exc
+                log.info("%s failed without answer: %s (attempt %d)", describe(request), exc.__class__.__name__, attempts)
+            else:
+                latency = self._clock() - sent
+                status = response.status_code
+                self.telemetry.request(op.endpoint, status, len(response.content), latency)
+                if status == 429:
+                    retry_after = parse_retry_after(response.headers.get("retry-after"))
+                self.budget.observe(op.budget_key, status, response.headers, retry_after)
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug(
+                        "%s -> %d in %.1f ms (attempt %d) request headers %s", describe(request), status,
+                        latency * 1000, attempts, redact_headers(request.headers, self._sensitive),
+                    )
+                try:
+                    return op.handle(response)
+                except Replay:
+                    attempts -= 1  # a replay after a token refresh is not a retry
+                    self.telemetry.add("replays")
+                    continue
+                except TransientResponse as exc:
+                    failure, retry_after = exc.error, exc.retry_after
+                except MalformedResponseError as exc:
+                    failure = exc
+                log.info("%s answered %s (attempt %d)", describe(request), failure, attempts)
+            elapsed = self._clock() - started
+            delay = self.policy.delay(attempts, self._rng, retry_after)
+            if not self.policy.may_retry(attempts, elapsed, delay):
+                raise RetryExhaustedError(
+                    f"{op.endpoint}: gave up on {describe(request)} after {attempts} attempt(s) in {elapsed:.1f} s; "
+                    f"last failure: {failure}",
+                    last_error=failure,
+                    attempts=attempts,
+                    elapsed=elapsed,
+                ) from failure
+            self.telemetry.add("retries")
+            log.warning(
+                "%s: retrying %s in %.2f s (attempt %d failed: %s)", op.endpoint, describe(request), delay,
+                attempts, failure.__class__.__name__,
+            )
+            self._sleep(delay)
+
+
+class TokenSource(Protocol):
+    """What :class:`ApiCall` needs from the token manager."""
+
+    def token(self) -> str: ...
+
+    def refresh_after_rejection(self, stale: str) -> None: ...
+
+
+class ApiCall:
+    """A business GET: authenticated headers, one refresh + one replay on 401, typed errors, JSON parse.
+
+    ``parse`` receives the decoded JSON body and the response; it may raise
+    :class:`MalformedResponseError` for a wrong envelope (the call is then retried). A status in
+    ``ok_statuses`` (e.g. 416 for range paging) is handed to ``parse`` with body None instead of raising.
+    """
+
+    def __init__(
+        self,
+        *,
+        endpoint: str,
+        budget_key: str,
+        url: str,
+        params: Mapping[str, str],
+        headers: Mapping[str, str],
+        tokens: TokenSource,
+        authorization_header: str,
+        authorization_scheme: str,
+        parse: Callable[[Any, httpx.Response], T],
+        http: httpx.Client,
+        redactor: Redactor,
+        ok_statuses: frozenset[int] = frozenset(),
+    ):
+        self.endpoint = endpoint
+        self.budget_key = budget_key
+        self._url = url
+        self._params = dict(params)
+        self._headers = dict(headers)
+        self._tokens = tokens
+        self._auth_header = authorization_header
+        self._auth_scheme = authorization_scheme
+        self._parse = parse
+        self._http = http
+        self._redactor = redactor
+        self._ok_statuses = ok_statuses
+        self._sent_token: str | None = None
+        self._replayed = False
+
+    def build(self) -> httpx.Request:
+        token = self._tokens.token()
+        self._sent_token = token
+        headers = dict(self._headers)
+        headers[self._auth_header] = f"{self._auth_scheme} {token}" if self._auth_scheme else token
+        return self._http.build_request("GET", self._url, params=self._params, headers=headers)
+
+    def handle(self, response: httpx.Response) -> T:
+        if response.status_code == 401:
+            if not self._replayed and self._sent_token is not None:
+                self._replayed = True
+                log.info("%s: 401 from %s, refreshing the token and replaying once", self.endpoint, describe(response.request))
+                self._tokens.refresh_after_rejection(self._sent_token)
+                raise Replay()
+        if response.status_code in self._ok_statuses:
+            return self._parse(None, response)
+        raise_for_status(response, self.endpoint, self._redactor)
+        return self._parse(decode_json(response), response)
