@@ -113,8 +113,19 @@ def retention_start(today: date) -> date:
         return date(today.year - RETENTION_YEARS, 3, 1)
 
 
-def utc_today() -> date:
-    """Return today's GMT calendar day."""
+TODAY_SETTING = "COFASYNC_TODAY"
+"""Environment setting: pins "today" (``YYYY-MM-DD``), for a sandbox whose virtual clock is not the real
+date. Unset in production, where today is the current GMT day."""
+
+
+def utc_today(env: Mapping[str, str] | None = None) -> date:
+    """Return today's GMT calendar day, or the day pinned by ``COFASYNC_TODAY`` when it is set."""
+    raw = (os.environ if env is None else env).get(TODAY_SETTING, "").strip()
+    if raw:
+        try:
+            return parse_partition_key(raw)
+        except InvalidPartitionKey as exc:
+            raise InvalidPartitionKey(f"setting {TODAY_SETTING}: {exc}") from None
     return datetime.now(UTC).date()
 
 

@@ -156,3 +156,11 @@ def test_module_is_a_leaf():
     imported = {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     imported |= {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not imported & {"assets", "resources", "pipelines", "sandbox"}
+
+
+def test_today_can_be_pinned_for_a_virtual_clock():
+    from pipelines.partitions import TODAY_SETTING, utc_today
+
+    assert utc_today({TODAY_SETTING: "2026-03-29"}) == date(2026, 3, 29)
+    with pytest.raises(p.InvalidPartitionKey, match=TODAY_SETTING):
+        utc_today({TODAY_SETTING: "29/03/2026"})
