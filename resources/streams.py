@@ -8,6 +8,7 @@ columns, or raises :class:`ContractViolation` so the caller quarantines the reco
 Conversions (strict):
   * ``ts``: ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` only, to an aware UTC ``datetime``;
   * ``date``: ``YYYY-MM-DD`` only, to a ``date``;
+  * ``day``: a ``date`` or a ``ts`` (each strictly), to the GMT day (``date``) it names;
   * ``money``: ``{"value": number with at most 2 decimals, "currency": "EUR"}`` to ``<col>_value``
     (float) and ``<col>_currency`` (str);
   * ``json``: a list of objects, stored as canonical JSON (sorted keys, compact) with the list sorted by
@@ -88,6 +89,19 @@ def parse_date(value: Any, where: str = "value") -> date:
         raise ContractViolation(f"{where}: {_show(value)} is not a calendar day") from None
 
 
+def parse_day(value: Any, where: str = "value") -> date:
+    """Return the GMT day named by a wire date ``YYYY-MM-DD`` or a wire timestamp ``...Z``.
+
+    For a date column whose wire field may carry either form; each form is parsed strictly.
+    """
+    if isinstance(value, str) and len(value) > 10:
+        return parse_timestamp(value, where).date()
+    try:
+        return parse_date(value, where)
+    except ContractViolation:
+        raise ContractViolation(f"{where}: expected a date like 2026-03-01 or a UTC timestamp, got {_show(value)}") from None
+
+
 def canonical_json(value: Any) -> str:
     """Return ``value`` as compact JSON with sorted keys (the same value always gives the same text)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
@@ -154,6 +168,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "bool": pa.bool_(),
     "ts": pa.timestamp("us", tz="UTC"),
     "date": pa.date32(),
+    "day": pa.date32(),
     "json": pa.string(),
 }
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {
@@ -162,6 +177,7 @@ _PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "bool": _parse_bool,
     "ts": parse_timestamp,
     "date": parse_date,
+    "day": parse_day,
 }
 
 
@@ -171,7 +187,7 @@ class Field:
 
     column: str
     path: str
-    kind: str  # str | id | bool | ts | date | money | json
+    kind: str  # str | id | bool | ts | date | day | money | json
     required: bool = False
     sort_by: tuple[str, ...] = ()  # json lists only
 
@@ -288,7 +304,7 @@ _COMPANY = (
 _PRODUCT = (
     _f("product_code", "productCode", required=True),
     _f("order_id", "orderId", "id", True),
-    _f("order_at", "orderDate", "ts", True),
+    _f("order_date", "orderDate", "day", True),
     _f("order_status", "orderStatus"),
     _f("delivery_id", "deliveryId", "id"),
     _f("external_id", "externalId", "id"),
@@ -308,6 +324,25 @@ def _portfolio(name: str, partition_meaning: str) -> Stream:
     )
 
 
+def _orders(name: str, partition_meaning: str) -> Stream:
+    return Stream(
+        name,
+        (
+            _f("order_id", "orderId", "id", True),
+            _f("easy_number", "easyNumber", "id", True),
+            _f("temporary_easy_number", "temporaryEasyNumber", "id"),
+            _f("product_code", "productCode", required=True),
+            _f("order_at", "orderDate", "ts", True),
+            _f("status", "status", required=True),
+            _f("status_at", "statusDate", "ts", True),
+            _f("requested_amount", "requestedAmount", "money"),
+            _f("delivery_id", "deliveryId", "id"),
+            _f("rejection_reasons", "rejectionReasons", "json", sort_by=("code", "label")),
+        ),
+        ("order_id", "status_at"), True, partition_meaning,
+    )
+
+
 _ALL: tuple[Stream, ...] = (
     Stream(
         "notifications",
@@ -324,7 +359,7 @@ _ALL: tuple[Stream, ...] = (
         ),
         ("notification_id",), True, "GMT day of event_at",
     ),
-    _portfolio("portfolio", "GMT day of each product's event (decision_at, or order_at while undecided)"),
+    _portfolio("portfolio", "GMT day of each product's event (decision_at, or order_date while undecided)"),
     _portfolio("portfolio_snapshot", "GMT day the full (unfiltered) portfolio listing was taken"),
     Stream(
         "deliveries",
@@ -345,22 +380,8 @@ _ALL: tuple[Stream, ...] = (
         ),
         ("delivery_id",), True, "GMT day of the notification that led to the delivery (its decision_at)",
     ),
-    Stream(
-        "orders",
-        (
-            _f("order_id", "orderId", "id", True),
-            _f("easy_number", "easyNumber", "id", True),
-            _f("temporary_easy_number", "temporaryEasyNumber", "id"),
-            _f("product_code", "productCode", required=True),
-            _f("order_at", "orderDate", "ts", True),
-            _f("status", "status", required=True),
-            _f("status_at", "statusDate", "ts", True),
-            _f("requested_amount", "requestedAmount", "money"),
-            _f("delivery_id", "deliveryId", "id"),
-            _f("rejection_reasons", "rejectionReasons", "json", sort_by=("code", "label")),
-        ),
-        ("order_id", "status_at"), True, "GMT day the order was seen changing (its notification or portfolio day)",
-    ),
+    _orders("orders", "GMT day the order was seen changing (its notification or portfolio day)"),
+    _orders("order_polls", "GMT day of the re-poll of orders still pending"),
     Stream(
         "overdues",
         (

@@ -21,7 +21,7 @@ from resources.streams import (
 
 EXPECTED_STREAMS = {
     "notifications", "portfolio", "portfolio_snapshot", "deliveries", "orders", "overdues",
-    "overdue_documents", "countries", "country_identifiers", "customer_references", "policies",
+    "overdue_documents", "countries", "country_identifiers", "customer_references", "policies", "order_polls",
 }
 
 
@@ -68,6 +68,12 @@ SAMPLES = {
         "decisionDate": "2026-03-01T12:00:00Z", "effectiveDate": "2026-03-01", "expiryDate": "2027-03-01",
         "amount": {"value": 100000.5, "currency": "EUR"}, "requestedAmount": {"value": 150000, "currency": "EUR"},
         "conditions": [{"code": "B", "label": "second"}, {"code": "A", "label": "first"}],
+    },
+    "order_polls": {
+        "orderId": "O1", "easyNumber": "Z0001", "temporaryEasyNumber": "Z0001", "productCode": "CREDITLIMIT",
+        "orderDate": "2026-02-27T10:00:00Z", "status": "STATUS_PENDING_UNDERWRITING",
+        "statusDate": "2026-02-27T10:00:00Z", "requestedAmount": {"value": 5000, "currency": "USD"},
+        "deliveryId": None, "rejectionReasons": [],
     },
     "orders": {
         "orderId": "O1", "easyNumber": "12345678", "temporaryEasyNumber": None, "productCode": "CREDITLIMIT",
@@ -134,8 +140,8 @@ def test_flatten_gives_exactly_the_typed_columns_and_arrow_accepts_them(name):
 
 def test_daily_flags():
     daily = {n for n, s in STREAMS.items() if s.daily}
-    assert daily == {"notifications", "portfolio", "portfolio_snapshot", "deliveries", "orders", "overdues",
-                     "overdue_documents"}
+    assert daily == {"notifications", "portfolio", "portfolio_snapshot", "deliveries", "orders", "order_polls",
+                     "overdues", "overdue_documents"}
 
 
 def test_portfolio_is_one_row_per_company_and_product():
@@ -148,7 +154,8 @@ def test_portfolio_is_one_row_per_company_and_product():
     assert first["decision_at"] == datetime(2026, 3, 1, 23, 59, 59, tzinfo=UTC)
     assert first["effective_date"] == date(2026, 3, 2)
     assert (first["amount_value"], first["amount_currency"]) == (150000.0, "EUR")
-    assert pending["order_at"] == datetime(2026, 3, 1, 8, 0, 0, 500000, tzinfo=UTC)
+    assert first["order_date"] == date(2026, 2, 27)  # the GMT day of the orderDate timestamp
+    assert pending["order_date"] == date(2026, 3, 1)
     assert pending["decision_at"] is None and pending["amount_value"] is None and pending["amount_currency"] is None
 
 
@@ -241,7 +248,7 @@ def test_violations_name_the_field():
         get_stream("deliveries").flatten(bad)
     assert err.value.reason == str(err.value)
     bad = company()
-    bad["products"][1]["orderDate"] = "2026-03-01"
+    bad["products"][1]["orderDate"] = "2026-03-01T10:00:00"
     with pytest.raises(ContractViolation, match=r"products\[1\]\.orderDate"):
         get_stream("portfolio").flatten(bad)
     with pytest.raises(ContractViolation, match="address.streetAddress: expected an object"):
@@ -277,3 +284,21 @@ def test_integer_identifiers_are_written_as_strings_but_empty_ones_are_refused()
 def test_unknown_stream_lists_the_known_ones():
     with pytest.raises(UnknownStream, match="known streams: countries"):
         get_stream("nope")
+
+
+def test_portfolio_order_date_takes_a_date_or_a_timestamp_strictly():
+    stream = get_stream("portfolio")
+    item = company()
+    item["products"][0]["orderDate"] = "2026-02-27"
+    assert stream.flatten(item)[0]["order_date"] == date(2026, 2, 27)
+    item["products"][0]["orderDate"] = "2026-02-27T23:59:59Z"
+    assert stream.flatten(item)[0]["order_date"] == date(2026, 2, 27)
+    for bad in ("2026-02-30", "27/02/2026", "2026-02-27T23:59:59+01:00", 20260227):
+        item["products"][0]["orderDate"] = bad
+        with pytest.raises(ContractViolation, match="orderDate"):
+            stream.flatten(item)
+
+
+def test_order_polls_share_the_orders_columns():
+    assert get_stream("order_polls").schema == get_stream("orders").schema
+    assert get_stream("order_polls").key == get_stream("orders").key
