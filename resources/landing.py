@@ -1,0 +1,677 @@
+"""The Parquet landing zone: immutable, atomic per-(stream, partition) runs named by a manifest.
+
+Layout under ``root`` (a local path or any fsspec URL), as in docs/contracts.md section 3::
+
+    {stream}/partition={YYYY-MM-DD|current}/run={run_id}/part-00000-{attempt}.parquet
+    _quarantine/{stream}/partition=.../run={run_id}/part-00000-{attempt}.parquet
+    _manifests/{stream}/{YYYY-MM-DD|current}.json
+    _locks/{stream}/{YYYY-MM-DD|current}.lock            (local roots only)
+
+A partition's *manifest* names its current run and that run's files; readers only ever read the files a
+manifest names, so a file that is being written, a failed run or a superseded run is never seen. Writing
+a partition (:meth:`LandingStore.open_partition`):
+
+1. rows are streamed into hidden temporary files (``.part-...parquet.tmp``) in bounded row groups;
+2. on a clean exit every file is closed (and fsynced locally), then renamed to its final name;
+3. only then the manifest is replaced atomically (temporary file + rename) by one naming this run.
+
+An exception, or a process killed at any point, leaves the previous manifest, and so the previous rows,
+exactly as they were; the leftovers are not referenced by any manifest and
+:meth:`LandingStore.garbage_collect` removes them. ``attempt`` is a random token per writer, so a retried
+step with the same Dagster run id never overwrites the files a manifest names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
+
+from resources.streams import ContractViolation, Stream, canonical_json, get_stream
+
+MANIFEST_VERSION = 1
+CURRENT = "current"
+"""Partition key of streams that are not daily-partitioned (``_partition`` is NULL)."""
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        pa.field("stream", pa.string(), nullable=False),
+        pa.field("partition", pa.date32()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("request", pa.string()),
+        pa.field("raw_json", pa.string()),
+        pa.field("extracted_at", pa.timestamp("us", tz="UTC"), nullable=False),
+    ]
+)
+"""Columns of quarantine files: one row per record that broke its contract."""
+
+_RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_WRITER_OWNED = ("_partition", "_run_id", "_extracted_at")
+_ROW_EXTRAS = frozenset({"_raw_json", "_request"})
+_PROCESS_LOCKS: dict[tuple[str, ...], threading.Lock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+class LandingError(RuntimeError):
+    """Rows or arguments the landing store cannot accept (a bug in the caller, not bad data)."""
+
+
+class PartitionLocked(LandingError):
+    """Another writer holds the (stream, partition): two writers never write one partition at once."""
+
+
+def partition_key(partition: date | None) -> str:
+    """Return the folder/manifest key of a partition: ``YYYY-MM-DD``, or ``current`` for None."""
+    return CURRENT if partition is None else partition.isoformat()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+class LandingStore:
+    """The landing zone at ``root``: a local path, a ``file://`` URL or any fsspec URL (``s3://``, ``memory://``...).
+
+    ``storage_options`` go to fsspec (credentials belong there, never in the URL). ``row_group_size`` rows
+    form one Parquet row group (the writer holds at most that many rows in memory per file it writes);
+    a part file rolls over after ``rows_per_file`` rows. ``lock_timeout`` is how long
+    :meth:`open_partition` waits for a partition held by another writer before raising
+    :class:`PartitionLocked`. ``retention`` is how long :meth:`garbage_collect` keeps superseded runs,
+    so that a reader which listed the previous files just before a swap can finish.
+
+    Locking: on a local root a per-(stream, partition) ``fcntl.flock`` on ``_locks/...`` excludes writers
+    in any process on the machine, and is released by the kernel if the process dies. Object storage has
+    no such lock: there the lock only excludes writers in the same process, and Dagster's concurrency pools
+    (one run per stream partition) must keep writers of other processes apart.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        storage_options: Mapping[str, Any] | None = None,
+        row_group_size: int = 10_000,
+        rows_per_file: int = 500_000,
+        lock_timeout: float = 0.0,
+        retention: timedelta = timedelta(days=7),
+    ) -> None:
+        if row_group_size < 1 or rows_per_file < 1:
+            raise ValueError("row_group_size and rows_per_file must be at least 1")
+        self.fs, path = fsspec.core.url_to_fs(str(root), **dict(storage_options or {}))
+        self.local = isinstance(self.fs, LocalFileSystem)
+        self.path = (os.path.abspath(path) if self.local else path).rstrip("/") or "/"
+        """The root as the filesystem ``fs`` names it (no protocol)."""
+        self.root = self.path if self.local else self.fs.unstrip_protocol(self.path)
+        """The root as an absolute path (local) or a URL without credentials; manifest files are relative to it."""
+        self.url = _redact(str(root))
+        self.row_group_size = row_group_size
+        self.rows_per_file = rows_per_file
+        self.lock_timeout = lock_timeout
+        self.retention = retention
+
+    def __repr__(self) -> str:
+        return f"LandingStore({self.url!r})"
+
+    # -- paths -------------------------------------------------------------------------------------
+    def _join(self, *parts: str) -> str:
+        return "/".join((self.path.rstrip("/"), *parts))
+
+    def _stream_dir(self, stream: str, quarantine: bool = False) -> str:
+        return self._join("_quarantine", stream) if quarantine else self._join(stream)
+
+    def _partition_dir(self, stream: str, key: str, quarantine: bool = False) -> str:
+        return f"{self._stream_dir(stream, quarantine)}/partition={key}"
+
+    def _manifest_path(self, stream: str, key: str) -> str:
+        return self._join("_manifests", stream, f"{key}.json")
+
+    def _relative(self, path: str) -> str:
+        return path[len(self.path.rstrip("/")) + 1 :]
+
+    def _absolute(self, relative: str) -> str:
+        path = self._join(relative)
+        return path if self.local else self.fs.unstrip_protocol(path)
+
+    # -- writing -----------------------------------------------------------------------------------
+    def open_partition(
+        self, stream: str, partition: date | None, run_id: str, api_window: Mapping[str, Any] | None = None
+    ) -> PartitionWriter:
+        """Return a :class:`PartitionWriter` (a context manager) for one run of one stream partition.
+
+        ``partition`` is the GMT day for a daily stream and None for the others. ``run_id`` (letters,
+        digits, ``._-``) names the run in paths and in every row. ``api_window`` (JSON-able; dates become
+        ISO strings) is recorded in the manifest. Nothing is visible to readers until the ``with`` block
+        exits cleanly; the partition lock is taken on entry.
+        """
+        spec = get_stream(stream)
+        if spec.daily:
+            if not isinstance(partition, date) or isinstance(partition, datetime):
+                raise LandingError(f"stream {stream} is daily-partitioned: partition must be a date, got {partition!r}")
+        elif partition is not None:
+            raise LandingError(f"stream {stream} is not daily-partitioned: partition must be None, got {partition!r}")
+        if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
+            raise LandingError(f"run_id {run_id!r} must be 1-128 letters, digits, '.', '_' or '-'")
+        window = None if api_window is None else json.loads(json.dumps(dict(api_window), default=_iso))
+        return PartitionWriter(self, spec, partition, run_id, window)
+
+    @contextlib.contextmanager
+    def _locked(self, stream: str, key: str) -> Iterator[None]:
+        """Hold the (stream, partition) lock; raise PartitionLocked after ``lock_timeout`` seconds."""
+        deadline = time.monotonic() + self.lock_timeout
+        if not self.local:
+            ident = (self.root, stream, key)
+            with _PROCESS_LOCKS_GUARD:
+                lock = _PROCESS_LOCKS.setdefault(ident, threading.Lock())
+            got = lock.acquire(timeout=self.lock_timeout) if self.lock_timeout > 0 else lock.acquire(blocking=False)
+            if not got:
+                raise PartitionLocked(f"{stream} partition {key} is being written by another writer in this process")
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        path = self._join("_locks", stream, f"{key}.lock")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                        raise PartitionLocked(
+                            f"{stream} partition {key} is being written by another writer (pid {holder}, lock {path}); "
+                            "two writers never write the same partition at once"
+                        ) from None
+                    time.sleep(0.05)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+    def _put_atomic(self, path: str, data: bytes) -> None:
+        """Replace ``path`` with ``data`` so a reader sees the old or the new content, never a mix."""
+        directory, name = path.rsplit("/", 1)
+        tmp = f"{directory}/.{name}.tmp-{secrets.token_hex(4)}"
+        self.fs.makedirs(directory, exist_ok=True)
+        if self.local:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(directory)
+        else:  # object stores: a single PUT is atomic; the copy keeps other fsspec backends safe too
+            self.fs.pipe_file(tmp, data)
+            self.fs.mv(tmp, path)
+
+    def _rename(self, src: str, dst: str) -> None:
+        if self.local:
+            os.replace(src, dst)
+        else:
+            self.fs.mv(src, dst)
+
+    def _remove(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(path)
+
+    # -- reading -----------------------------------------------------------------------------------
+    def manifest(self, stream: str, partition: date | None) -> dict | None:
+        """Return the manifest of one partition (its current run), or None if it was never landed.
+
+        Keys: ``version, stream, partition`` (ISO day or null), ``run_id, attempt, files`` (paths relative
+        to the root), ``file_rows, rows, quarantined, quarantine_files, written_at, api_window,
+        superseded`` (earlier runs kept until garbage collection).
+        """
+        get_stream(stream)
+        return self._read_manifest(stream, partition_key(partition))
+
+    def _read_manifest(self, stream: str, key: str) -> dict | None:
+        try:
+            return json.loads(self.fs.cat_file(self._manifest_path(stream, key)))
+        except FileNotFoundError:
+            return None
+
+    def _manifest_keys(self, stream: str) -> list[str]:
+        try:
+            names = self.fs.ls(self._join("_manifests", stream), detail=False)
+        except FileNotFoundError:
+            return []
+        files = (n.rsplit("/", 1)[-1] for n in names)
+        return sorted(f[: -len(".json")] for f in files if f.endswith(".json") and not f.startswith("."))
+
+    def manifests(self, stream: str) -> list[dict]:
+        """Return every partition's manifest of ``stream``, in partition order."""
+        get_stream(stream)
+        found = (self._read_manifest(stream, k) for k in self._manifest_keys(stream))
+        return [m for m in found if m is not None]
+
+    def partitions(self, stream: str) -> list[date | None]:
+        """Return the landed partitions of ``stream`` (days in order; ``[None]`` for a non-daily stream)."""
+        return [None if m["partition"] is None else date.fromisoformat(m["partition"]) for m in self.manifests(stream)]
+
+    def current_files(self, stream: str) -> list[str]:
+        """Return the absolute paths (local root) or URLs of every current run's data files of ``stream``.
+
+        This is what the warehouse reads: every partition with a manifest contributes at least one file (an
+        empty run writes one zero-row file), and no file of a superseded or unfinished run is listed.
+        """
+        return [self._absolute(f) for m in self.manifests(stream) for f in m["files"]]
+
+    def current_quarantine_files(self, stream: str) -> list[str]:
+        """Return the absolute paths or URLs of the current runs' quarantine files (may be empty)."""
+        return [self._absolute(f) for m in self.manifests(stream) for f in m["quarantine_files"]]
+
+    def _selected(self, stream: str, partition: date | None) -> list[dict]:
+        spec = get_stream(stream)
+        if partition is None:
+            return self.manifests(stream)
+        if not spec.daily:
+            raise LandingError(f"stream {stream} is not daily-partitioned: read it with partition=None")
+        found = self.manifest(stream, partition)
+        return [] if found is None else [found]
+
+    def read_table(self, stream: str, partition: date | None = None, columns: Iterable[str] | None = None) -> pa.Table:
+        """Return the current rows of one partition, or of every partition when ``partition`` is None.
+
+        The table has exactly the stream's schema, or only ``columns`` in that order (files landed before
+        a column was added get nulls). An unknown column raises LandingError.
+        """
+        schema = get_stream(stream).schema
+        if columns is not None:
+            columns = list(columns)
+            unknown = [c for c in columns if c not in schema.names]
+            if unknown:
+                raise LandingError(f"stream {stream} has no columns {unknown}")
+            schema = pa.schema([schema.field(c) for c in columns])
+        files = [f for m in self._selected(stream, partition) for f in m["files"]]
+        return self._read(files, schema)
+
+    def read_quarantine(self, stream: str, partition: date | None = None) -> pa.Table:
+        """Return the current quarantined records of one partition, or of all when ``partition`` is None."""
+        files = [f for m in self._selected(stream, partition) for f in m["quarantine_files"]]
+        return self._read(files, QUARANTINE_SCHEMA)
+
+    def _read(self, files: list[str], schema: pa.Schema) -> pa.Table:
+        tables = []
+        for relative in files:
+            with self.fs.open(self._join(relative), "rb") as fh:
+                present = pq.read_schema(fh).names
+                fh.seek(0)
+                wanted = [n for n in schema.names if n in present]
+                tables.append(_conform(pq.read_table(fh, columns=wanted), schema))
+        return pa.concat_tables(tables) if tables else schema.empty_table()
+
+    # -- garbage collection ------------------------------------------------------------------------
+    def garbage_collect(self, stream: str, *, retention: timedelta | None = None, now: datetime | None = None) -> list[str]:
+        """Remove files of ``stream`` that no reader needs; return what was removed (absolute paths/URLs).
+
+        Removed: files of runs superseded more than ``retention`` (default: the store's) ago, and leftovers
+        of failed or killed writers (temporary files, files no manifest names): at once on a local root,
+        where the partition lock proves no writer owns them, otherwise once older than ``retention``.
+        Never removed: the files a manifest names as current. A partition being written is skipped.
+        """
+        get_stream(stream)
+        retention = self.retention if retention is None else retention
+        now = _utcnow() if now is None else now
+        keys = set(self._manifest_keys(stream))
+        for quarantine in (False, True):
+            with contextlib.suppress(FileNotFoundError):
+                listed = self.fs.ls(self._stream_dir(stream, quarantine), detail=False)
+                keys |= {p.rsplit("/partition=", 1)[-1] for p in listed if "/partition=" in p}
+        removed: list[str] = []
+        for key in sorted(keys):
+            try:
+                with self._locked(stream, key):
+                    removed += self._collect_partition(stream, key, now - retention)
+            except PartitionLocked:
+                continue
+        return removed
+
+    def _collect_partition(self, stream: str, key: str, cutoff: datetime) -> list[str]:
+        manifest = self._read_manifest(stream, key)
+        keep: set[str] = set()
+        expired: list[str] = []
+        if manifest is not None:
+            keep |= set(manifest["files"]) | set(manifest["quarantine_files"])
+            still = []
+            for old in manifest.get("superseded", []):
+                if datetime.fromisoformat(old["superseded_at"]) < cutoff:
+                    expired += old["files"] + old["quarantine_files"]
+                else:
+                    still.append(old)
+                    keep |= set(old["files"]) | set(old["quarantine_files"])
+            if len(still) != len(manifest.get("superseded", [])):
+                self._put_atomic(self._manifest_path(stream, key), _dump({**manifest, "superseded": still}))
+        removed = []
+        for relative in expired:
+            if relative not in keep:
+                self._remove(self._join(relative))
+                removed.append(self._absolute(relative))
+        for quarantine in (False, True):
+            directory = self._partition_dir(stream, key, quarantine)
+            for path in self.fs.find(directory):
+                relative = self._relative(path)
+                if relative in keep or (not self.local and not _older_than(self.fs, path, cutoff)):
+                    continue
+                self._remove(path)
+                removed.append(self._absolute(relative))
+            if self.local:
+                _remove_empty_dirs(directory)
+        return removed
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"api_window value of type {type(value).__name__} is not JSON-able")
+
+
+def _dump(manifest: dict) -> bytes:
+    return json.dumps(manifest, indent=1, sort_keys=True).encode()
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _older_than(fs: Any, path: str, cutoff: datetime) -> bool:
+    try:
+        modified = fs.modified(path)
+    except (NotImplementedError, FileNotFoundError, OSError):
+        return False
+    if modified.tzinfo is None:
+        modified = modified.replace(tzinfo=UTC)
+    return modified < cutoff
+
+
+def _remove_empty_dirs(directory: str) -> None:
+    for current, _dirs, _files in sorted(os.walk(directory), key=lambda t: -len(t[0])):
+        with contextlib.suppress(OSError):
+            os.rmdir(current)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Return ``table`` with ``schema``'s columns in order; columns it lacks become nulls."""
+    columns = [
+        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+class _RollingParquet:
+    """Writes rows into Parquet part files under temporary names, one row group per ``row_group_size``
+    rows, a new part file every ``rows_per_file`` rows. Holds at most one row group of rows in memory."""
+
+    def __init__(self, store: LandingStore, directory: str, attempt: str, schema: pa.Schema, label: str):
+        self.store, self.directory, self.attempt, self.schema, self.label = store, directory, attempt, schema, label
+        self.done: list[tuple[str, str, int]] = []  # (temporary path, final path, rows) of closed files
+        self._buffer: list[dict] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._handle: Any = None
+        self._file_rows = 0
+        self._current: tuple[str, str] | None = None
+
+    @property
+    def files(self) -> int:
+        return len(self.done) + (self._current is not None)
+
+    def append(self, row: dict) -> None:
+        self._buffer.append(row)
+        if len(self._buffer) >= self.store.row_group_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        table = _to_table(self._buffer, self.schema, self.label)
+        self._buffer = []
+        offset = 0
+        while offset < table.num_rows:
+            if self._writer is None:
+                self._open()
+            take = min(table.num_rows - offset, self.store.rows_per_file - self._file_rows)
+            self._writer.write_table(table.slice(offset, take), row_group_size=self.store.row_group_size)
+            self._file_rows += take
+            offset += take
+            if self._file_rows >= self.store.rows_per_file:
+                self._close_file()
+
+    def _open(self) -> None:
+        index = len(self.done)
+        final = f"{self.directory}/part-{index:05d}-{self.attempt}.parquet"
+        temporary = f"{self.directory}/.part-{index:05d}-{self.attempt}.parquet.tmp"
+        self.store.fs.makedirs(self.directory, exist_ok=True)
+        self._handle = open(temporary, "wb") if self.store.local else self.store.fs.open(temporary, "wb")
+        self._current = (temporary, final)
+        self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd")
+        self._file_rows = 0
+
+    def _close_file(self) -> None:
+        self._writer.close()
+        if self.store.local:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        self._handle.close()
+        self.done.append((*self._current, self._file_rows))
+        self._writer = self._handle = self._current = None
+
+    def finish(self, at_least_one: bool) -> None:
+        """Flush and close every file; with ``at_least_one``, an empty run still gets a zero-row file."""
+        self.flush()
+        if self._writer is None and at_least_one and not self.done:
+            self._open()
+        if self._writer is not None:
+            self._close_file()
+
+    def discard(self) -> None:
+        """Close and delete every temporary file (nothing of this writer stays behind)."""
+        with contextlib.suppress(Exception):
+            if self._writer is not None:
+                self._writer.close()
+        with contextlib.suppress(Exception):
+            if self._handle is not None:
+                self._handle.close()
+        paths = [t for t, _, _ in self.done] + ([self._current[0]] if self._current else [])
+        for path in paths:
+            with contextlib.suppress(Exception):
+                self.store._remove(path)
+        self._buffer, self._writer, self._handle, self._current = [], None, None, None
+
+
+def _to_table(rows: list[dict], schema: pa.Schema, label: str) -> pa.Table:
+    try:
+        return pa.Table.from_pylist(rows, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    for f in schema:  # find the column, and say which Python types it got, without echoing values
+        try:
+            pa.array([r.get(f.name) for r in rows], type=f.type)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            kinds = sorted({type(r.get(f.name)).__name__ for r in rows})
+            raise LandingError(f"{label}: column {f.name!r} ({f.type}) cannot hold values of type {kinds}") from None
+    raise LandingError(f"{label}: rows do not fit the schema")
+
+
+class PartitionWriter:
+    """Writes one run of one (stream, partition); use it as a context manager (see LandingStore.open_partition).
+
+    Counters: ``rows`` (data rows written), ``quarantined`` (records quarantined), ``files`` (data part
+    files). After a clean exit ``manifest`` holds the manifest written.
+    """
+
+    def __init__(self, store: LandingStore, stream: Stream, partition: date | None, run_id: str, api_window: dict | None):
+        self.store, self.stream, self.partition, self.run_id, self.api_window = store, stream, partition, run_id, api_window
+        self.key = partition_key(partition)
+        self.rows = 0
+        self.quarantined = 0
+        self.manifest: dict | None = None
+        self.attempt: str | None = None
+        self._allowed = frozenset(stream.columns) | _ROW_EXTRAS
+        self._lock: contextlib.ExitStack | None = None
+        self._data: _RollingParquet | None = None
+        self._quarantine: _RollingParquet | None = None
+
+    @property
+    def files(self) -> int:
+        return 0 if self._data is None else self._data.files
+
+    def __enter__(self) -> PartitionWriter:
+        if self.attempt is not None:
+            raise LandingError("a PartitionWriter is used once; open a new one for another run")
+        lock = contextlib.ExitStack()
+        lock.enter_context(self.store._locked(self.stream.name, self.key))
+        self._lock = lock
+        attempt = self.attempt = secrets.token_hex(4)
+        run = f"run={self.run_id}"
+        label = f"{self.stream.name} partition {self.key}"
+        self._data = _RollingParquet(
+            self.store, f"{self.store._partition_dir(self.stream.name, self.key)}/{run}", attempt, self.stream.schema, label
+        )
+        self._quarantine = _RollingParquet(
+            self.store, f"{self.store._partition_dir(self.stream.name, self.key, True)}/{run}", attempt,
+            QUARANTINE_SCHEMA, f"quarantine of {label}",
+        )
+        return self
+
+    def _require_open(self) -> None:
+        if self._lock is None:
+            raise LandingError("write inside the 'with store.open_partition(...)' block")
+
+    def write(self, rows: Iterable[Mapping[str, Any]], *, raw_json: str | None = None, request: str | None = None) -> int:
+        """Append typed rows; return how many.
+
+        A row's keys are the stream's typed columns (missing ones are null), optionally ``_raw_json`` and
+        ``_request``, which override the keyword values for that row. ``_partition``, ``_run_id`` and
+        ``_extracted_at`` are filled here. An unknown key or a value of the wrong type raises
+        :class:`LandingError` (the message names the column, never the value).
+        """
+        self._require_open()
+        extracted_at = _utcnow()
+        common = {"_partition": self.partition, "_run_id": self.run_id, "_extracted_at": extracted_at,
+                  "_raw_json": raw_json, "_request": request}
+        count = 0
+        for row in rows:
+            if not row.keys() <= self._allowed:
+                unknown = sorted(set(row) - self._allowed)
+                raise LandingError(f"{self.stream.name}: unknown columns {unknown}")
+            self._data.append({**common, **row})
+            count += 1
+        self.rows += count
+        return count
+
+    def write_record(self, raw_json: str, request: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append the typed rows of one API record, each keeping the record's raw JSON and request."""
+        return self.write(rows, raw_json=raw_json, request=request)
+
+    def write_item(self, item: Any, request: str, raw_json: str | None = None) -> int:
+        """Flatten one wire item with the stream's ``flatten`` and land its rows; return how many.
+
+        An item that breaks its contract is quarantined with the reason instead (returns 0). ``raw_json``
+        defaults to the canonical JSON of ``item``.
+        """
+        raw = canonical_json(item) if raw_json is None else raw_json
+        try:
+            rows = self.stream.flatten(item)
+        except ContractViolation as exc:
+            self.quarantine(raw, exc.reason, request)
+            return 0
+        return self.write_record(raw, request, rows)
+
+    def quarantine(self, raw_json: str, reason: str, request: str | None = None) -> None:
+        """Set one record aside in the quarantine dataset with its raw JSON and the reason."""
+        self._require_open()
+        self._quarantine.append({"stream": self.stream.name, "partition": self.partition, "run_id": self.run_id,
+                                 "reason": reason, "request": request, "raw_json": raw_json,
+                                 "extracted_at": _utcnow()})
+        self.quarantined += 1
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._lock is None:
+            return False
+        try:
+            if exc_type is None:
+                self._commit()
+            else:
+                self._discard()
+        finally:
+            lock, self._lock = self._lock, None
+            lock.close()
+        return False
+
+    def _discard(self) -> None:
+        for part in (self._data, self._quarantine):
+            part.discard()
+
+    def _commit(self) -> None:
+        store, renamed, committed = self.store, [], False
+        try:
+            self._data.finish(at_least_one=True)
+            self._quarantine.finish(at_least_one=False)
+            for temporary, final, _ in self._data.done + self._quarantine.done:
+                store._rename(temporary, final)
+                renamed.append(final)
+            if store.local:
+                for directory in {d.directory for d in (self._data, self._quarantine) if d.done}:
+                    _fsync_dir(directory)
+            manifest = self._manifest(store._read_manifest(self.stream.name, self.key))
+            store._put_atomic(store._manifest_path(self.stream.name, self.key), _dump(manifest))
+            committed = True
+            self.manifest = manifest
+        finally:
+            if not committed:
+                self._discard()
+                for path in renamed:
+                    with contextlib.suppress(Exception):
+                        store._remove(path)
+
+    def _manifest(self, previous: dict | None) -> dict:
+        now = _utcnow()
+        superseded = [] if previous is None else list(previous.get("superseded", []))
+        if previous is not None:
+            superseded.append({key: previous[key] for key in ("run_id", "attempt", "files", "quarantine_files")}
+                              | {"superseded_at": now.isoformat()})
+        return {
+            "version": MANIFEST_VERSION,
+            "stream": self.stream.name,
+            "partition": None if self.partition is None else self.partition.isoformat(),
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "files": [self.store._relative(final) for _, final, _ in self._data.done],
+            "file_rows": [rows for _, _, rows in self._data.done],
+            "rows": self.rows,
+            "quarantined": self.quarantined,
+            "quarantine_files": [self.store._relative(final) for _, final, _ in self._quarantine.done],
+            "written_at": now.isoformat(),
+            "api_window": self.api_window,
+            "superseded": superseded,
+        }
