@@ -185,10 +185,13 @@ def build_daily_partitions(
     Starts at :func:`first_partition` of the ``COFASERVE_CONTRACT_START`` setting; ``timezone="UTC"``
     and ``end_offset=0``, so the last partition is the last complete GMT day.
     """
-    today = utc_today() if today is None else today
+    pinned = today is not None or bool((os.environ if env is None else env).get(TODAY_SETTING, "").strip())
+    today = utc_today(env) if today is None else today
     start = first_partition(today, contract_start(env))
+    # with a pinned (virtual) today the last partition is that today's yesterday, not the real one's
     return DailyPartitionsDefinition(
-        start_date=start.isoformat(), timezone="UTC", end_offset=0, fmt="%Y-%m-%d"
+        start_date=start.isoformat(), timezone="UTC", end_offset=0, fmt="%Y-%m-%d",
+        end_date=today.isoformat() if pinned else None,
     )
 
 
