@@ -1,0 +1,70 @@
+"""Deliveries: the full detail of each decision that was new or changed in a range of GMT days.
+
+Which deliveries to fetch comes from the landed notifications and portfolio rows of those days (by
+externalId, or deliveryId when a portfolio row has no externalId), never from "all deliveries": the
+cost of a night grows with the number of changes, not with the size of the portfolio.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from resources.landing import LandingStore
+
+from .extraction import LandedSummary, fetch_in_day_order, land_dated_records
+from .runtime import daily_extraction_asset
+
+STREAM = "deliveries"
+
+
+def _loads_object(raw_json: str) -> dict:
+    try:
+        value = json.loads(raw_json)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple[str, date]]:
+    """Return {externalId or deliveryId: (easyNumber, day)} for every decision the landed notifications
+    and portfolio rows of ``days`` mention, one entry per decision, in day order."""
+    wanted: dict[str, tuple[str, date]] = {}
+    for day in days:
+        notes = store.read_table("notifications", day).select(["external_id", "easy_number"])
+        for ext, easy in zip(notes["external_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
+            if ext:
+                wanted.setdefault(ext, (easy, day))
+        rows = store.read_table("portfolio", day).select(["external_id", "delivery_id", "easy_number"])
+        for ext, delivery, easy in zip(rows["external_id"].to_pylist(), rows["delivery_id"].to_pylist(),
+                                       rows["easy_number"].to_pylist(), strict=True):
+            key = ext or delivery
+            if key:
+                wanted.setdefault(key, (easy, day))
+        # a notification that broke its contract may still name its decision: fetch it anyway, so a
+        # malformed notification never hides a decision from history
+        for raw_json in store.read_quarantine("notifications", day)["raw_json"].to_pylist():
+            raw = _loads_object(raw_json)
+            ext, easy = raw.get("externalId"), raw.get("easyNumber")
+            if isinstance(ext, str) and ext and isinstance(easy, str) and easy:
+                wanted.setdefault(ext, (easy, day))
+    return wanted
+
+
+def extract_deliveries(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+    """Land the detail of every decision mentioned by the landed notifications and portfolio of ``days``,
+    each in the partition of the day that mentioned it."""
+    wanted = changed_deliveries(store, days)
+    pairs = fetch_in_day_order(client, client.get_delivery, wanted, what="delivery")
+    summary = land_dated_records(store, STREAM, days, run_id, pairs)
+    summary.reported_total = len(wanted)
+    return summary
+
+
+deliveries_asset = daily_extraction_asset(
+    STREAM,
+    "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
+    "fetched only for the decisions that day's notifications and portfolio rows mention.",
+    extract_deliveries,
+    deps=("notifications", "portfolio"),
+)

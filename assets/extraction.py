@@ -1,0 +1,261 @@
+"""The one mechanism every extraction asset uses to land API records into per-day partitions.
+
+A run covers a range of GMT days (one day nightly, many in a backfill). Records arrive from the client
+in the API's order and are routed by their event day to one landing writer per day; every day of the
+range gets a manifest, even a day with no records, so "landed, and empty" is distinguishable from
+"never landed". Records that break their contract go to quarantine with their raw JSON and reason.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from resources.cofaserve import NotFoundError
+from resources.landing import LandingStore
+from resources.streams import ContractViolation, get_stream
+
+
+@dataclass
+class LandedSummary:
+    """What one stream landed in one run: rows and quarantined records per day, records seen."""
+
+    stream: str
+    rows_by_day: dict[date, int] = field(default_factory=dict)
+    quarantined_by_day: dict[date, int] = field(default_factory=dict)
+    records: int = 0
+    keys: list[tuple] = field(default_factory=list)
+    outside_days: int = 0
+    reported_total: int | None = None
+    api_window: dict | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(self.rows_by_day.values())
+
+    @property
+    def quarantined(self) -> int:
+        return sum(self.quarantined_by_day.values())
+
+
+class OutOfRange(ValueError):
+    """A record's event day lies outside the days this run covers."""
+
+
+class DayRouter:
+    """Lands records of one stream into per-day partitions of a run.
+
+    Writers are opened on first use. While records arrive in day order (the API lists by date), a
+    day's partition is committed as soon as a later day appears, so memory stays bounded by one day;
+    the remaining days, including empty ones, are committed by `close()`. If the run fails, `abort()`
+    leaves every uncommitted day's previous state untouched.
+    """
+
+    def __init__(
+        self,
+        store: LandingStore,
+        stream: str,
+        days: list[date],
+        run_id: str,
+        api_window: dict | None,
+    ) -> None:
+        self._store = store
+        self._stream = get_stream(stream)
+        self._days = sorted(days)
+        self._day_set = set(days)
+        self._run_id = run_id
+        self._api_window = api_window
+        self._open: dict[date, object] = {}
+        self._committed: set[date] = set()
+        self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
+                                     quarantined_by_day={d: 0 for d in days})
+
+    def _writer(self, day: date):
+        if day in self._committed:
+            raise OutOfRange(
+                f"{self._stream.name}: a record for {day} arrived after that day was committed; "
+                "the API did not list items in date order. Re-run the range one day at a time."
+            )
+        writer = self._open.get(day)
+        if writer is None:
+            # days before this one will get no more records when the API lists in date order
+            for earlier in [d for d in self._open if day is not None and d < day]:
+                self._commit(earlier)
+            writer = self._store.open_partition(self._stream.name, day, self._run_id, api_window=self._api_window)
+            writer.__enter__()
+            self._open[day] = writer
+        return writer
+
+    def _commit(self, day: date) -> None:
+        writer = self._open.pop(day)
+        writer.__exit__(None, None, None)
+        self._committed.add(day)
+
+    def land(self, raw: dict | None, raw_json: str, request: str, error: str | None,
+             day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
+        """Flatten one record and land its rows on their days, or quarantine it with the reason.
+
+        ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
+        documents response does not repeat).
+        """
+        self.summary.records += 1
+        rows: list[dict] = []
+        reason = error
+        if reason is None:
+            try:
+                rows = self._stream.flatten({**raw, **extra} if extra and isinstance(raw, dict) else raw)
+            except ContractViolation as exc:
+                reason = str(exc)
+        if reason is None:
+            by_day: dict[date, list[dict]] = {}
+            for row in rows:
+                day = day_of(row)
+                if day not in self._day_set:
+                    # rows outside the run's days are landed by the run of their own day; counted
+                    # and reported, never silently ignored
+                    self.summary.outside_days += 1
+                    continue
+                by_day.setdefault(day, []).append(row)
+            for day, day_rows in sorted(by_day.items()):
+                self._writer(day).write_record(raw_json, request, day_rows)
+                self.summary.rows_by_day[day] += len(day_rows)
+                self.summary.keys.extend(tuple(r.get(k) for k in self._stream.key) for r in day_rows)
+            return
+        day = self._quarantine_day(raw, day_of)
+        self._writer(day).quarantine(raw_json, reason, request)
+        self.summary.quarantined_by_day[day] += 1
+
+    def _quarantine_day(self, raw: dict | None, day_of: Callable[[dict], date | None]) -> date:
+        # a rejected record has no trustworthy date of its own; use the day the caller routes it to
+        # when that does not depend on the record, else the latest open day, so this run reports it
+        try:
+            day = day_of({})
+        except Exception:
+            day = None
+        if day in self._day_set and day not in self._committed:
+            return day
+        if self._open:
+            return max(self._open)
+        for day in self._days:
+            if day not in self._committed:
+                return day
+        return self._days[-1]
+
+    def close(self) -> LandedSummary:
+        """Commit every day of the run (empty days included) and return what was landed."""
+        for day in self._days:
+            if day in self._committed:
+                continue
+            if day not in self._open:
+                self._open[day] = self._store.open_partition(
+                    self._stream.name, day, self._run_id, api_window=self._api_window
+                ).__enter__()
+            self._commit(day)
+        return self.summary
+
+    def abort(self, exc: BaseException) -> None:
+        """Discard every uncommitted day of this run, leaving their previous state in place."""
+        for day in list(self._open):
+            writer = self._open.pop(day)
+            writer.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def land_records(
+    store: LandingStore,
+    stream: str,
+    days: list[date],
+    run_id: str,
+    api_window: dict | None,
+    records: Iterable,
+    day_of: Callable[[dict], date | None],
+) -> LandedSummary:
+    """Land client records (objects with raw, raw_json, request, error) into per-day partitions.
+
+    All days of the run are committed only if the records iterate to the end; on an error every
+    uncommitted day keeps its previous state and the error propagates.
+    """
+    router = DayRouter(store, stream, days, run_id, api_window)
+    try:
+        for record in records:
+            router.land(record.raw, record.raw_json, record.request, record.error, day_of)
+    except BaseException as exc:
+        router.abort(exc)
+        raise
+    return router.close()
+
+
+def land_dated_records(
+    store: LandingStore,
+    stream: str,
+    days: list[date],
+    run_id: str,
+    pairs: Iterable[tuple[date, object, dict | None]],
+) -> LandedSummary:
+    """Land (day, record, extra) triples: all rows of a record go to the given day, in day order.
+
+    Used for by-id fetches, whose partition is the day of the change that triggered the fetch.
+    """
+    router = DayRouter(store, stream, days, run_id, None)
+    try:
+        for day, record, extra in pairs:
+            router.land(record.raw, record.raw_json, record.request, record.error,
+                        lambda row, day=day: day, extra)
+    except BaseException as exc:
+        router.abort(exc)
+        raise
+    return router.close()
+
+
+def in_day_order(results: Iterable[tuple[str, object]], day_of_key: dict[str, date]):
+    """Re-order (key, result) pairs that complete roughly in submission order into day order.
+
+    Keys must have been submitted in day order; a day's results are released once every key of that day
+    and of the days before it has completed, so the buffer holds only the in-flight window.
+    """
+    remaining: dict[date, int] = {}
+    for day in day_of_key.values():
+        remaining[day] = remaining.get(day, 0) + 1
+    pending_days = sorted(remaining)
+    buffered: dict[date, list] = {}
+    position = 0
+    for key, result in results:
+        day = day_of_key[key]
+        buffered.setdefault(day, []).append((key, result))
+        remaining[day] -= 1
+        while position < len(pending_days) and remaining[pending_days[position]] == 0:
+            ready = pending_days[position]
+            yield from ((ready, k, r) for k, r in buffered.pop(ready, []))
+            position += 1
+
+
+class MissingRecord:
+    """A by-id fetch the API answered 404: quarantined with its key and the reason, never dropped."""
+
+    def __init__(self, what: str, key: str, easy_number: str, error: Exception):
+        self.raw = None
+        self.raw_json = json.dumps({"easyNumber": easy_number, "id": key, "entity": what}, sort_keys=True)
+        self.request = f"GET {what} {easy_number}/{key}"
+        self.error = f"{what} {key} of company {easy_number} was not found by the API: {error}"
+
+
+def fetch_in_day_order(client, getter: Callable, wanted: dict[str, tuple[str, date]], what: str,
+                       extra_of: Callable[[str, object], dict | None] | None = None):
+    """Fetch every key of ``wanted`` ({key: (easyNumber, day)}, in day order) concurrently within the
+    client's rate budget; yield (day, record, extra) in day order.
+
+    A 404 becomes a quarantined record; any other failure (after the client's retries) propagates and
+    fails the run, so nothing is silently missing.
+    """
+    day_of_key = {key: day for key, (_, day) in wanted.items()}
+    results = client.fetch_many(lambda key: getter(wanted[key][0], key), list(wanted))
+    for day, key, result in in_day_order(results, day_of_key):
+        if isinstance(result, NotFoundError):
+            yield day, MissingRecord(what, key, wanted[key][0], result), None
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            # a by-id call answers one record, or a list of them (an overdue's documents)
+            for record in result if isinstance(result, list) else [result]:
+                yield day, record, (extra_of(key, record) if extra_of else None)

@@ -1,0 +1,122 @@
+"""Orders: the current state of each order that a change in a range of GMT days mentioned, and re-polls
+of orders still pending (temporary `Z…` EASY numbers included) until they reach a final status."""
+
+
+from datetime import date
+
+import dagster as dg
+import pyarrow.compute as pc
+
+from pipelines.partitions import utc_today
+from resources.landing import LandingStore
+
+from .extraction import LandedSummary, fetch_in_day_order, land_dated_records
+from .runtime import (
+    API_POOL,
+    OWNERS,
+    TRANSIENT_RETRY,
+    daily_extraction_asset,
+    landing_check_specs,
+    landing_checks,
+    open_client,
+    summary_metadata,
+    telemetry_delta,
+)
+
+STREAM = "orders"
+REPOLL_STREAM = "order_polls"
+
+FINAL_STATUSES = frozenset({"STATUS_CLOSED", "STATUS_REJECTED", "STATUS_ANNULED"})
+"""Order statuses after which an order never changes again [DOC]; every other status is re-polled."""
+
+
+def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str, date]]:
+    """Return {orderId: (easyNumber to ask with, day)} for every order the landed portfolio rows and
+    notifications of ``days`` mention, in day order; the latest mention wins the day."""
+    wanted: dict[str, tuple[str, date]] = {}
+    for day in days:
+        rows = store.read_table("portfolio", day).select(["order_id", "easy_number", "temporary_easy_number"])
+        for order, easy, temp in zip(rows["order_id"].to_pylist(), rows["easy_number"].to_pylist(),
+                                     rows["temporary_easy_number"].to_pylist(), strict=True):
+            if order:
+                wanted.pop(order, None)
+                wanted[order] = (easy or temp, day)
+        notes = store.read_table("notifications", day).select(["order_id", "easy_number"])
+        for order, easy in zip(notes["order_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
+            if order:
+                wanted.pop(order, None)
+                wanted[order] = (easy, day)
+    return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
+
+
+def extract_orders(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+    """Land the current state of every order mentioned by the landed portfolio and notifications of
+    ``days``, each in the partition of the day that last mentioned it."""
+    wanted = changed_orders(store, days)
+    pairs = fetch_in_day_order(client, client.get_order, wanted, what="order")
+    summary = land_dated_records(store, STREAM, days, run_id, pairs)
+    summary.reported_total = len(wanted)
+    return summary
+
+
+def pending_orders(store: LandingStore) -> dict[str, str]:
+    """Return {orderId: easyNumber to ask with} for every landed order whose latest known state is not
+    final, across the nightly orders and the earlier re-polls."""
+    latest: dict[str, tuple] = {}
+    for stream in (STREAM, REPOLL_STREAM):
+        table = store.read_table(stream).select(["order_id", "easy_number", "temporary_easy_number",
+                                                  "status", "_extracted_at"])
+        if table.num_rows == 0:
+            continue
+        table = table.filter(pc.invert(pc.is_null(table["order_id"])))
+        for order, easy, temp, status, seen in zip(*(table[c].to_pylist() for c in table.column_names),
+                                                   strict=True):
+            if order not in latest or seen > latest[order][0]:
+                latest[order] = (seen, easy or temp, status)
+    return {order: easy for order, (_, easy, status) in sorted(latest.items())
+            if status not in FINAL_STATUSES}
+
+
+def repoll_pending_orders(client, store: LandingStore, as_of: date, run_id: str) -> LandedSummary:
+    """Fetch every order still pending and land its state under the partition ``as_of`` of the
+    re-poll stream."""
+    wanted = {order: (easy, as_of) for order, easy in pending_orders(store).items()}
+    pairs = fetch_in_day_order(client, client.get_order, wanted, what="order")
+    summary = land_dated_records(store, REPOLL_STREAM, [as_of], run_id, pairs)
+    summary.reported_total = len(wanted)
+    return summary
+
+
+orders_asset = daily_extraction_asset(
+    STREAM,
+    "One row per order mentioned by the partition's GMT day (new, pending or decided), in its state at "
+    "extraction time.",
+    extract_orders,
+    deps=("notifications", "portfolio"),
+)
+
+
+@dg.asset(
+    name=REPOLL_STREAM,
+    description="One row per order still pending (temporary Z EASY numbers included) at each re-poll, "
+    "under the GMT day of the poll; stops once an order reaches a final status.",
+    pool=API_POOL,
+    retry_policy=TRANSIENT_RETRY,
+    group_name="extract",
+    kinds={"python", "parquet"},
+    owners=OWNERS,
+    deps=[STREAM],
+    check_specs=landing_check_specs(REPOLL_STREAM),
+    required_resource_keys={"cofaserve", "landing"},
+)
+def order_polls_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Re-poll every order whose latest known status is not final."""
+    landing = context.resources.landing
+    with open_client(context.resources.cofaserve) as client:
+        before = client.telemetry.snapshot()
+        summary = repoll_pending_orders(client, landing.store(), utc_today(), context.run_id)
+        api = telemetry_delta(before, client.telemetry.snapshot())
+    return dg.MaterializeResult(
+        metadata=summary_metadata(summary, api),
+        check_results=landing_checks(summary, context.asset_key, landing.quarantine_threshold),
+    )

@@ -1,0 +1,321 @@
+"""`cofasync`: run the pipeline from a terminal or a cron, with runs recorded in the Dagster home.
+
+    cofasync sync                         everything due up to yesterday, then the models; a summary
+    cofasync backfill --from D --to D     re-extract a range of GMT days (single-run backfill), then models
+    cofasync status                       freshness of each stream, last runs, counts, quarantine
+    cofasync doctor                       settings and reachability, with at most one login attempt
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
+
+
+class Progress:
+    """Reports the steps of a command: a bar redrawn in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.total = max(total, 1)
+        self.done = 0
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.started = time.monotonic()
+
+    def step(self, label: str) -> None:
+        """Announce the next step."""
+        elapsed = time.monotonic() - self.started
+        if self.tty:
+            width = 24
+            filled = int(width * self.done / self.total)
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label:<60.60} {elapsed:6.1f}s")
+        else:
+            self.stream.write(f"[{self.done + 1}/{self.total}] {label} (t+{elapsed:.1f}s)\n")
+        self.stream.flush()
+        self.done += 1
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.tty:
+            self.stream.write("\r" + " " * 110 + "\r")
+            self.stream.flush()
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def _load_everything():
+    """Validate every setting (the pipeline's and the client's) before any work; raise naming each."""
+    from resources.cofaserve import ClientSettings
+    from resources.cofaserve import SettingsError as ClientSettingsError
+    from resources.settings import SettingsError, load_settings
+
+    problems = []
+    settings = client_settings = None
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        problems.append(str(exc))
+    try:
+        client_settings = ClientSettings.from_env()
+    except ClientSettingsError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise SystemExit(_fail("; ".join(problems) + ". See .env.example for every setting.", EXIT_SETTINGS))
+    os.environ.setdefault("DAGSTER_HOME", settings.dagster_home)
+    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    return settings, client_settings
+
+
+def ensure_dagster_home(home: Path) -> None:
+    """Create the Dagster home with the project's instance settings unless it already has its own."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text((Path(__file__).with_name("dagster_home.yaml")).read_text())
+
+
+def _instance():
+    from dagster import DagsterInstance
+
+    return DagsterInstance.get()
+
+
+def _api_requests(result) -> int:
+    """Sum the API calls reported by the materializations of one in-process run."""
+    total = 0
+    for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
+        value = metadata.get("api_requests")
+        if value is not None:
+            total += int(value.value)
+    return total
+
+
+def _run(job, instance, tags=None) -> tuple[bool, int, str]:
+    result = job.execute_in_process(instance=instance, tags=tags or {}, raise_on_error=False)
+    if result.success:
+        return True, _api_requests(result), ""
+    failures = [e for e in result.all_events if e.is_failure]
+    message = failures[0].message if failures else "run failed"
+    for event in failures:
+        data = getattr(event, "event_specific_data", None)
+        error = getattr(data, "error", None)
+        if error is not None:
+            message = error.message.strip().splitlines()[-1] if error.message else message
+            break
+    return False, 0, message
+
+
+def _range_label(first: date, last: date) -> str:
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def _extract_and_model(ranges, settings, snapshot: bool) -> int:
+    from assets.orders import pending_orders
+    from pipelines.definitions import build_definitions
+    from pipelines.due import partition_range_tags
+    from resources.landing import LandingStore
+
+    defs = build_definitions()
+    instance = _instance()
+    store = LandingStore(settings.landing_root)
+    steps = [("nightly_extract", f"extract {_range_label(*r)}", partition_range_tags(*r)) for r in ranges]
+    if snapshot:
+        steps.append(("reconciliation_snapshot", "reconciliation snapshot of the full portfolio", None))
+    steps.append(("repoll_pending_orders", "re-poll pending orders", None))
+    steps.append(("refresh_models", "reference lists and warehouse models", None))
+    progress = Progress(len(steps))
+    started = time.monotonic()
+    api_calls = 0
+    for job_name, label, tags in steps:
+        if job_name == "repoll_pending_orders" and not pending_orders(store):
+            progress.step("no pending order to re-poll")
+            continue
+        progress.step(label)
+        ok, calls, message = _run(defs.resolve_job_def(job_name), instance, tags)
+        api_calls += calls
+        if not ok:
+            progress.finish()
+            return _fail(f"{label} failed: {message}\nNothing landed by the failed step was published; "
+                         "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
+    progress.finish()
+    _print_summary(settings, store, api_calls, time.monotonic() - started)
+    return EXIT_OK
+
+
+def _quarantined(store) -> int:
+    from resources.streams import STREAMS
+
+    return sum(m.get("quarantined", 0) for name in STREAMS for m in store.manifests(name))
+
+
+def _print_summary(settings, store, api_calls: int, seconds: float) -> None:
+    from resources.warehouse import Warehouse
+
+    counts = Warehouse(settings.warehouse_url).table_counts()
+    print("\nSummary")
+    print(f"  warehouse   {settings.warehouse_url}")
+    width = max((len(t) for t in counts), default=10)
+    for table, rows in sorted(counts.items()):
+        print(f"  {table:<{width}}  {rows:>10,} rows")
+    print(f"  quarantined records: {_quarantined(store):,}")
+    print(f"  API calls: {api_calls:,}")
+    print(f"  time: {seconds:.1f}s")
+
+
+def cmd_sync(args) -> int:
+    """Extract everything due up to yesterday, snapshot when one is due, then build the models."""
+    from pipelines.due import due_ranges
+    from pipelines.partitions import utc_today
+    from resources.landing import LandingStore
+
+    settings, _ = _load_everything()
+    store = LandingStore(settings.landing_root)
+    today = utc_today()
+    ranges = due_ranges(store, today)
+    snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
+    snapshot_due = args.snapshot or not snapshots or (today - max(snapshots)).days >= settings.snapshot_every_days
+    if ranges:
+        print(f"due: {', '.join(_range_label(*r) for r in ranges)}")
+    else:
+        print("every day up to yesterday has landed")
+    return _extract_and_model(ranges, settings, snapshot_due)
+
+
+def cmd_backfill(args) -> int:
+    """Re-extract the GMT days from --from to --to (both included), then build the models."""
+    from pipelines.partitions import (
+        InvalidPartitionKey,
+        PartitionOutsideWindow,
+        check_in_window,
+        contract_start,
+        utc_today,
+    )
+
+    settings, _ = _load_everything()
+    today = utc_today()
+    try:
+        first = check_in_window(args.date_from, today, contract_start())
+        last = check_in_window(args.date_to, today, contract_start())
+    except (InvalidPartitionKey, PartitionOutsideWindow) as exc:
+        return _fail(str(exc), EXIT_SETTINGS)
+    if last < first:
+        return _fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
+    return _extract_and_model([(first, last)], settings, snapshot=False)
+
+
+def cmd_status(args) -> int:
+    """Print each stream's freshness, counts and quarantine, the warehouse's tables and the last runs."""
+    from pipelines.partitions import utc_today
+    from resources.landing import LandingStore
+    from resources.streams import STREAMS
+
+    settings, _ = _load_everything()
+    store = LandingStore(settings.landing_root)
+    today = utc_today()
+    print(f"landing zone {settings.landing_root} (today {today.isoformat()} GMT)")
+    print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
+    for name, spec in STREAMS.items():
+        manifests = store.manifests(name)
+        rows = sum(m.get("rows", 0) for m in manifests)
+        quarantined = sum(m.get("quarantined", 0) for m in manifests)
+        days = [m["partition"] for m in manifests if m.get("partition") not in (None, "current")]
+        latest = max(days) if days else ("current" if manifests else "never")
+        behind = ""
+        if spec.daily and days:
+            behind = str((today - timedelta(days=1) - date.fromisoformat(max(days))).days)
+        print(f"  {name:<22}{latest:<12}{behind:>7}{len(manifests):>11}{rows:>10,}{quarantined:>12,}")
+    try:
+        from resources.warehouse import Warehouse
+
+        counts = Warehouse(settings.warehouse_url).table_counts()
+        print(f"warehouse {settings.warehouse_url}")
+        for table, count in sorted(counts.items()):
+            print(f"  {table:<28}{count:>10,}")
+    except Exception as exc:  # the warehouse may not be built yet; say so rather than fail the status
+        print(f"warehouse {settings.warehouse_url}: not readable yet ({exc})")
+    runs = _instance().get_runs(limit=5)
+    print("last runs")
+    for run in runs:
+        print(f"  {run.run_id[:8]}  {run.job_name:<26}{run.status.value}")
+    if not runs:
+        print("  none yet")
+    return EXIT_OK
+
+
+def cmd_doctor(args) -> int:
+    """Check settings, the landing zone, the warehouse and the API (at most one login attempt)."""
+    from resources.cofaserve import AuthError, CofaServeClient, CofaServeError
+    from resources.landing import LandingStore
+
+    settings, client_settings = _load_everything()
+    ok = True
+    print("settings: ok")
+    try:
+        LandingStore(settings.landing_root).manifests("notifications")
+        print(f"landing zone: ok ({settings.landing_root})")
+    except Exception as exc:
+        ok = False
+        print(f"landing zone: FAILED ({exc})")
+    try:
+        from resources.warehouse import Warehouse
+
+        Warehouse(settings.warehouse_url).table_counts()
+        print(f"warehouse: ok ({settings.warehouse_url})")
+    except Exception as exc:
+        ok = False
+        print(f"warehouse: FAILED ({exc})")
+    try:
+        with CofaServeClient(client_settings) as client:
+            policies = list(client.iter_policies())
+        print(f"API: ok (logged in once; {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} visible)")
+    except AuthError as exc:
+        ok = False
+        print(f"API: credentials refused: {exc}")
+    except CofaServeError as exc:
+        ok = False
+        print(f"API: FAILED ({exc})")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface of `cofasync`."""
+    parser = argparse.ArgumentParser(prog="cofasync", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sync = sub.add_parser("sync", help="extract everything due up to yesterday, then build the models")
+    sync.add_argument("--snapshot", action="store_true", help="take a reconciliation snapshot even if not due")
+    sync.set_defaults(func=cmd_sync)
+    backfill = sub.add_parser("backfill", help="re-extract a range of GMT days, then build the models")
+    backfill.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
+    backfill.add_argument("--to", dest="date_to", required=True, help="last day (included), YYYY-MM-DD")
+    backfill.set_defaults(func=cmd_backfill)
+    sub.add_parser("status", help="freshness, counts, quarantine, last runs").set_defaults(func=cmd_status)
+    sub.add_parser("doctor", help="check settings and reachability (one login at most)").set_defaults(
+        func=cmd_doctor)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `cofasync` command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except KeyboardInterrupt:
+        return _fail("interrupted; what had landed stays, and the next sync resumes from there")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

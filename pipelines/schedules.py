@@ -1,0 +1,57 @@
+"""Schedules: the nightly extraction (02:00 UTC, previous GMT day, catching up missed nights) and the
+weekly reconciliation snapshot. Cron expressions are evaluated in UTC whatever the server's zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from pipelines.due import due_ranges, partition_range_tags
+from pipelines.jobs import nightly_job, snapshot_job
+from resources.landing import LandingStore
+from resources.settings import load_settings
+
+NIGHTLY_CRON = "0 2 * * *"
+WEEKLY_CRON = "0 4 * * 0"
+SCHEDULE_TIMEZONE = "UTC"
+
+
+def nightly_run_requests(store, scheduled_at: datetime) -> list[dg.RunRequest]:
+    """Return one run per contiguous range of days due at ``scheduled_at``: normally just the previous GMT
+    day; after missed nights, the whole missed range as one single-run backfill."""
+    today = scheduled_at.astimezone(UTC).date()
+    requests = []
+    for first, last in due_ranges(store, today):
+        requests.append(dg.RunRequest(
+            run_key=f"nightly:{first.isoformat()}:{last.isoformat()}",
+            tags=partition_range_tags(first, last),
+        ))
+    return requests
+
+
+@dg.schedule(
+    name="nightly_sync",
+    cron_schedule=NIGHTLY_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    job=nightly_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="02:00 UTC: extract the previous GMT day, and any earlier day that has not landed.",
+)
+def nightly_sync(context: dg.ScheduleEvaluationContext):
+    """Request the extraction of every day due at the tick's time (the previous day, plus missed ones)."""
+    store = LandingStore(load_settings().landing_root)
+    requests = nightly_run_requests(store, context.scheduled_execution_time)
+    if not requests:
+        return dg.SkipReason("every day up to yesterday has landed")
+    return requests
+
+
+weekly_reconciliation = dg.ScheduleDefinition(
+    name="weekly_reconciliation",
+    cron_schedule=WEEKLY_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    job=snapshot_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Sunday 04:00 UTC: snapshot the whole portfolio to detect removals and records aging out.",
+)

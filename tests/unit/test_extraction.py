@@ -1,0 +1,113 @@
+"""The extraction mechanism: records routed to per-day partitions, quarantine, order and atomicity."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+
+from assets.extraction import OutOfRange, in_day_order, land_dated_records, land_records
+from resources.landing import LandingStore
+
+D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
+
+
+@dataclass
+class FakeRecord:
+    """Stands in for the client's Record: the extraction only reads these four attributes."""
+
+    raw: dict | None
+    raw_json: str
+    request: str = "GET /notifications"
+    error: str | None = None
+
+
+def notification(n: int, moment: str) -> FakeRecord:
+    raw = {"notificationId": f"N{n}", "externalId": f"X{n}", "eventDate": moment, "eventType": "DECISION",
+           "easyNumber": "12345678", "productCode": "ECL", "orderId": f"O{n}", "status": "DECIDED_FULL",
+           "policyNumber": "5012345"}
+    return FakeRecord(raw, json.dumps(raw, sort_keys=True))
+
+
+def by_event_day(row):
+    return row["event_at"].date()
+
+
+def test_records_land_on_their_gmt_day_including_the_edges(tmp_path):
+    store = LandingStore(str(tmp_path))
+    records = [notification(1, "2026-03-28T00:00:00Z"), notification(2, "2026-03-28T23:59:59Z"),
+               notification(3, "2026-03-29T00:00:00Z")]
+    summary = land_records(store, "notifications", [D1, D2, D3], "run1", None, records, by_event_day)
+    assert summary.rows_by_day == {D1: 2, D2: 1, D3: 0}
+    assert sorted(store.read_table("notifications", D1)["notification_id"].to_pylist()) == ["N1", "N2"]
+    assert store.read_table("notifications", D2)["notification_id"].to_pylist() == ["N3"]
+    # an empty day still gets a manifest: "landed, nothing happened" is not "never landed"
+    assert store.manifest("notifications", D3)["rows"] == 0
+
+
+def test_a_broken_record_is_quarantined_with_its_reason_and_the_rest_lands(tmp_path):
+    store = LandingStore(str(tmp_path))
+    bad = notification(9, "not-a-date")
+    summary = land_records(store, "notifications", [D1], "run1", None,
+                           [notification(1, "2026-03-28T10:00:00Z"), bad], by_event_day)
+    assert summary.rows == 1 and summary.quarantined == 1
+    quarantined = store.read_quarantine("notifications", D1)
+    assert quarantined["raw_json"].to_pylist() == [bad.raw_json]
+    assert "eventDate" in quarantined["reason"][0].as_py()
+
+
+def test_rerunning_a_day_replaces_it(tmp_path):
+    store = LandingStore(str(tmp_path))
+    land_records(store, "notifications", [D1], "run1", None, [notification(1, "2026-03-28T10:00:00Z")],
+                 by_event_day)
+    land_records(store, "notifications", [D1], "run2", None,
+                 [notification(1, "2026-03-28T10:00:00Z"), notification(2, "2026-03-28T11:00:00Z")], by_event_day)
+    table = store.read_table("notifications", D1)
+    assert sorted(table["notification_id"].to_pylist()) == ["N1", "N2"]
+    assert set(table["_run_id"].to_pylist()) == {"run2"}
+
+
+def test_a_failure_leaves_uncommitted_days_as_they_were(tmp_path):
+    store = LandingStore(str(tmp_path))
+    land_records(store, "notifications", [D2], "run1", None, [notification(1, "2026-03-29T10:00:00Z")],
+                 by_event_day)
+
+    def failing():
+        yield notification(2, "2026-03-29T11:00:00Z")
+        raise ConnectionError("cut")
+
+    with pytest.raises(ConnectionError):
+        land_records(store, "notifications", [D2], "run2", None, failing(), by_event_day)
+    assert store.read_table("notifications", D2)["notification_id"].to_pylist() == ["N1"]
+
+
+def test_a_record_for_an_already_committed_day_is_an_error_not_a_loss(tmp_path):
+    store = LandingStore(str(tmp_path))
+    records = [notification(1, "2026-03-29T10:00:00Z"), notification(2, "2026-03-30T10:00:00Z"),
+               notification(3, "2026-03-29T11:00:00Z")]
+    with pytest.raises(OutOfRange, match="date order"):
+        land_records(store, "notifications", [D2, D3], "run1", None, records, by_event_day)
+
+
+def test_dated_records_go_to_the_day_given(tmp_path):
+    store = LandingStore(str(tmp_path))
+    pairs = [(D1, notification(1, "2026-03-29T10:00:00Z"), None), (D2, notification(2, "2026-03-29T10:00:00Z"), None)]
+    summary = land_dated_records(store, "notifications", [D1, D2], "run1", pairs)
+    assert summary.rows_by_day == {D1: 1, D2: 1}
+
+
+def test_in_day_order_releases_days_in_order_whatever_the_completion_order():
+    day_of_key = {"a": D1, "b": D1, "c": D2, "d": D3}
+    completed = [("c", 3), ("a", 1), ("d", 4), ("b", 2)]
+    released = list(in_day_order(completed, day_of_key))
+    assert [day for day, _, _ in released] == [D1, D1, D2, D3]
+    assert {key for _, key, _ in released} == {"a", "b", "c", "d"}
+
+
+def test_in_day_order_keeps_every_result_of_a_long_range():
+    days = [D1 + timedelta(days=i) for i in range(50)]
+    day_of_key = {f"k{i}": days[i // 3] for i in range(150)}
+    completed = [(key, key) for key in reversed(list(day_of_key))]
+    released = list(in_day_order(completed, day_of_key))
+    assert len(released) == 150
+    assert [d for d, _, _ in released] == sorted(d for d, _, _ in released)
