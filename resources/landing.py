@@ -337,7 +337,7 @@ class LandingStore:
         """
         get_stream(stream)
         retention = self.retention if retention is None else retention
-        now = _utcnow() if now is None else now
+        now = _utcnow() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
         keys = set(self._manifest_keys(stream))
         for quarantine in (False, True):
             with contextlib.suppress(FileNotFoundError):
@@ -372,6 +372,12 @@ class LandingStore:
             if relative not in keep:
                 self._remove(self._join(relative))
                 removed.append(self._absolute(relative))
+        manifest_dir = self._join("_manifests", stream)
+        with contextlib.suppress(FileNotFoundError):  # temporary manifests of a writer killed while committing
+            for path in self.fs.glob(f"{manifest_dir}/.{key}.json.tmp-*"):
+                if self.local or _older_than(self.fs, path, cutoff):
+                    self._remove(path)
+                    removed.append(self._absolute(self._relative(path)))
         for quarantine in (False, True):
             directory = self._partition_dir(stream, key, quarantine)
             for path in self.fs.find(directory):

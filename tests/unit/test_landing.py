@@ -323,7 +323,7 @@ def test_garbage_collect_keeps_current_and_recent_runs(store):
     current = set(store.current_files("notifications"))
     assert store.garbage_collect("notifications") == []  # superseded runs are recent
     later = datetime.now(UTC) + timedelta(days=8)
-    removed = store.garbage_collect("notifications", now=later)
+    removed = store.garbage_collect("notifications", now=later.replace(tzinfo=None))  # naive = UTC
     assert len(removed) == 2 and not set(removed) & current
     assert store.manifest("notifications", D1)["superseded"] == []
     data_files = [f for f in all_files(store) if f.endswith(".parquet")]
@@ -348,9 +348,11 @@ def test_garbage_collect_removes_leftovers_of_a_killed_writer(tmp_path):
     never_committed = tmp_path / "landing/notifications/partition=2026-03-05/run=run-dead"
     never_committed.mkdir(parents=True)
     (never_committed / "part-00000-dead.parquet").write_bytes(b"renamed, no manifest")
+    dead_manifest = tmp_path / "landing/_manifests/notifications/.2026-03-01.json.tmp-dead"
+    dead_manifest.write_text("{")
     removed = store.garbage_collect("notifications")
-    assert len(removed) == 2
-    assert not orphan_dir.exists() and not never_committed.exists()
+    assert len(removed) == 3
+    assert not orphan_dir.exists() and not never_committed.exists() and not dead_manifest.exists()
     assert store.read_table("notifications").num_rows == 3
 
 

@@ -164,3 +164,10 @@ def test_today_can_be_pinned_for_a_virtual_clock():
     assert utc_today({TODAY_SETTING: "2026-03-29"}) == date(2026, 3, 29)
     with pytest.raises(p.InvalidPartitionKey, match=TODAY_SETTING):
         utc_today({TODAY_SETTING: "29/03/2026"})
+
+
+def test_a_pinned_today_ends_the_calendar_at_its_yesterday_whatever_the_wall_clock():
+    defn = p.build_daily_partitions(today=date(2026, 11, 24), env={})
+    assert defn.get_partition_keys(current_time=datetime(2027, 6, 1, tzinfo=UTC))[-1] == "2026-11-23"
+    pinned = p.build_daily_partitions(env={"COFASYNC_TODAY": "2026-03-30", "COFASERVE_CONTRACT_START": "2026-03-27"})
+    assert pinned.get_partition_keys(current_time=datetime(2027, 1, 1, tzinfo=UTC)) == ["2026-03-27", "2026-03-28", "2026-03-29"]
