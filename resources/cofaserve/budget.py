@@ -140,6 +140,8 @@ class RateBudget:
 
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
     raw = headers.get(name)
+    if raw is None:  # a plain dict is case-sensitive; httpx.Headers is not
+        raw = next((value for key, value in headers.items() if key.lower() == name), None)
     if raw is None:
         return None
     try:

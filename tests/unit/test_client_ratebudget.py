@@ -1,0 +1,131 @@
+"""Rate budget: even pacing per endpoint, shared by threads, adapting to the server's headers."""
+
+import threading
+import time
+
+import pytest
+
+from resources.cofaserve.budget import RateBudget
+from tests.unit.test_client_fakes import FakeApi, FakeClock, json_response, make_client
+
+
+def fake_budget(per_minute=60.0, **kw):
+    clock = FakeClock()
+    return RateBudget(per_minute, clock=clock.monotonic, sleep=clock.sleep, **kw), clock
+
+
+def send_times(budget, clock, key, n):
+    times = []
+    for _ in range(n):
+        budget.acquire(key)
+        times.append(clock.now)
+    return times
+
+
+def test_requests_are_spread_evenly_at_the_safe_fraction_of_the_limit():
+    budget, clock = fake_budget(60.0, safety=0.95)
+    times = send_times(budget, clock, "GET a", 20)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps == pytest.approx([60 / 57] * 19)
+    assert budget.rate_per_minute("GET a") == pytest.approx(57)
+
+
+def test_endpoints_have_separate_budgets():
+    budget, clock = fake_budget(60.0, safety=1.0)
+    budget.acquire("GET a")
+    start = clock.now
+    budget.acquire("GET b")  # another endpoint: no wait
+    assert clock.now == start
+    budget.acquire("GET a")
+    assert clock.now == pytest.approx(start + 1.0)
+
+
+def test_overrides_and_ceiling():
+    budget, _ = fake_budget(60.0, overrides={"GET slow": 6.0}, safety=1.0, ceiling_per_minute=30.0)
+    assert budget.rate_per_minute("GET slow") == pytest.approx(6)
+    assert budget.rate_per_minute("GET other") == pytest.approx(30)
+    budget.observe("GET other", 200, {"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "1100"}, None)
+    assert budget.rate_per_minute("GET other") == pytest.approx(30)  # the ceiling holds
+
+
+def test_the_server_limit_replaces_the_assumed_one():
+    budget, _ = fake_budget(60.0, safety=0.95)
+    budget.observe("GET a", 200, {"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "1199"}, None)
+    assert budget.rate_per_minute("GET a") == pytest.approx(1140)
+    budget.observe("GET a", 200, {"x-ratelimit-limit": "30", "x-ratelimit-remaining": "29"}, None)
+    assert budget.rate_per_minute("GET a") == pytest.approx(28.5)
+
+
+def test_adaptation_can_be_switched_off():
+    budget, _ = fake_budget(60.0, safety=1.0, adapt=False)
+    budget.observe("GET a", 200, {"X-RateLimit-Limit": "1200"}, None)
+    assert budget.rate_per_minute("GET a") == pytest.approx(60)
+
+
+def test_low_remaining_slows_down_and_recovers():
+    budget, _ = fake_budget(60.0, safety=1.0)
+    budget.observe("GET a", 200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "1"}, None)
+    slowed = budget.rate_per_minute("GET a")
+    assert slowed < 100
+    for _ in range(50):
+        budget.observe("GET a", 200, {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "50"}, None)
+    assert budget.rate_per_minute("GET a") == pytest.approx(100)
+
+
+def test_429_blocks_the_endpoint_until_retry_after_and_cuts_the_rate():
+    budget, clock = fake_budget(6000.0, safety=1.0)
+    budget.acquire("GET a")
+    before = budget.rate_per_minute("GET a")
+    budget.observe("GET a", 429, {}, retry_after=5.0)
+    t0 = clock.now
+    budget.acquire("GET a")
+    assert clock.now >= t0 + 5.0
+    assert budget.rate_per_minute("GET a") < before
+
+
+def test_threads_share_one_budget_in_real_time():
+    budget = RateBudget(1200.0, safety=1.0)  # 20 per second
+    times = []
+    lock = threading.Lock()
+
+    def worker():
+        for _ in range(5):
+            budget.acquire("GET a")
+            with lock:
+                times.append(time.monotonic())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    assert len(times) == 20
+    assert elapsed >= 19 / 20 - 0.02  # 20 slots, 50 ms apart, whatever the thread count
+    times.sort()
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) > 0.03
+
+
+def test_client_paces_from_headers_and_counts_429(tmp_path):
+    api = FakeApi()
+    calls = {"n": 0}
+
+    def handler(request):
+        calls["n"] += 1
+        headers = {"X-RateLimit-Limit": "120", "X-RateLimit-Remaining": "100"}
+        if calls["n"] == 3:
+            return json_response(429, {"messages": [{"code": "too_many_request", "message": "slow"}]},
+                                 {"Retry-After": "2", **headers})
+        return json_response(200, {"easyNumber": "12345678", "products": []}, headers)
+
+    api.route("/tci/product/v1/companies/12345678/catalog", handler)
+    clock = FakeClock()
+    with make_client(tmp_path, api, clock, rate_per_minute=60) as client:
+        for _ in range(5):
+            assert client.get_catalog("12345678").ok
+        route = "GET product/v1/companies/{easyNumber}/catalog"
+        assert client.rate_budget.rate_per_minute(route) < 120
+        snapshot = client.telemetry.snapshot()
+    assert snapshot["http_429"] == 1 and snapshot["retries"] == 1
+    assert snapshot["requests.catalog"] == 6
