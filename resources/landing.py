@@ -577,9 +577,10 @@ class PartitionWriter:
         """Append typed rows; return how many.
 
         A row's keys are the stream's typed columns (missing ones are null), optionally ``_raw_json`` and
-        ``_request``, which override the keyword values for that row. ``_partition``, ``_run_id`` and
-        ``_extracted_at`` are filled here. An unknown key or a value of the wrong type raises
-        :class:`LandingError` (the message names the column, never the value).
+        ``_request``, which override the keyword values for that row. Every row must end up with its raw
+        JSON (invariant 3: history can be rebuilt from it). ``_partition``, ``_run_id`` and
+        ``_extracted_at`` are filled here. An unknown key, a missing raw JSON or a value of the wrong type
+        raises :class:`LandingError` (the message names the column, never the value).
         """
         self._require_open()
         extracted_at = _utcnow()
@@ -590,7 +591,10 @@ class PartitionWriter:
             if not row.keys() <= self._allowed:
                 unknown = sorted(set(row) - self._allowed)
                 raise LandingError(f"{self.stream.name}: unknown columns {unknown}")
-            self._data.append({**common, **row})
+            full = {**common, **row}
+            if full["_raw_json"] is None:
+                raise LandingError(f"{self.stream.name}: a landed row needs its raw JSON (raw_json= or _raw_json)")
+            self._data.append(full)
             count += 1
         self.rows += count
         return count

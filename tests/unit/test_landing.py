@@ -120,7 +120,7 @@ def test_exception_leaves_the_previous_run_and_no_file_behind(store):
     before_files, before_table = all_files(store), store.read_table("notifications", D1)
     with pytest.raises(RuntimeError, match="boom"):
         with store.open_partition("notifications", D1, "run-b") as writer:
-            writer.write(get_stream("notifications").flatten(notification(i))[0] for i in range(450))
+            writer.write((get_stream("notifications").flatten(notification(i))[0] for i in range(450)), raw_json="{}")
             writer.quarantine("{}", "bad", "GET /x")
             raise RuntimeError("boom")
     assert store.read_table("notifications", D1).equals(before_table)
@@ -259,9 +259,21 @@ def test_unknown_columns_and_wrong_types_are_refused_without_echoing_values(stor
             writer.write([{"_run_id": "other"}])
     with pytest.raises(LandingError, match=r"column 'event_at'.*\['str'\]") as err:
         with store.open_partition("notifications", D1, "r") as writer:
-            writer.write([{"notification_id": "N1", "event_at": "s3cr3t-value"}])
+            writer.write([{"notification_id": "N1", "event_at": "s3cr3t-value"}], raw_json="{}")
     assert "s3cr3t-value" not in str(err.value)
     assert store.manifest("notifications", D1) is None
+
+
+def test_every_row_keeps_its_raw_json(store):
+    with pytest.raises(LandingError, match="raw JSON"):
+        with store.open_partition("notifications", D1, "r") as writer:
+            writer.write([{"notification_id": "N1"}])
+    with store.open_partition("notifications", D1, "r") as writer:
+        writer.write([{"notification_id": "N1", "_raw_json": '{"a":1}', "_request": "GET /a"},
+                      {"notification_id": "N2"}], raw_json='{"b":2}', request="GET /b")
+    table = store.read_table("notifications", D1)
+    assert table.column("_raw_json").to_pylist() == ['{"a":1}', '{"b":2}']
+    assert table.column("_request").to_pylist() == ["GET /a", "GET /b"]
 
 
 def test_write_outside_the_block_is_refused(store):
