@@ -32,6 +32,7 @@ class _Endpoint:
     base_rate: float  # requests per second before the adaptive factor
     factor: float = 1.0  # adaptive multiplier in [_MIN_FACTOR, 1]
     next_slot: float = 0.0  # monotonic time of the next free slot
+    last_slot: float = 0.0  # monotonic time of the last reserved slot
     blocked_until: float = 0.0  # monotonic time before which nothing is sent
     server_limit: int | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -96,6 +97,7 @@ class RateBudget:
             with state.lock:
                 now = self._clock()
                 slot = max(now, state.next_slot, state.blocked_until)
+                state.last_slot = slot
                 state.next_slot = slot + state.interval
                 blocked_until = state.blocked_until
             delay = slot - now
@@ -118,6 +120,8 @@ class RateBudget:
             if self._adapt and limit and limit > 0 and limit != state.server_limit:
                 state.server_limit = limit
                 state.base_rate = self._capped(limit * 60.0 / self._window) / 60.0 * self._safety
+                # the slot reserved under the assumed rate may be too far away: re-space it
+                state.next_slot = min(state.next_slot, state.last_slot + state.interval)
             if status == 429:
                 state.factor = max(_MIN_FACTOR, state.factor * _CUT_ON_429)
                 pause = retry_after if retry_after is not None else state.interval

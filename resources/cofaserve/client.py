@@ -28,7 +28,7 @@ from . import endpoints as ep
 from .auth import TokenManager
 from .budget import RateBudget
 from .dates import DateWindow
-from .errors import AuthError, DateWindowError, MalformedResponseError
+from .errors import AuthError, DateWindowError, MalformedResponseError, PagingError
 from .lockout import LockoutGuard, utc_now
 from .paging import Page, PageNumberPaging, PagingStrategy, RangePaging, iterate_pages
 from .records import Record, parse_record
@@ -326,8 +326,27 @@ class CofaServeClient:
         return self._get_one(ep.OVERDUE, easyNumber=easy_number, overdueId=overdue_id)
 
     def get_overdue_documents(self, easy_number: str, overdue_id: str) -> list[Record]:
-        """The documents (names, not contents) filed for one overdue case, one Record each (at most 500)."""
-        return list(self._list(ep.OVERDUE_DOCUMENTS, {}, easyNumber=easy_number, overdueId=overdue_id))
+        """The documents (names, not contents) filed for one overdue case, one Record each (at most 500).
+
+        The list is served whole (``{"documents": [...], "count": n}``, not paged); a ``count`` that
+        differs from the number of items raises :class:`PagingError`.
+        """
+        endpoint = ep.OVERDUE_DOCUMENTS
+        items_key = endpoint.items(self.settings)
+        count_field = self.settings.count_field
+
+        def parse(body: Any, response: httpx.Response) -> list[Record]:
+            request = describe(response.request)
+            if not isinstance(body, dict) or not isinstance(body.get(items_key), list):
+                raise MalformedResponseError(f"{request}: expected an object holding the list {items_key!r}")
+            items = body[items_key]
+            count = body.get(count_field, len(items))
+            if count != len(items):
+                raise PagingError(f"{request}: count {count!r} but {len(items)} documents served")
+            return [self._record(endpoint, item, request) for item in items]
+
+        url = endpoint.url(self.settings, easyNumber=easy_number, overdueId=overdue_id)
+        return self._call(endpoint, url, {}, parse)
 
     def get_catalog(self, easy_number: str) -> Record:
         """Products orderable for a company, with action codes and the last order and delivery ids."""

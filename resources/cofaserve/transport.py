@@ -7,7 +7,8 @@ until it succeeds, fails definitively, or the retry policy gives up:
 - transient failures (see :mod:`.retry`) are retried with full-jitter backoff, honouring ``Retry-After``;
 - a definitive error status raises a typed :class:`~.errors.ApiError` carrying the envelope's code,
   message and fishtag;
-- :class:`ApiCall` (a business GET) answers a 401 with exactly one token refresh and one replay.
+- :class:`ApiCall` (a business GET) answers a 401 with exactly one token refresh and one replay; a
+  401 on the replay itself is a :class:`~.errors.TokenRejectedError`.
 
 Every request has the client's timeout (set on the ``httpx.Client``). Log lines name the method, path,
 status and timing; headers are logged only through :func:`~.redaction.redact_headers`.
@@ -280,6 +281,9 @@ class ApiCall:
                 log.info("%s: 401 from %s, refreshing the token and replaying once", self.endpoint, describe(response.request))
                 self._tokens.refresh_after_rejection(self._sent_token)
                 raise Replay()
+        else:
+            # the token was accepted: a later 401 (after a transient error) is a new episode
+            self._replayed = False
         if response.status_code in self._ok_statuses:
             return self._parse(None, response)
         raise_for_status(response, self.endpoint, self._redactor)

@@ -281,3 +281,25 @@ def test_unwritable_guard_folder_still_guards_the_process(tmp_path):
     guard.record_failure(fp, "invalid_credentials", "bad")
     with pytest.raises(LoginCoolingDownError):
         guard.check(fp)
+
+
+def test_a_new_401_after_the_token_was_accepted_gets_its_own_refresh(tmp_path):
+    api = catalog_api()
+    with make_client(tmp_path, api) as client:
+        client.get_catalog("12345678")
+        api.revoke_all()
+        # 401 -> refresh + replay -> 503 (token accepted) -> retry gets 401 again (revoked again)
+        seen = {"n": 0}
+
+        def before(request):
+            if request.url.path == CATALOG:
+                seen["n"] += 1
+                if seen["n"] == 2:
+                    return envelope(503, "service_unavailable", "down")
+                if seen["n"] == 3:
+                    api.revoke_all()
+            return None
+
+        api.before = before
+        assert client.get_catalog("12345678").ok
+    assert api.refreshes == 2 and api.logins == 1

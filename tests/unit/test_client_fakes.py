@@ -84,6 +84,8 @@ class FakeApi:
         self.refresh_script: deque[httpx.Response] = deque()
         self.routes: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
         self.script: dict[str, deque[Any]] = defaultdict(deque)
+        self.before: Callable[[httpx.Request], httpx.Response | None] | None = None
+        """Called first for every business request; a returned response is served as is."""
 
     # ----------------------------------------------------------------------------------------- setup
 
@@ -123,6 +125,8 @@ class FakeApi:
         if request.url.host == "auth.test":
             return self._auth(request)
         path = request.url.path
+        if self.before is not None and (early := self.before(request)) is not None:
+            return early
         with self.lock:
             queued = self.script[path].popleft() if self.script[path] else None
         if queued is not None:

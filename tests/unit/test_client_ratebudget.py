@@ -129,3 +129,12 @@ def test_client_paces_from_headers_and_counts_429(tmp_path):
         snapshot = client.telemetry.snapshot()
     assert snapshot["http_429"] == 1 and snapshot["retries"] == 1
     assert snapshot["requests.catalog"] == 6
+
+
+def test_learning_a_higher_limit_re_spaces_the_reserved_slot():
+    budget, clock = fake_budget(60.0, safety=1.0)
+    budget.acquire("GET a")  # next slot reserved 1 s later under the assumed 60/min
+    budget.observe("GET a", 200, {"X-RateLimit-Limit": "6000"}, None)
+    start = clock.now
+    budget.acquire("GET a")
+    assert clock.now - start == pytest.approx(0.01)

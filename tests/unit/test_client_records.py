@@ -176,3 +176,19 @@ def test_a_broken_single_entity_is_a_record_not_an_exception(tmp_path):
 def test_record_repr_is_short_and_names_the_problem():
     record = parse_record(m.Country, {"countryCode": "FR", "name": "France"}, "GET /countries")
     assert repr(record).startswith("Record(invalid, 'GET /countries', error=")
+
+
+def test_overdue_documents_are_one_list_checked_against_its_count(tmp_path):
+    from resources.cofaserve import PagingError
+
+    path = "/tci/overdue/v1/companies/12345678/overdues/OV-1/documents"
+    doc = SAMPLES[m.OverdueDocument]
+    api = FakeApi()
+    api.json_route(path, {"documents": [doc, {**doc, "fileName": "b.pdf", "uploadDate": "bad"}], "count": 2})
+    with make_client(tmp_path, api) as client:
+        records = client.get_overdue_documents("12345678", "OV-1")
+        assert [r.ok for r in records] == [True, False]
+        assert "page" not in api.business_requests()[0].url.params
+        api.json_route(path, {"documents": [doc], "count": 3})
+        with pytest.raises(PagingError, match="count 3 but 1 documents"):
+            client.get_overdue_documents("12345678", "OV-1")
