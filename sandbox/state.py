@@ -1,0 +1,69 @@
+"""The running sandbox: its settings and every stateful part (world, auth, rate limit, faults, counters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sandbox.auth import AuthClock, Credentials, Lockout, TokenStore
+from sandbox.counters import Counters
+from sandbox.faults import FaultInjector, FaultSpec, parse_faults
+from sandbox.malformed import MalformedRegister, kinds_for
+from sandbox.ratelimit import RateLimiter, parse_rate
+from sandbox.views import Views
+from sandbox.world import World, load_world
+
+
+def utc_today() -> date:
+    """The real current UTC date (the default `today`)."""
+    return datetime.now(UTC).date()
+
+
+@dataclass
+class SandboxSettings:
+    """Everything that defines a sandbox run; see `python -m sandbox serve --help`."""
+
+    seed: int = 42
+    companies: int = 1000
+    today: date = field(default_factory=utc_today)
+    epoch: date | None = None
+    rate_limit: str = "off"
+    faults: str | dict = "none"
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+    token_ttl: int = 3600
+
+
+class Sandbox:
+    """One sandbox instance; the HTTP layer reads and changes it only through these attributes."""
+
+    def __init__(self, settings: SandboxSettings, world: World | None = None):
+        self.settings = settings
+        self.world = world or load_world(settings.seed, settings.companies, settings.today, settings.epoch)
+        base = Credentials.for_seed(settings.seed, self.world.policy.policy_number)
+        self.credentials = Credentials(settings.username or base.username, settings.password or base.password,
+                                       settings.api_key or base.api_key, base.policy_number)
+        self.auth_clock = AuthClock()
+        self.lockout = Lockout()
+        self.tokens = TokenStore(self.auth_clock, ttl=settings.token_ttl)
+        self.limiter = RateLimiter(parse_rate(settings.rate_limit))
+        self.faults = FaultInjector(parse_faults(settings.faults), settings.seed)
+        self.counters = Counters()
+        self.malformed = MalformedRegister()
+        self.views = Views(self.world, self._item_hook)
+
+    def _item_hook(self, stream: str, key: str, item: bytes) -> bytes:
+        kind = self.faults.malformation(stream, key, kinds_for(stream))
+        if kind is None:
+            return item
+        self.counters.malformed_served += 1
+        return self.malformed.serve(stream, key, kind, item)
+
+    def set_faults(self, spec: FaultSpec) -> None:
+        """Install a new fault spec (random sequence restarts; malformed-record choice follows the seed)."""
+        self.faults.configure(spec)
+
+    def advance_to(self, today: date) -> None:
+        """Move the business clock forward (ValueError if backwards), generating the days in between."""
+        self.world.advance_to(today)
