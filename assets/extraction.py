@@ -28,6 +28,8 @@ class LandedSummary:
     records: int = 0
     keys: list[tuple] = field(default_factory=list)
     outside_days: int = 0
+    unknown_field_records: int = 0
+    unknown_fields: set[str] = field(default_factory=set)
     reported_total: int | None = None
     api_window: dict | None = None
 
@@ -93,16 +95,20 @@ class DayRouter:
         writer.__exit__(None, None, None)
         self._committed.add(day)
 
-    def land(self, raw: dict | None, raw_json: str, request: str, error: str | None,
-             day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
+    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
         """Flatten one record and land its rows on their days, or quarantine it with the reason.
 
         ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
         documents response does not repeat).
         """
+        raw, raw_json, request = record.raw, record.raw_json, record.request
         self.summary.records += 1
+        unknown = getattr(record, "unknown_fields", ())
+        if unknown:
+            self.summary.unknown_field_records += 1
+            self.summary.unknown_fields.update(unknown)
         rows: list[dict] = []
-        reason = error
+        reason = record.error
         if reason is None:
             try:
                 rows = self._stream.flatten({**raw, **extra} if extra and isinstance(raw, dict) else raw)
@@ -179,7 +185,7 @@ def land_records(
     router = DayRouter(store, stream, days, run_id, api_window)
     try:
         for record in records:
-            router.land(record.raw, record.raw_json, record.request, record.error, day_of)
+            router.land(record, day_of)
     except BaseException as exc:
         router.abort(exc)
         raise
@@ -200,34 +206,11 @@ def land_dated_records(
     router = DayRouter(store, stream, days, run_id, None)
     try:
         for day, record, extra in pairs:
-            router.land(record.raw, record.raw_json, record.request, record.error,
-                        lambda row, day=day: day, extra)
+            router.land(record, lambda row, day=day: day, extra)
     except BaseException as exc:
         router.abort(exc)
         raise
     return router.close()
-
-
-def in_day_order(results: Iterable[tuple[str, object]], day_of_key: dict[str, date]):
-    """Re-order (key, result) pairs that complete roughly in submission order into day order.
-
-    Keys must have been submitted in day order; a day's results are released once every key of that day
-    and of the days before it has completed, so the buffer holds only the in-flight window.
-    """
-    remaining: dict[date, int] = {}
-    for day in day_of_key.values():
-        remaining[day] = remaining.get(day, 0) + 1
-    pending_days = sorted(remaining)
-    buffered: dict[date, list] = {}
-    position = 0
-    for key, result in results:
-        day = day_of_key[key]
-        buffered.setdefault(day, []).append((key, result))
-        remaining[day] -= 1
-        while position < len(pending_days) and remaining[pending_days[position]] == 0:
-            ready = pending_days[position]
-            yield from ((ready, k, r) for k, r in buffered.pop(ready, []))
-            position += 1
 
 
 class MissingRecord:
@@ -248,9 +231,10 @@ def fetch_in_day_order(client, getter: Callable, wanted: dict[str, tuple[str, da
     A 404 becomes a quarantined record; any other failure (after the client's retries) propagates and
     fails the run, so nothing is silently missing.
     """
-    day_of_key = {key: day for key, (_, day) in wanted.items()}
-    results = client.fetch_many(lambda key: getter(wanted[key][0], key), list(wanted))
-    for day, key, result in in_day_order(results, day_of_key):
+    # keys are in day order and results come back in input order, so days are committed in turn
+    results = client.fetch_many(lambda key: getter(wanted[key][0], key), list(wanted), ordered=True)
+    for key, result in results:
+        day = wanted[key][1]
         if isinstance(result, NotFoundError):
             yield day, MissingRecord(what, key, wanted[key][0], result), None
         elif isinstance(result, BaseException):

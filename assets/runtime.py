@@ -73,6 +73,10 @@ def summary_metadata(summary: LandedSummary, api: dict | None = None) -> dict:
     }
     if summary.reported_total is not None:
         metadata["api_reported_total"] = summary.reported_total
+    if summary.unknown_field_records:
+        # fields the models do not know are kept in the raw JSON; say which, so the models can follow
+        metadata["records_with_unknown_fields"] = summary.unknown_field_records
+        metadata["unknown_fields"] = ", ".join(sorted(summary.unknown_fields))
     if summary.outside_days:
         metadata["rows_outside_run_days"] = summary.outside_days
     if summary.api_window is not None:

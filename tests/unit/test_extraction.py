@@ -2,11 +2,11 @@
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from assets.extraction import OutOfRange, in_day_order, land_dated_records, land_records
+from assets.extraction import OutOfRange, land_dated_records, land_records
 from resources.landing import LandingStore
 
 D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
@@ -20,6 +20,7 @@ class FakeRecord:
     raw_json: str
     request: str = "GET /notifications"
     error: str | None = None
+    unknown_fields: tuple = ()
 
 
 def notification(n: int, moment: str) -> FakeRecord:
@@ -96,18 +97,12 @@ def test_dated_records_go_to_the_day_given(tmp_path):
     assert summary.rows_by_day == {D1: 1, D2: 1}
 
 
-def test_in_day_order_releases_days_in_order_whatever_the_completion_order():
-    day_of_key = {"a": D1, "b": D1, "c": D2, "d": D3}
-    completed = [("c", 3), ("a", 1), ("d", 4), ("b", 2)]
-    released = list(in_day_order(completed, day_of_key))
-    assert [day for day, _, _ in released] == [D1, D1, D2, D3]
-    assert {key for _, key, _ in released} == {"a", "b", "c", "d"}
-
-
-def test_in_day_order_keeps_every_result_of_a_long_range():
-    days = [D1 + timedelta(days=i) for i in range(50)]
-    day_of_key = {f"k{i}": days[i // 3] for i in range(150)}
-    completed = [(key, key) for key in reversed(list(day_of_key))]
-    released = list(in_day_order(completed, day_of_key))
-    assert len(released) == 150
-    assert [d for d, _, _ in released] == sorted(d for d, _, _ in released)
+def test_unknown_fields_are_kept_and_reported(tmp_path):
+    store = LandingStore(str(tmp_path))
+    record = notification(1, "2026-03-28T10:00:00Z")
+    record.raw["riskGrade"] = "B"
+    record.raw_json = json.dumps(record.raw, sort_keys=True)
+    record.unknown_fields = ("riskGrade",)
+    summary = land_records(store, "notifications", [D1], "run1", None, [record], by_event_day)
+    assert summary.unknown_field_records == 1 and summary.unknown_fields == {"riskGrade"}
+    assert '"riskGrade": "B"' in store.read_table("notifications", D1)["_raw_json"][0].as_py()
