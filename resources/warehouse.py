@@ -1,0 +1,116 @@
+"""The warehouse: staging, SCD2 history and marts built from the landing zone by the `sql/` models.
+
+```python
+from resources.warehouse import Warehouse
+wh = Warehouse("duckdb:///data/warehouse.duckdb")      # or "postgresql+psycopg://user@host/db"
+report = wh.build(landing_store)                        # incremental; full_refresh=True rebuilds
+wh.checks(); wh.table_counts()
+wh.query("select * from marts.current_portfolio where country_code = :c", {"c": "FRA"})
+```
+
+The same SQL files run on DuckDB and Postgres through SQLAlchemy. A build is published atomically:
+readers keep the previous complete state until the new one is complete (see `warehouse_targets`).
+See docs/warehouse.md for the layers, the grain of every table and the data dictionary.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from resources.warehouse_build import BuildOutcome, run_build
+from resources.warehouse_checks import CheckResult, run_all_checks
+from resources.warehouse_inputs import as_store
+from resources.warehouse_models import load_models
+from resources.warehouse_sql import compose
+from resources.warehouse_targets import DuckDBFileTarget, EngineTarget, WarehouseNotBuilt, target_for
+
+__all__ = ["BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt"]
+_COUNT = "select count(*) from {name}"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build published: row counts per table (`row_counts`, by model name), its duration, and
+    what it loaded (partitions per stream, rows) and recomputed (companies in scope per history table)."""
+
+    url: str
+    build_id: int
+    full_refresh: bool
+    duration_seconds: float
+    row_counts: dict[str, int]
+    partitions_loaded: dict[str, int] = field(default_factory=dict)
+    rows_loaded: int = 0
+    scopes: dict[str, int] = field(default_factory=dict)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def tables(self) -> list[str]:
+        """The published tables and views, qualified (`history.decision_history`), in build order."""
+        return [m.qualified for m in load_models()]
+
+
+def _safe_url(url: str) -> str:
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+class Warehouse:
+    """A warehouse at a SQLAlchemy URL (`duckdb:///file`, `duckdb:///:memory:`, `postgresql+psycopg://...`)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._target: DuckDBFileTarget | EngineTarget = target_for(url)
+
+    @property
+    def dialect(self) -> str:
+        """'duckdb' or 'postgresql'."""
+        return self._target.dialect
+
+    def build(self, landing: Any, full_refresh: bool = False) -> BuildReport:
+        """Bring the warehouse in step with the landing zone and publish the result atomically.
+
+        `landing` is a `resources.landing.LandingStore` (or a landing root path or URL). Incremental by
+        default: only partitions whose current run changed are reloaded and only the companies they
+        touch are recomputed; `full_refresh=True` rebuilds everything from the landing zone, with the
+        same result. On failure nothing is published and the previous state stays in place.
+        """
+        started = time.perf_counter()
+        fresh = full_refresh or not self._target.exists()
+        with self._target.build_connection(fresh=fresh) as conn:
+            outcome: BuildOutcome = run_build(conn, self.dialect, as_store(landing), full_refresh=full_refresh)
+            tables = self._counts(conn)
+        return BuildReport(
+            url=_safe_url(self.url),
+            build_id=outcome.build_id,
+            full_refresh=outcome.full_refresh,
+            duration_seconds=round(time.perf_counter() - started, 3),
+            row_counts=tables,
+            partitions_loaded=outcome.partitions_loaded,
+            rows_loaded=outcome.rows_loaded,
+            scopes=outcome.scopes,
+            step_seconds=outcome.step_seconds,
+        )
+
+    def checks(self) -> list[CheckResult]:
+        """Run every data check on the published state (see `warehouse_checks`)."""
+        with self._target.read_connection() as conn:
+            return run_all_checks(conn)
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Run one read query on the published state; values go in `params` (`:name` placeholders)."""
+        with self._target.read_connection() as conn:
+            return [dict(row._mapping) for row in conn.execute(sa.text(sql), params or {})]
+
+    def table_counts(self) -> dict[str, int]:
+        """Row count of every staging table, history table and mart, by model name."""
+        with self._target.read_connection() as conn:
+            return self._counts(conn)
+
+    def _counts(self, conn: sa.Connection) -> dict[str, int]:
+        return {
+            model.name: int(conn.execute(sa.text(compose(_COUNT, name=model.qualified))).scalar())
+            for model in load_models()
+        }

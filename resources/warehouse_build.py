@@ -1,0 +1,383 @@
+"""One warehouse build on an open connection: schema, staging loads, history refresh.
+
+The build is a function of the landing zone. Incremental and full builds run the same model SQL:
+
+1. staging: every (stream, partition) whose current run differs from the run loaded before (the
+   watermark kept in `_wh_partitions`) is replaced: its old staging rows are deleted, the new run's
+   Parquet is loaded as `landed_<stream>` and the staging model inserts its rows. The easy numbers of
+   the removed and added rows are noted in `_wh_changes`.
+2. history: `easy_number_map` is recomputed and merged by key (its changes are noted too). Each
+   company-scoped history model then deletes and recomputes the rows of the companies touched by its
+   upstream changes (`_wh_scope`, closed over the number map); a full build scopes every company.
+3. marts are views: nothing to refresh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from resources.landing import LandingStore
+from resources.warehouse_dialects import index_statements, place_batch
+from resources.warehouse_inputs import (
+    COMPANY_NUMBER_COLUMNS,
+    PartitionRun,
+    current_partitions,
+    landed_schema,
+    read_partitions,
+)
+from resources.warehouse_models import LAYERS, Model, fingerprint, load_models, models_by_name, select_body
+from resources.warehouse_sql import compose
+
+LOADER_VERSION = "1"
+ROWS_PER_BATCH = 500_000
+PARTITIONS_PER_BATCH = 256
+META_TABLES = ("_wh_meta", "_wh_partitions", "_wh_builds", "_wh_changes", "_wh_scope")
+_META_DDL = (
+    "create table if not exists _wh_meta (meta_key varchar, meta_value varchar)",
+    "create table if not exists _wh_partitions (stream varchar, partition_key varchar, run_id varchar, "
+    "file_count integer, row_count bigint, written_at varchar, build_id integer)",
+    "create table if not exists _wh_builds (build_id integer, started_at timestamp with time zone, "
+    "finished_at timestamp with time zone, full_refresh boolean, partitions_loaded integer, "
+    "rows_loaded bigint, duration_s double precision)",
+    "create table if not exists _wh_changes (source_table varchar, easy_number varchar)",
+    "create table if not exists _wh_scope (easy_number varchar)",
+)
+
+# Statement templates: {body} is a model file's select, every other placeholder a checked identifier.
+_CREATE_SCHEMA = "create schema if not exists {name}"
+_CREATE_VIEW = "create view {name} as\n{body}"
+_CREATE_TABLE = "create table {name} as select * from (\n{body}\n) as model_rows limit 0"
+_DROP_VIEW = "drop view {name}"
+_DROP_TABLE = "drop table {name}"
+_INSERT_MODEL = "insert into {name} select * from (\n{body}\n) as model_rows"
+_DELETE_ALL = "delete from {name}"
+_DELETE_PARTITIONS = "delete from {name} where source_partition in :keys"
+_DELETE_SCOPE = "delete from {name} where easy_number in (select easy_number from _wh_scope)"
+_NOTE_CHANGES = (
+    "insert into _wh_changes (source_table, easy_number) "
+    "select distinct :table, {column} from {source} where {column} is not null"
+)
+_SCOPE_ALL = (
+    "insert into _wh_scope (easy_number) select distinct {column} from {table} where {column} is not null"
+)
+_CREATE_NEXT = "create temporary table _wh_next as select * from (\n{body}\n) as model_rows"
+_CREATE_DIFF = (
+    "create temporary table _wh_diff as select * from ("
+    "(select * from {name} except select * from _wh_next) union all "
+    "(select * from _wh_next except select * from {name})) as changed_rows"
+)
+_MERGE_DELETE = "delete from {name} where {key} in (select {key} from _wh_diff)"
+_MERGE_INSERT = "insert into {name} select * from _wh_next where {key} in (select {key} from _wh_diff)"
+_SCOPE_FROM_CHANGES = """
+insert into _wh_scope (easy_number)
+select easy_number from (
+    with changed as (
+        select distinct easy_number from _wh_changes where source_table in :sources
+    ),
+    resolved as (
+        select coalesce(number_map.easy_number, changed.easy_number) as easy_number
+        from changed
+        left join history.easy_number_map as number_map
+            on number_map.temporary_easy_number = changed.easy_number
+    ),
+    companies as (
+        select easy_number from changed
+        union
+        select easy_number from resolved
+    )
+    select easy_number from companies
+    union
+    select number_map.temporary_easy_number
+    from history.easy_number_map as number_map
+    inner join companies
+        on companies.easy_number = number_map.easy_number
+) as scope_rows
+"""
+
+
+@dataclass
+class BuildOutcome:
+    """What one build did: its id, whether it was full, partitions and rows loaded, scope sizes."""
+
+    build_id: int
+    full_refresh: bool
+    partitions_loaded: dict[str, int] = field(default_factory=dict)
+    rows_loaded: int = 0
+    scopes: dict[str, int] = field(default_factory=dict)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _scalar(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return conn.execute(sa.text(sql), params or {}).scalar()
+
+
+def columns_of(conn: Connection, qualified: str) -> list[str]:
+    """Column names of `schema.table` in order (empty when it does not exist)."""
+    schema, table = qualified.split(".")
+    rows = conn.execute(
+        sa.text(
+            "select column_name from information_schema.columns "
+            "where table_schema = :s and table_name = :t order by ordinal_position"
+        ),
+        {"s": schema, "t": table},
+    )
+    return [r[0] for r in rows]
+
+
+# -- schema -------------------------------------------------------------------------------------------
+
+def _get_meta(conn: Connection, key: str) -> str | None:
+    return _scalar(conn, "select max(meta_value) from _wh_meta where meta_key = :k", {"k": key})
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(sa.text("delete from _wh_meta where meta_key = :k"), {"k": key})
+    conn.execute(sa.text("insert into _wh_meta (meta_key, meta_value) values (:k, :v)"), {"k": key, "v": value})
+
+
+def _drop_models(conn: Connection, qualified_names: Iterable[str]) -> None:
+    """Drop model objects, dependants first (names are registry or `_wh_meta` entries, all checked)."""
+    for name in reversed(list(qualified_names)):
+        schema, table = name.split(".")
+        kind = _scalar(
+            conn,
+            "select max(table_type) from information_schema.tables where table_schema = :s and table_name = :t",
+            {"s": schema, "t": table},
+        )
+        if kind is not None:
+            conn.execute(sa.text(compose(_DROP_VIEW if kind == "VIEW" else _DROP_TABLE, name=name)))
+
+
+def _create_model(conn: Connection, dialect: str, model: Model) -> None:
+    body = select_body(model)
+    if model.is_view:
+        conn.execute(sa.text(compose(_CREATE_VIEW, name=model.qualified, body=body)))
+        return
+    conn.execute(sa.text(compose(_CREATE_TABLE, name=model.qualified, body=body)))
+    for statement in index_statements(dialect, model, columns_of(conn, model.qualified)):
+        conn.execute(sa.text(statement))
+
+
+def ensure_schema(conn: Connection, dialect: str) -> bool:
+    """Create the meta tables, the layer schemas and every model; recreate all models when a
+    definition changed.
+
+    Returns True when the models were (re)created, which requires a full refresh. On an existing,
+    unchanged warehouse it issues no DDL on published objects (readers are never blocked).
+    """
+    for statement in _META_DDL:
+        conn.execute(sa.text(statement))
+    models = load_models()
+    wanted = fingerprint(extra=LOADER_VERSION)
+    if _get_meta(conn, "fingerprint") == wanted:
+        return False
+    for layer in LAYERS:
+        conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
+    previous = [n for n in (_get_meta(conn, "models") or "").split(",") if n]
+    _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
+    for model in models:
+        if model.stream is not None:
+            place_batch(conn, model.stream, landed_schema(model.stream).empty_table())
+        _create_model(conn, dialect, model)
+    _set_meta(conn, "models", ",".join(m.qualified for m in models))
+    _set_meta(conn, "fingerprint", wanted)
+    return True
+
+
+# -- staging ------------------------------------------------------------------------------------------
+
+def _note_changes(conn: Connection, model: Model, source: str, partitions: list[str] | None) -> None:
+    """Record in _wh_changes the company numbers of `source` rows (of `partitions`, when given)."""
+    assert model.stream is not None
+    for column in COMPANY_NUMBER_COLUMNS.get(model.stream, ()):
+        sql = compose(_NOTE_CHANGES, column=column, source=source)
+        if partitions is None:
+            conn.execute(sa.text(sql), {"table": model.name})
+        else:
+            statement = sa.text(sql + " and source_partition in :keys")
+            statement = statement.bindparams(sa.bindparam("keys", expanding=True))
+            conn.execute(statement, {"table": model.name, "keys": partitions})
+
+
+def _batches(runs: list[PartitionRun]) -> Iterator[list[PartitionRun]]:
+    batch: list[PartitionRun] = []
+    rows = 0
+    for run in runs:
+        batch.append(run)
+        rows += run.rows or 0
+        if rows >= ROWS_PER_BATCH or len(batch) >= PARTITIONS_PER_BATCH:
+            yield batch
+            batch, rows = [], 0
+    if batch:
+        yield batch
+
+
+def _delete_partitions(conn: Connection, model: Model, keys: list[str]) -> None:
+    statement = sa.text(compose(_DELETE_PARTITIONS, name=model.qualified))
+    conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys})
+    conn.execute(
+        sa.text("delete from _wh_partitions where stream = :s and partition_key in :keys").bindparams(
+            sa.bindparam("keys", expanding=True)
+        ),
+        {"s": model.stream, "keys": keys},
+    )
+
+
+def load_stream(
+    conn: Connection, model: Model, landing: LandingStore, build_id: int, note: bool
+) -> tuple[int, int]:
+    """Bring `model`'s staging table in step with the current runs of its stream.
+
+    Only partitions whose current run changed (or whose manifest disappeared) since the last build are
+    touched. Returns (partitions replaced, rows landed). With `note`, the company numbers of removed
+    and inserted rows go to `_wh_changes`.
+    """
+    stream = model.stream
+    assert stream is not None
+    runs = current_partitions(landing, stream)
+    loaded = dict(
+        conn.execute(
+            sa.text("select partition_key, run_id from _wh_partitions where stream = :s"), {"s": stream}
+        ).fetchall()
+    )
+    changed = [r for r in runs if loaded.get(r.partition) != r.run_id]
+    gone = sorted(set(loaded) - {r.partition for r in runs})
+    stale = [r.partition for r in changed if r.partition in loaded] + gone
+    if stale:
+        if note:
+            _note_changes(conn, model, model.qualified, stale)
+        _delete_partitions(conn, model, stale)
+    landed = 0
+    body = select_body(model)
+    for batch_runs in _batches(changed):
+        batch = read_partitions(landing, batch_runs)
+        place_batch(conn, stream, batch)
+        if note:
+            _note_changes(conn, model, f"landed_{stream}", None)
+        conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=body)))
+        landed += batch.num_rows
+        conn.execute(
+            sa.text(
+                "insert into _wh_partitions (stream, partition_key, run_id, file_count, row_count, "
+                "written_at, build_id) values (:stream, :partition, :run_id, :files, :rows, :written, :build)"
+            ),
+            [
+                {"stream": stream, "partition": r.partition, "run_id": r.run_id, "files": len(r.files),
+                 "rows": r.rows, "written": r.written_at, "build": build_id}
+                for r in batch_runs
+            ],
+        )
+    return len(changed) + len(gone), landed
+
+
+# -- history ------------------------------------------------------------------------------------------
+
+def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
+    """Fill `_wh_scope` with the easy numbers (definitive and temporary) whose rows `model` recomputes."""
+    conn.execute(sa.text("delete from _wh_scope"))
+    if everything:
+        registry = models_by_name()
+        for upstream in model.upstream:
+            table = registry[upstream].qualified
+            for column in ("easy_number", "temporary_easy_number"):
+                if column in columns_of(conn, table):
+                    conn.execute(sa.text(compose(_SCOPE_ALL, column=column, table=table)))
+    else:
+        conn.execute(
+            sa.text(_SCOPE_FROM_CHANGES).bindparams(sa.bindparam("sources", expanding=True)),
+            {"sources": list(model.upstream)},
+        )
+    return int(_scalar(conn, "select count(distinct easy_number) from _wh_scope"))
+
+
+def _refresh_by_company(conn: Connection, model: Model, everything: bool) -> int:
+    """Delete and recompute the rows of the companies in scope; return how many numbers were in scope."""
+    scoped = _fill_scope(conn, model, everything)
+    if everything:
+        conn.execute(sa.text(compose(_DELETE_ALL, name=model.qualified)))
+    elif scoped == 0:
+        return 0
+    else:
+        conn.execute(sa.text(compose(_DELETE_SCOPE, name=model.qualified)))
+    conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=select_body(model))))
+    return scoped
+
+
+def _refresh_merged(conn: Connection, model: Model) -> int:
+    """Recompute a whole model and merge it by key: only rows that differ are deleted or inserted.
+    The easy numbers of changed rows go to `_wh_changes`. Returns how many rows differed."""
+    name, key = model.qualified, model.key[0]
+    conn.execute(sa.text("drop table if exists _wh_next"))
+    conn.execute(sa.text(compose(_CREATE_NEXT, body=select_body(model))))
+    conn.execute(sa.text("drop table if exists _wh_diff"))
+    conn.execute(sa.text(compose(_CREATE_DIFF, name=name)))
+    for column in ("easy_number", "temporary_easy_number"):
+        conn.execute(sa.text(compose(_NOTE_CHANGES, column=column, source="_wh_diff")), {"table": model.name})
+    conn.execute(sa.text(compose(_MERGE_DELETE, name=name, key=key)))
+    conn.execute(sa.text(compose(_MERGE_INSERT, name=name, key=key)))
+    changed = int(_scalar(conn, "select count(*) from _wh_diff"))
+    conn.execute(sa.text("drop table _wh_next"))
+    conn.execute(sa.text("drop table _wh_diff"))
+    return changed
+
+
+# -- one build ----------------------------------------------------------------------------------------
+
+def run_build(conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool) -> BuildOutcome:
+    """Build the warehouse on `conn` (inside the caller's transaction) from the landing zone.
+
+    Promises: afterwards staging holds exactly the current runs of every landed partition, and history
+    equals what a full rebuild of the same landing zone gives; `_wh_builds` records the build.
+    """
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    models = load_models()
+    if ensure_schema(conn, dialect):
+        full_refresh = True
+    if full_refresh:
+        for model in models:
+            if not model.is_view:
+                conn.execute(sa.text(compose(_DELETE_ALL, name=model.qualified)))
+        conn.execute(sa.text("delete from _wh_partitions"))
+    conn.execute(sa.text("delete from _wh_changes"))
+    build_id = int(_scalar(conn, "select coalesce(max(build_id), 0) + 1 from _wh_builds"))
+    outcome = BuildOutcome(build_id=build_id, full_refresh=full_refresh)
+    changed_tables: set[str] = set()
+    for model in (m for m in models if m.layer == "staging"):
+        partitions, rows = load_stream(conn, model, landing, build_id, note=not full_refresh)
+        if partitions:
+            changed_tables.add(model.name)
+            outcome.partitions_loaded[model.stream or model.name] = partitions
+            outcome.rows_loaded += rows
+    outcome.step_seconds["staging"] = round(time.perf_counter() - clock, 3)
+    for model in (m for m in models if m.layer == "history"):
+        step = time.perf_counter()
+        if model.refresh.startswith("full"):
+            outcome.scopes[model.name] = _refresh_merged(conn, model)
+        elif model.refresh_by_company:
+            everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
+            outcome.scopes[model.name] = _refresh_by_company(conn, model, everything)
+        else:
+            raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")
+        outcome.step_seconds[model.name] = round(time.perf_counter() - step, 3)
+    conn.execute(sa.text("delete from _wh_scope"))
+    conn.execute(sa.text("delete from _wh_changes"))
+    conn.execute(
+        sa.text(
+            "insert into _wh_builds (build_id, started_at, finished_at, full_refresh, partitions_loaded, "
+            "rows_loaded, duration_s) values (:id, :started, :finished, :full, :parts, :rows, :secs)"
+        ),
+        {
+            "id": build_id, "started": started, "finished": datetime.now(UTC), "full": full_refresh,
+            "parts": sum(outcome.partitions_loaded.values()), "rows": outcome.rows_loaded,
+            "secs": round(time.perf_counter() - clock, 3),
+        },
+    )
+    return outcome

@@ -1,0 +1,223 @@
+"""Asset-check-ready data checks on a built warehouse (plain functions, structured results).
+
+Each check runs read-only SQL on a connection and returns a `CheckResult`: passed or not, how many
+rows fail, and a few of them. Severity `error` marks broken invariants, `warn` a state worth a look
+(for instance a notification whose delivery has not been fetched yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from resources.warehouse_models import Model, models_by_name
+from resources.warehouse_sql import compose
+
+SAMPLE_ROWS = 5
+SCD2_TABLES = ("decision_history", "order_history", "overdue_history", "company_history")
+CLOSING_KINDS = ("deleted", "aged_out")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one table."""
+
+    name: str
+    table: str
+    passed: bool
+    failing: int
+    detail: str
+    severity: str = "error"
+    sample: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _entity_key(model: Model) -> list[str]:
+    return [k for k in model.key if k != "version_no"]
+
+
+def _run(conn: Connection, name: str, table: str, sql: str, detail: str, severity: str = "error") -> CheckResult:
+    rows = [dict(r._mapping) for r in conn.execute(sa.text(sql))]
+    return CheckResult(
+        name=name, table=table, passed=not rows, failing=len(rows), detail=detail, severity=severity,
+        sample=rows[:SAMPLE_ROWS],
+    )
+
+
+def _keys_template(columns: list[str], template: str, **names: str) -> str:
+    placeholders = {f"k{i}": column for i, column in enumerate(columns)}
+    key_list = ", ".join("{" + p + "}" for p in placeholders)
+    return compose(template.replace("{keys}", key_list), **names, **placeholders)
+
+
+def check_one_current_version(conn: Connection, table: str) -> CheckResult:
+    """Every key of an SCD2 table has exactly one current version (is_current and valid_to null agree)."""
+    keys = _entity_key(models_by_name()[table])
+    sql = _keys_template(
+        keys,
+        "select {keys}, count(*) as versions, "
+        "sum(case when is_current then 1 else 0 end) as current_versions, "
+        "sum(case when valid_to is null then 1 else 0 end) as open_versions "
+        "from {table} group by {keys} "
+        "having sum(case when is_current then 1 else 0 end) <> 1 "
+        "or sum(case when valid_to is null then 1 else 0 end) <> 1 "
+        "or sum(case when is_current and valid_to is null then 1 else 0 end) <> 1",
+        table=models_by_name()[table].qualified,
+    )
+    return _run(conn, "one_current_version", table, sql, f"exactly one current version per ({', '.join(keys)})")
+
+
+def check_no_overlapping_validity(conn: Connection, table: str) -> CheckResult:
+    """No two versions of a key overlap: each starts no earlier than the previous one ends, and each
+    interval is well ordered (valid_to >= valid_from)."""
+    keys = _entity_key(models_by_name()[table])
+    sql = _keys_template(
+        keys,
+        "select * from (select {keys}, version_no, valid_from, valid_to, "
+        "lag(valid_to) over (partition by {keys} order by version_no) as previous_valid_to, "
+        "row_number() over (partition by {keys} order by version_no) as position "
+        "from {table}) as versions "
+        "where valid_to < valid_from "
+        "or (position > 1 and (previous_valid_to is null or previous_valid_to > valid_from))",
+        table=models_by_name()[table].qualified,
+    )
+    return _run(conn, "no_overlapping_validity", table, sql, "validity intervals of a key never overlap")
+
+
+_RESOLVED_NOT_MAPPED = """
+select evidence.temporary_easy_number, evidence.easy_number
+from (
+    select temporary_easy_number, easy_number from staging.stg_deliveries
+    union select temporary_easy_number, easy_number from staging.stg_orders
+    union select temporary_easy_number, easy_number from staging.stg_order_polls
+    union select temporary_easy_number, easy_number from staging.stg_portfolio
+    union select temporary_easy_number, easy_number from staging.stg_portfolio_snapshot
+) as evidence
+where evidence.temporary_easy_number like 'Z%'
+    and evidence.easy_number not like 'Z%'
+    and evidence.temporary_easy_number not in (select temporary_easy_number from history.easy_number_map)
+"""
+
+_KEYED_BY_TEMPORARY = """
+select 'decision_history' as table_name, easy_number from history.decision_history
+where easy_number in (select temporary_easy_number from history.easy_number_map)
+union all
+select 'order_history', easy_number from history.order_history
+where easy_number in (select temporary_easy_number from history.easy_number_map)
+union all
+select 'overdue_history', easy_number from history.overdue_history
+where easy_number in (select temporary_easy_number from history.easy_number_map)
+union all
+select 'company_history', easy_number from history.company_history
+where easy_number in (select temporary_easy_number from history.easy_number_map)
+"""
+
+
+def check_temporary_numbers_mapped(conn: Connection) -> list[CheckResult]:
+    """Every Z number the API resolved (a record carrying both numbers) is in easy_number_map, no
+    history is keyed by a mapped Z number, and no Z number resolves to two definitive numbers."""
+    return [
+        _run(conn, "temporary_numbers_mapped", "easy_number_map", _RESOLVED_NOT_MAPPED,
+             "every temporary number the API resolved is mapped"),
+        _run(conn, "history_keyed_by_definitive_number", "easy_number_map", _KEYED_BY_TEMPORARY,
+             "no history row is keyed by a temporary number that has a definitive one"),
+        _run(conn, "unambiguous_resolution", "easy_number_map",
+             "select temporary_easy_number, candidate_count from history.easy_number_map where candidate_count > 1",
+             "each temporary number resolves to one definitive number", severity="warn"),
+    ]
+
+
+_DECISIONS_RECONCILE = """
+select staged.delivery_id as staged_delivery_id, history.delivery_id as history_delivery_id
+from (
+    select delivery_id from staging.stg_deliveries
+    union select delivery_id from staging.stg_portfolio where delivery_id is not null
+    union select delivery_id from staging.stg_portfolio_snapshot where delivery_id is not null
+) as staged
+full outer join (
+    select delivery_id from history.decision_history where delivery_id is not null
+) as history
+    on history.delivery_id = staged.delivery_id
+where staged.delivery_id is null or history.delivery_id is null
+"""
+
+_DECISION_DUPLICATES = """
+select delivery_id, count(*) as versions from history.decision_history
+where delivery_id is not null group by delivery_id having count(*) > 1
+"""
+
+_ENTITIES_RECONCILE = """
+select staged.{column} as staged_{column}, history.{column} as history_{column}
+from (select distinct {column} from {staging}) as staged
+full outer join (select distinct {column} from {table}) as history
+    on history.{column} = staged.{column}
+where staged.{column} is null or history.{column} is null
+"""
+
+_ORDERS_RECONCILE = """
+select staged.order_id as staged_order_id, history.order_id as history_order_id
+from (
+    select order_id from staging.stg_orders
+    union select order_id from staging.stg_order_polls
+) as staged
+full outer join (select distinct order_id from history.order_history) as history
+    on history.order_id = staged.order_id
+where staged.order_id is null or history.order_id is null
+"""
+
+_COMPANIES_RECONCILE = """
+select staged.easy_number as staged_easy_number, history.easy_number as history_easy_number
+from (
+    select distinct coalesce(number_map.easy_number, listed.easy_number) as easy_number
+    from (
+        select easy_number from staging.stg_portfolio
+        union select easy_number from staging.stg_portfolio_snapshot
+    ) as listed
+    left join history.easy_number_map as number_map
+        on number_map.temporary_easy_number = listed.easy_number
+) as staged
+full outer join (select distinct easy_number from history.company_history) as history
+    on history.easy_number = staged.easy_number
+where staged.easy_number is null or history.easy_number is null
+"""
+
+
+def check_row_counts_reconcile(conn: Connection) -> list[CheckResult]:
+    """History holds exactly what staging holds: one decision version per staged delivery, every
+    staged order, overdue case and company, and nothing else."""
+    return [
+        _run(conn, "row_counts_reconcile", "decision_history", _DECISIONS_RECONCILE,
+             "one decision version per delivery in staging, and no other"),
+        _run(conn, "one_version_per_delivery", "decision_history", _DECISION_DUPLICATES,
+             "no delivery appears in two versions"),
+        _run(conn, "row_counts_reconcile", "order_history",
+             _ORDERS_RECONCILE,
+             "every staged order has history, and no other"),
+        _run(conn, "row_counts_reconcile", "overdue_history",
+             compose(_ENTITIES_RECONCILE, column="overdue_id", staging="staging.stg_overdues",
+                     table="history.overdue_history"),
+             "every staged overdue case has history, and no other"),
+        _run(conn, "row_counts_reconcile", "company_history", _COMPANIES_RECONCILE,
+             "every staged company has history, and no other"),
+    ]
+
+
+def check_notifications_have_decisions(conn: Connection) -> CheckResult:
+    """Every notified decision has its version in decision_history (warn: its delivery may be pending)."""
+    sql = "select notification_id, external_id from marts.notification_events where not has_decision_version"
+    return _run(conn, "notifications_have_decisions", "notification_events", sql,
+                "every notification's delivery is in decision_history", severity="warn")
+
+
+def run_all_checks(conn: Connection) -> list[CheckResult]:
+    """All checks, in a stable order."""
+    results: list[CheckResult] = []
+    for table in SCD2_TABLES:
+        results.append(check_one_current_version(conn, table))
+        results.append(check_no_overlapping_validity(conn, table))
+    results.extend(check_temporary_numbers_mapped(conn))
+    results.extend(check_row_counts_reconcile(conn))
+    results.append(check_notifications_have_decisions(conn))
+    return results

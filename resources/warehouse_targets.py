@@ -1,0 +1,132 @@
+"""Where a build writes and how it is published so that readers never see half of it.
+
+DuckDB (`duckdb:///path/to/warehouse.duckdb`): DuckDB locks its file, so a writer cannot open a file
+that another process holds open, even read-only. A build therefore works on `<path>.building` (a copy
+of the published file, or an empty file for a full rebuild), checkpoints and closes it, then
+`os.replace`s it onto the published path. Readers that had the old file open keep its inode and its
+complete previous state; readers that open the path afterwards see the new state. A `<path>.lock`
+file serialises builders.
+
+Postgres (`postgresql+psycopg://...`): the whole build is one transaction issuing only DML on published
+tables (DDL only when a model definition changed), so readers are never blocked and see the previous
+state until the commit, then the new one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from resources.warehouse_dialects import dialect_of, make_engine
+
+
+class WarehouseNotBuilt(RuntimeError):
+    """The warehouse has no published state yet: run a build first."""
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DuckDBFileTarget:
+    """A DuckDB warehouse file, built beside itself and swapped in atomically."""
+
+    dialect = "duckdb"
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.building_path = self.path.with_name(self.path.name + ".building")
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def build_connection(self, *, fresh: bool) -> Iterator[Connection]:
+        """Yield a connection on the building copy; publish it if the block succeeds, else discard it.
+
+        `fresh` (or no published file) starts from an empty database instead of a copy.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for leftover in (self.building_path, Path(f"{self.building_path}.wal")):
+                leftover.unlink(missing_ok=True)
+            if not fresh and self.path.exists():
+                shutil.copyfile(self.path, self.building_path)
+            engine = make_engine(f"duckdb:///{self.building_path}")
+            try:
+                with engine.connect() as conn:
+                    with conn.begin():
+                        yield conn
+                    conn.execute(sa.text("checkpoint"))
+            except BaseException:
+                engine.dispose()
+                self.building_path.unlink(missing_ok=True)
+                Path(f"{self.building_path}.wal").unlink(missing_ok=True)
+                raise
+            engine.dispose()
+            if Path(f"{self.building_path}.wal").exists():
+                raise RuntimeError(f"{self.building_path} left a WAL behind after checkpoint and close")
+            with open(self.building_path, "rb") as built:
+                os.fsync(built.fileno())
+            os.replace(self.building_path, self.path)
+            _fsync_dir(self.path.parent)
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only connection on the published file (no lock that could stop a build)."""
+        if not self.path.exists():
+            raise WarehouseNotBuilt(f"{self.path} does not exist yet")
+        engine = make_engine(f"duckdb:///{self.path}", read_only=True)
+        try:
+            with engine.connect() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+
+class EngineTarget:
+    """A database reached through one engine: Postgres, or an in-memory DuckDB (tests, scratch)."""
+
+    def __init__(self, url: str) -> None:
+        self.dialect = dialect_of(url)
+        self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
+
+    def exists(self) -> bool:
+        with self.engine.connect() as conn:
+            return sa.inspect(conn).has_table("_wh_builds")
+
+    @contextmanager
+    def build_connection(self, *, fresh: bool) -> Iterator[Connection]:
+        """One transaction for the whole build: committed if the block succeeds, rolled back if not."""
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # One builder at a time; readers take no part in this lock.
+                conn.execute(sa.text("select pg_advisory_xact_lock(4242001)"))
+            yield conn
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A connection for queries; Postgres readers see committed builds only."""
+        with self.engine.connect() as conn:
+            yield conn
+
+
+def target_for(url: str) -> DuckDBFileTarget | EngineTarget:
+    """The target a warehouse URL designates: a DuckDB file, an in-memory DuckDB or Postgres."""
+    parsed = sa.engine.make_url(url)
+    if dialect_of(url) == "duckdb" and parsed.database not in (None, "", ":memory:"):
+        return DuckDBFileTarget(Path(parsed.database))
+    return EngineTarget(url)

@@ -1,0 +1,133 @@
+-- company_history: SCD2 history of company identification data (name, address, identifiers, customer reference).
+-- grain: one row per period during which a company's attributes stayed the same
+-- key: easy_number, version_no (current version: valid_to is null)
+-- upstream: stg_portfolio, stg_portfolio_snapshot, easy_number_map
+-- materialized: table
+-- refresh: by company
+--
+-- The API gives no date for company data, so validity is observation time: valid_from is the first
+-- extraction that showed the attributes (recorded_at equals valid_from); valid_to is the extraction
+-- that first showed different ones. Observations are ordered by extraction time; a version changes
+-- only when a business column differs (legal_identifiers is canonical JSON and compares as text).
+-- A company that leaves the portfolio keeps its last version open: membership is told by
+-- decision_history, not here.
+
+with
+
+scope as (
+
+    select easy_number from _wh_scope
+
+),
+
+number_map as (
+
+    select temporary_easy_number, easy_number from history.easy_number_map
+
+),
+
+listings as (
+
+    select
+        easy_number, company_name, street_address, postal_code, city, country_code, legal_identifiers,
+        is_head_office, head_office_easy_number, customer_reference, extracted_at
+    from staging.stg_portfolio
+    where easy_number in (select easy_number from scope)
+    union all
+    select
+        easy_number, company_name, street_address, postal_code, city, country_code, legal_identifiers,
+        is_head_office, head_office_easy_number, customer_reference, extracted_at
+    from staging.stg_portfolio_snapshot
+    where easy_number in (select easy_number from scope)
+
+),
+
+observations as (
+
+    select distinct
+        coalesce(number_map.easy_number, listings.easy_number) as easy_number,
+        listings.company_name,
+        listings.street_address,
+        listings.postal_code,
+        listings.city,
+        listings.country_code,
+        listings.legal_identifiers,
+        listings.is_head_office,
+        listings.head_office_easy_number,
+        listings.customer_reference,
+        listings.extracted_at as observed_at
+    from listings
+    left join number_map
+        on number_map.temporary_easy_number = listings.easy_number
+
+),
+
+compared as (
+
+    select
+        *,
+        row_number() over observation_order as observation_no,
+        lag(company_name) over observation_order as previous_company_name,
+        lag(street_address) over observation_order as previous_street_address,
+        lag(postal_code) over observation_order as previous_postal_code,
+        lag(city) over observation_order as previous_city,
+        lag(country_code) over observation_order as previous_country_code,
+        lag(legal_identifiers) over observation_order as previous_legal_identifiers,
+        lag(is_head_office) over observation_order as previous_is_head_office,
+        lag(head_office_easy_number) over observation_order as previous_head_office_easy_number,
+        lag(customer_reference) over observation_order as previous_customer_reference
+    from observations
+    window observation_order as (
+        partition by easy_number
+        order by observed_at, company_name nulls last, street_address nulls last, postal_code nulls last,
+            city nulls last, country_code nulls last, legal_identifiers nulls last,
+            is_head_office nulls last, head_office_easy_number nulls last, customer_reference nulls last
+    )
+
+),
+
+changes as (
+
+    select * from compared
+    where observation_no = 1
+        or company_name is distinct from previous_company_name
+        or street_address is distinct from previous_street_address
+        or postal_code is distinct from previous_postal_code
+        or city is distinct from previous_city
+        or country_code is distinct from previous_country_code
+        or legal_identifiers is distinct from previous_legal_identifiers
+        or is_head_office is distinct from previous_is_head_office
+        or head_office_easy_number is distinct from previous_head_office_easy_number
+        or customer_reference is distinct from previous_customer_reference
+
+),
+
+numbered as (
+
+    select
+        *,
+        lead(observed_at) over version_order as valid_to,
+        row_number() over version_order as version_no
+    from changes
+    window version_order as (partition by easy_number order by observation_no)
+
+)
+
+select
+    cast(easy_number as varchar) as easy_number,
+    cast(version_no as integer) as version_no,
+    cast(observed_at as timestamp with time zone) as valid_from,
+    cast(valid_to as timestamp with time zone) as valid_to,
+    valid_to is null as is_current,
+    cast('observed' as varchar) as change_kind,
+    cast(observed_at as timestamp with time zone) as recorded_at,
+    company_name,
+    street_address,
+    postal_code,
+    city,
+    country_code,
+    legal_identifiers,
+    is_head_office,
+    head_office_easy_number,
+    customer_reference
+from numbered

@@ -1,0 +1,128 @@
+-- exposure_daily: credit exposure in force at the end of each GMT day, by buyer country and product.
+-- grain: one row per day × country × product × currency, from the group's first decision day to the
+--        warehouse's as-of day (the latest date any decision version starts, ends or was recorded)
+-- key: exposure_date, country_code, product_code, currency
+-- upstream: decision_history, company_history
+-- materialized: view
+--
+-- A decision version counts on day d when it is in force (status as in current_portfolio) at the end
+-- of d: its valid_from falls on or before d and its valid_to (if any) after d, in GMT. Country is the
+-- company's current country. exposure_amount sums amount_value (NULL amounts count as decisions, not
+-- as money).
+
+with
+
+companies as (
+
+    select easy_number, country_code from history.company_history
+    where is_current
+
+),
+
+in_force_versions as (
+
+    select
+        coalesce(companies.country_code, 'UNKNOWN') as country_code,
+        versions.product_code,
+        coalesce(versions.amount_currency, 'UNKNOWN') as currency,
+        coalesce(versions.amount_value, 0) as amount_value,
+        cast(versions.valid_from at time zone 'UTC' as date) as first_day,
+        cast(versions.valid_to at time zone 'UTC' as date) as end_day
+    from history.decision_history as versions
+    left join companies
+        on companies.easy_number = versions.easy_number
+    where versions.status in (
+        'DECIDED_FULL', 'DECIDED_PARTIAL', 'REDUCED', 'UNDER_WITHDRAWAL', 'UNDER_CANCELLATION'
+    )
+
+),
+
+deltas as (
+
+    select country_code, product_code, currency, first_day as delta_day, amount_value, 1 as decisions
+    from in_force_versions
+    union all
+    select country_code, product_code, currency, end_day as delta_day, -amount_value, -1 as decisions
+    from in_force_versions
+    where end_day is not null
+
+),
+
+daily_deltas as (
+
+    select
+        country_code, product_code, currency, delta_day,
+        sum(amount_value) as amount_delta,
+        sum(decisions) as decisions_delta
+    from deltas
+    group by country_code, product_code, currency, delta_day
+
+),
+
+as_of as (
+
+    select max(day_seen) as last_day
+    from (
+        select cast(max(valid_from) at time zone 'UTC' as date) as day_seen from history.decision_history
+        union all
+        select cast(max(valid_to) at time zone 'UTC' as date) from history.decision_history
+        union all
+        select cast(max(recorded_at) at time zone 'UTC' as date) from history.decision_history
+    ) as candidates
+
+),
+
+groups as (
+
+    select country_code, product_code, currency, min(delta_day) as first_day
+    from daily_deltas
+    group by country_code, product_code, currency
+
+),
+
+calendar as (
+
+    select
+        groups.country_code,
+        groups.product_code,
+        groups.currency,
+        cast(days.day_start as date) as exposure_date
+    from groups
+    cross join as_of
+    cross join generate_series(
+        cast(groups.first_day as timestamp), cast(as_of.last_day as timestamp), interval '1 day'
+    ) as days (day_start)
+
+),
+
+running as (
+
+    select
+        calendar.exposure_date,
+        calendar.country_code,
+        calendar.product_code,
+        calendar.currency,
+        sum(coalesce(daily_deltas.decisions_delta, 0)) over group_days as decisions_in_force,
+        sum(coalesce(daily_deltas.amount_delta, 0)) over group_days as exposure_amount
+    from calendar
+    left join daily_deltas
+        on daily_deltas.country_code = calendar.country_code
+        and daily_deltas.product_code = calendar.product_code
+        and daily_deltas.currency = calendar.currency
+        and daily_deltas.delta_day = calendar.exposure_date
+    window group_days as (
+        partition by calendar.country_code, calendar.product_code, calendar.currency
+        order by calendar.exposure_date
+        rows between unbounded preceding and current row
+    )
+
+)
+
+select
+    exposure_date,
+    country_code,
+    product_code,
+    currency,
+    cast(decisions_in_force as bigint) as decisions_in_force,
+    cast(exposure_amount as decimal(18, 2)) as exposure_amount
+from running
