@@ -2,7 +2,8 @@
 
 Instants are stored as integer seconds since 1970-01-01T00:00:00Z, dates as `YYYY-MM-DD` text, ids as
 text. Append-only tables hold every version of every entity (the ground truth); `lines`,
-`overdue_current` and `custref_current` hold the state as of the world's `today`, for the API.
+`overdue_current` and `custref_current` hold the state as of the world's `today`, for the API; `lines.item` is the pre-serialized portfolio
+product entry.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ CREATE TABLE lines(
     temp_easy TEXT, order_id TEXT NOT NULL, order_at INTEGER NOT NULL, order_status TEXT NOT NULL,
     delivery_id TEXT, external_id TEXT, status TEXT, decision_at INTEGER, effective_date TEXT,
     expiry_date TEXT, amount_value REAL, amount_currency TEXT, event_at INTEGER NOT NULL,
-    active INTEGER NOT NULL, PRIMARY KEY(easy, product)) WITHOUT ROWID;
+    active INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY(easy, product)) WITHOUT ROWID;
 CREATE INDEX lines_event ON lines(event_at);
 CREATE INDEX lines_delivery ON lines(delivery_id);
 CREATE INDEX lines_order ON lines(order_id);

@@ -39,6 +39,7 @@ class SandboxHandle:
         self.business_url = base_url + "/tci"
         self.credentials = credentials
         self.sandbox = sandbox  # the in-process instance (None for a child process)
+        self.pid: int | None = None  # the child process id (run_sandbox_process only)
         self._http = httpx.Client(base_url=base_url, timeout=120.0)
 
     def _post(self, path: str, body) -> dict:
@@ -159,6 +160,7 @@ def run_sandbox_process(seed: int = 42, companies: int = 1000, today: date | Non
         threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain the rest
         creds = {k: info[k] for k in ("username", "password", "api_key", "policy_number")}
         handle = SandboxHandle(info["base_url"], creds)
+        handle.pid = proc.pid
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             try:

@@ -649,8 +649,9 @@ class Simulator:
                          ln.order_id, ln.order_at, ln.order_status, ln.delivery_id, ln.external_id, ln.status,
                          ln.decision_at, ln.effective_date, ln.expiry_date, ln.amount,
                          ln.currency if ln.amount is not None else None,
-                         ln.decision_at if ln.decision_at is not None else ln.order_at, int(ln.active)))
-        conn.executemany("INSERT OR REPLACE INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                         ln.decision_at if ln.decision_at is not None else ln.order_at, int(ln.active),
+                         orjson.dumps(portfolio_product(ln))))
+        conn.executemany("INSERT OR REPLACE INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         custref_rows, custref_deletes = [], []
         last = {row[1]: row for row in r["custref"]}
         for idx in self.dirty_custref:
@@ -663,6 +664,17 @@ class Simulator:
         conn.executemany("DELETE FROM custref_current WHERE easy = ?", custref_deletes)
         conn.execute("COMMIT")
         self._reset_buffers()
+
+
+def portfolio_product(ln: Line) -> dict:
+    """The portfolio entry of a line (docs/contracts.md: portfolio `products` items)."""
+    amount = None
+    if ln.amount is not None:
+        amount = {"value": int(ln.amount) if float(ln.amount).is_integer() else ln.amount, "currency": ln.currency}
+    return {"productCode": ln.product, "orderId": ln.order_id, "orderDate": fmt_ts(ln.order_at),
+            "orderStatus": ln.order_status, "deliveryId": ln.delivery_id, "externalId": ln.external_id,
+            "status": ln.status, "decisionDate": fmt_ts(ln.decision_at), "effectiveDate": ln.effective_date,
+            "expiryDate": ln.expiry_date, "amount": amount, "temporaryEasyNumber": ln.temp_easy}
 
 
 def _day_after(instant: int) -> date:

@@ -46,9 +46,6 @@ DELIVERY_COLUMNS = ("delivery_id, external_id, order_id, easy, temp_easy, produc
                     " effective_date, expiry_date, amount_value, amount_currency, req_value, req_currency, conditions")
 ORDER_COLUMNS = ("order_id, easy, temp_easy, product, order_at, status, status_at, req_value, req_currency,"
                  " delivery_id, rejection")
-LINE_COLUMNS = ("l.easy, l.product, l.order_id, l.order_at, l.order_status, l.delivery_id, l.external_id,"
-                " l.status, l.decision_at, l.effective_date, l.expiry_date, l.amount_value, l.amount_currency,"
-                " l.temp_easy")
 NOTIFICATION_COLUMNS = "notification_id, external_id, decision_at, easy, product, order_id, status"
 
 
@@ -171,15 +168,9 @@ class Views:
         products: dict[str, list[bytes]] = {}
         if page:
             marks = ",".join("?" * len(page))
-            sql = f"SELECT {LINE_COLUMNS} FROM lines l{join} WHERE {cond} AND l.easy IN ({marks})"  # noqa: S608
-            rows = self.conn.execute(sql + " ORDER BY l.easy, l.product", args + page)
-            for (easy, code, order_id, order_at, order_status, delivery_id, external_id, status, decision_at,
-                 effective, expiry, amount, currency, temp) in rows:
-                products.setdefault(easy, []).append(orjson.dumps({
-                    "productCode": code, "orderId": order_id, "orderDate": fmt_ts(order_at),
-                    "orderStatus": order_status, "deliveryId": delivery_id, "externalId": external_id,
-                    "status": status, "decisionDate": fmt_ts(decision_at), "effectiveDate": effective,
-                    "expiryDate": expiry, "amount": money(amount, currency), "temporaryEasyNumber": temp}))
+            sql = f"SELECT l.easy, l.item FROM lines l{join} WHERE {cond} AND l.easy IN ({marks})"  # noqa: S608
+            for easy, item in self.conn.execute(sql + " ORDER BY l.easy, l.product", args + page):
+                products.setdefault(easy, []).append(item)
         hook = self.hook
         items = [hook("portfolio", easy, item) for easy, item in zip(page, self._company_items(page, products),
                                                                       strict=True)]
