@@ -98,6 +98,27 @@ class SandboxHandle:
         """Shift the clock of login, lockout and token expiry forward by `seconds`."""
         return self._post("/_sandbox/auth-clock", {"advanceSeconds": seconds})
 
+    def login(self, username: str | None = None, password: str | None = None) -> httpx.Response:
+        """One password login (counts for the lockout); the raw response."""
+        return self._http.post("/authentication/v1/token", headers={"x-api-key": self.credentials["api_key"]},
+                               json={"grantType": "password",
+                                     "username": self.credentials["username"] if username is None else username,
+                                     "password": self.credentials["password"] if password is None else password})
+
+    def headers(self, id_token: str | None = None) -> dict[str, str]:
+        """Business-call headers (api key, policy number and, if given, the idToken)."""
+        h = {"x-api-key": self.credentials["api_key"], "X-COF-Policy-Number": self.credentials["policy_number"]}
+        if id_token is not None:
+            h["Authorization"] = id_token
+        return h
+
+    def client(self) -> httpx.Client:
+        """An httpx client on base_url, logged in: business paths like `/tci/policy/v1/policies`."""
+        resp = self.login()
+        if resp.status_code != 200:
+            raise RuntimeError(f"login failed: {resp.status_code} {resp.text}")
+        return httpx.Client(base_url=self.base_url, headers=self.headers(resp.json()["idToken"]), timeout=60.0)
+
     def close(self) -> None:
         self._http.close()
 
