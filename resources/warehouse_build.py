@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -230,6 +231,16 @@ def _delete_partitions(conn: Connection, model: Model, keys: list[str]) -> None:
     )
 
 
+def stage_batch(conn: Connection, model: Model, batch: pa.Table, *, note: bool = False) -> None:
+    """Insert a landed batch (shaped as `landed_schema`) into `model`'s staging table through the model.
+    With `note`, the batch's company numbers go to `_wh_changes`."""
+    assert model.stream is not None
+    place_batch(conn, model.stream, batch)
+    if note:
+        _note_changes(conn, model, f"landed_{model.stream}", None)
+    conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=select_body(model))))
+
+
 def load_stream(
     conn: Connection, model: Model, landing: LandingStore, build_id: int, note: bool
 ) -> tuple[int, int]:
@@ -255,13 +266,9 @@ def load_stream(
             _note_changes(conn, model, model.qualified, stale)
         _delete_partitions(conn, model, stale)
     landed = 0
-    body = select_body(model)
     for batch_runs in _batches(changed):
         batch = read_partitions(landing, batch_runs)
-        place_batch(conn, stream, batch)
-        if note:
-            _note_changes(conn, model, f"landed_{stream}", None)
-        conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=body)))
+        stage_batch(conn, model, batch, note=note)
         landed += batch.num_rows
         conn.execute(
             sa.text(
@@ -328,6 +335,30 @@ def _refresh_merged(conn: Connection, model: Model) -> int:
     return changed
 
 
+def refresh_history(
+    conn: Connection, changed_tables: set[str], *, full_refresh: bool
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Refresh every history model from staging, in dependency order.
+
+    `changed_tables` names the staging tables whose partitions changed in this build (their company
+    numbers are in `_wh_changes`); with `full_refresh` every company is recomputed. Returns the scope
+    size (or merged row count) and the seconds spent, per model.
+    """
+    scopes: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for model in (m for m in load_models() if m.layer == "history"):
+        step = time.perf_counter()
+        if model.refresh.startswith("full"):
+            scopes[model.name] = _refresh_merged(conn, model)
+        elif model.refresh_by_company:
+            everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
+            scopes[model.name] = _refresh_by_company(conn, model, everything)
+        else:
+            raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")
+        seconds[model.name] = round(time.perf_counter() - step, 3)
+    return scopes, seconds
+
+
 # -- one build ----------------------------------------------------------------------------------------
 
 def run_build(conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool) -> BuildOutcome:
@@ -357,16 +388,8 @@ def run_build(conn: Connection, dialect: str, landing: LandingStore, *, full_ref
             outcome.partitions_loaded[model.stream or model.name] = partitions
             outcome.rows_loaded += rows
     outcome.step_seconds["staging"] = round(time.perf_counter() - clock, 3)
-    for model in (m for m in models if m.layer == "history"):
-        step = time.perf_counter()
-        if model.refresh.startswith("full"):
-            outcome.scopes[model.name] = _refresh_merged(conn, model)
-        elif model.refresh_by_company:
-            everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
-            outcome.scopes[model.name] = _refresh_by_company(conn, model, everything)
-        else:
-            raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")
-        outcome.step_seconds[model.name] = round(time.perf_counter() - step, 3)
+    outcome.scopes, history_seconds = refresh_history(conn, changed_tables, full_refresh=full_refresh)
+    outcome.step_seconds.update(history_seconds)
     conn.execute(sa.text("delete from _wh_scope"))
     conn.execute(sa.text("delete from _wh_changes"))
     conn.execute(
