@@ -9,7 +9,8 @@ range gets a manifest, even a day with no records, so "landed, and empty" is dis
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -95,15 +96,17 @@ class DayRouter:
         writer.__exit__(None, None, None)
         self._committed.add(day)
 
-    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
+    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None,
+             only_day: date | None = None, first_sight: bool = True) -> None:
         """Flatten one record and land its rows on their days, or quarantine it with the reason.
 
         ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
         documents response does not repeat).
         """
         raw, raw_json, request = record.raw, record.raw_json, record.request
-        self.summary.records += 1
-        unknown = getattr(record, "unknown_fields", ())
+        if first_sight:
+            self.summary.records += 1
+        unknown = getattr(record, "unknown_fields", ()) if first_sight else ()
         if unknown:
             self.summary.unknown_field_records += 1
             self.summary.unknown_fields.update(unknown)
@@ -118,6 +121,8 @@ class DayRouter:
             by_day: dict[date, list[dict]] = {}
             for row in rows:
                 day = day_of(row)
+                if only_day is not None and day != only_day:
+                    continue  # replayed for another day: those rows land with their own day
                 if day not in self._day_set:
                     # rows outside the run's days are landed by the run of their own day; counted
                     # and reported, never silently ignored
@@ -129,7 +134,7 @@ class DayRouter:
                 self.summary.rows_by_day[day] += len(day_rows)
                 self.summary.keys.extend(tuple(r.get(k) for k in self._stream.key) for r in day_rows)
             return
-        day = self._quarantine_day(raw, day_of)
+        day = only_day or self._quarantine_day(raw, day_of)
         self._writer(day).quarantine(raw_json, reason, request)
         self.summary.quarantined_by_day[day] += 1
 
@@ -179,17 +184,92 @@ def land_records(
 ) -> LandedSummary:
     """Land client records (objects with raw, raw_json, request, error) into per-day partitions.
 
-    All days of the run are committed only if the records iterate to the end; on an error every
-    uncommitted day keeps its previous state and the error propagates.
+    Records may arrive in any day order (a portfolio company holds products of several days): over a
+    range of days they are first spooled to a temporary file and then landed day by day, so memory holds
+    only file offsets. Days are committed only once every record has been read; on an error every
+    uncommitted day keeps its previous state and the error propagates. A record that breaks its contract
+    is quarantined under the run's last day (its own date cannot be trusted).
     """
     router = DayRouter(store, stream, days, run_id, api_window)
     try:
-        for record in records:
-            router.land(record, day_of)
+        if len(days) == 1:
+            for record in records:
+                router.land(record, day_of)
+        else:
+            with _Spool() as spool:
+                for record in records:
+                    spool.add(record, _record_days(router, record, day_of, days[-1]))
+                router.summary.records = spool.count
+                for day in sorted(spool.days):
+                    for record in spool.replay(day):
+                        router.land(record, day_of, only_day=day, first_sight=False)
+                router.summary.unknown_field_records = spool.unknown_records
+                router.summary.unknown_fields = spool.unknown_fields
     except BaseException as exc:
         router.abort(exc)
         raise
     return router.close()
+
+
+def _record_days(router: DayRouter, record, day_of, fallback: date) -> set[date]:
+    """The days a record has rows on (its quarantine day when it breaks its contract)."""
+    if record.error is not None:
+        return {fallback}
+    try:
+        rows = router._stream.flatten(record.raw)
+    except ContractViolation:
+        return {fallback}
+    return {day_of(row) for row in rows} or {fallback}
+
+
+@dataclass
+class _SpooledRecord:
+    raw: object
+    raw_json: str
+    request: str
+    error: str | None
+    unknown_fields: tuple = ()
+
+
+class _Spool:
+    """A temporary file of records with an index of file offsets per day (constant memory per record)."""
+
+    def __enter__(self) -> _Spool:
+        self._file = tempfile.TemporaryFile(mode="w+b")
+        self._index: dict[date | None, list[int]] = {}
+        self.count = 0
+        self.unknown_records = 0
+        self.unknown_fields: set[str] = set()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+    @property
+    def days(self):
+        return [d for d in self._index if d is not None]
+
+    def add(self, record, days: set) -> None:
+        offset = self._file.seek(0, 2)
+        unknown = tuple(getattr(record, "unknown_fields", ()) or ())
+        line = json.dumps({"j": record.raw_json, "r": record.request, "e": record.error, "u": unknown})
+        self._file.write(line.encode() + b"\n")
+        self.count += 1
+        if unknown:
+            self.unknown_records += 1
+            self.unknown_fields.update(unknown)
+        for day in days:
+            self._index.setdefault(day, []).append(offset)
+
+    def replay(self, day: date) -> Iterator[_SpooledRecord]:
+        for offset in self._index.get(day, []):
+            self._file.seek(offset)
+            entry = json.loads(self._file.readline())
+            try:
+                raw = json.loads(entry["j"])
+            except ValueError:
+                raw = None
+            yield _SpooledRecord(raw, entry["j"], entry["r"], entry["e"], tuple(entry["u"]))
 
 
 def land_dated_records(

@@ -8,9 +8,17 @@ from contextlib import contextmanager
 from datetime import date
 
 import dagster as dg
+import httpx
 
 from pipelines.partitions import check_in_window, contract_start, parse_partition_key, utc_today
-from resources.cofaserve import AuthError
+from resources.cofaserve import (
+    AuthError,
+    MalformedResponseError,
+    PagingError,
+    RetryExhaustedError,
+    ServerError,
+)
+from resources.landing import PartitionLocked
 
 from .extraction import LandedSummary
 
@@ -32,23 +40,33 @@ def run_days(context: dg.AssetExecutionContext) -> list[date]:
     against the two-year window and the contract start before any API call.
     """
     keys = list(context.partition_keys)
-    today = utc_today()
-    start = contract_start()
-    for key in (keys[0], keys[-1]):
-        check_in_window(key, today, start)
-    return [parse_partition_key(key) for key in keys]
+    with api_failures_not_retried():  # a day outside the window stays outside: never retried
+        today = utc_today()
+        start = contract_start()
+        for key in (keys[0], keys[-1]):
+            check_in_window(key, today, start)
+        return [parse_partition_key(key) for key in keys]
+
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    RetryExhaustedError, ServerError, MalformedResponseError, PagingError, PartitionLocked, httpx.TransportError,
+)
+"""Failures a later attempt may not meet: the API's faults once the client's own retries are spent, a
+partition another run is writing, a network cut. Only these are retried by the run's retry policy."""
 
 
 @contextmanager
 def api_failures_not_retried() -> Iterator[None]:
-    """Turn an authentication failure into a Dagster failure that run retries will not repeat."""
+    """Let transient failures through to the run's retry policy; turn every other failure (refused
+    credentials above all, but also bad input and bugs) into a failure that retries will not repeat."""
     try:
         yield
+    except TRANSIENT_ERRORS:
+        raise
     except AuthError as exc:
-        raise dg.Failure(
-            description=f"CofaServe refused the credentials: {exc}",
-            allow_retries=False,
-        ) from exc
+        raise dg.Failure(description=f"CofaServe refused the credentials: {exc}", allow_retries=False) from exc
+    except Exception as exc:
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
 
 
 def telemetry_delta(before: dict, after: dict) -> dict:

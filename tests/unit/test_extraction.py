@@ -82,12 +82,44 @@ def test_a_failure_leaves_uncommitted_days_as_they_were(tmp_path):
     assert store.read_table("notifications", D2)["notification_id"].to_pylist() == ["N1"]
 
 
-def test_a_record_for_an_already_committed_day_is_an_error_not_a_loss(tmp_path):
+def test_records_out_of_day_order_still_land_on_their_days(tmp_path):
     store = LandingStore(str(tmp_path))
     records = [notification(1, "2026-03-29T10:00:00Z"), notification(2, "2026-03-30T10:00:00Z"),
-               notification(3, "2026-03-29T11:00:00Z")]
+               notification(3, "2026-03-29T11:00:00Z"), notification(4, "2026-03-28T00:00:00Z")]
+    summary = land_records(store, "notifications", [D1, D2, D3], "run1", None, records, by_event_day)
+    assert summary.rows_by_day == {D1: 1, D2: 2, D3: 1} and summary.records == 4
+    assert sorted(store.read_table("notifications", D2)["notification_id"].to_pylist()) == ["N1", "N3"]
+
+
+def test_a_company_with_products_decided_on_two_days_lands_one_row_on_each(tmp_path):
+    store = LandingStore(str(tmp_path))
+    company = {"easyNumber": "12345678", "companyName": "ACME", "countryCode": "FRA",
+               "address": {"streetAddress": "1 rue", "postalCode": "75001", "city": "Paris", "countryCode": "FRA"},
+               "legalIdentifiers": [], "isHeadOffice": True, "headOfficeEasyNumber": None, "customerReference": None,
+               "products": [
+                   {"productCode": "ECL", "orderId": "O1", "orderDate": "2026-03-01T09:00:00Z",
+                    "orderStatus": "STATUS_CLOSED", "deliveryId": "D1", "externalId": "X1", "status": "DECIDED_FULL",
+                    "decisionDate": "2026-03-30T08:00:00Z", "effectiveDate": "2026-03-30", "expiryDate": None,
+                    "amount": {"value": 1000, "currency": "EUR"}, "temporaryEasyNumber": None},
+                   {"productCode": "CCO", "orderId": "O2", "orderDate": "2026-03-01T09:00:00Z",
+                    "orderStatus": "STATUS_CLOSED", "deliveryId": "D2", "externalId": "X2", "status": "DELIVERED",
+                    "decisionDate": "2026-03-28T23:59:59Z", "effectiveDate": "2026-03-28", "expiryDate": None,
+                    "amount": None, "temporaryEasyNumber": None}]}
+    record = FakeRecord(company, json.dumps(company, sort_keys=True), "GET /companies/products")
+    summary = land_records(store, "portfolio", [D1, D2, D3], "run1", None, [record],
+                           lambda row: row["decision_at"].date())
+    assert summary.rows_by_day == {D1: 1, D2: 0, D3: 1} and summary.records == 1
+    assert store.read_table("portfolio", D1)["product_code"].to_pylist() == ["CCO"]
+    assert store.read_table("portfolio", D3)["product_code"].to_pylist() == ["ECL"]
+
+
+def test_a_by_id_record_for_an_already_committed_day_is_an_error_not_a_loss(tmp_path):
+    store = LandingStore(str(tmp_path))
+    pairs = [(D2, notification(1, "2026-03-29T10:00:00Z"), None), (D3, notification(2, "2026-03-30T10:00:00Z"), None),
+             (D2, notification(3, "2026-03-29T11:00:00Z"), None)]
     with pytest.raises(OutOfRange, match="date order"):
-        land_records(store, "notifications", [D2, D3], "run1", None, records, by_event_day)
+        land_dated_records(store, "notifications", [D2, D3], "run1", pairs)
+    assert store.manifest("notifications", D3) is None  # the failed run published nothing more
 
 
 def test_dated_records_go_to_the_day_given(tmp_path):
