@@ -1,0 +1,139 @@
+"""A few nights of landed data exercising what makes history hard, landed with the real writer.
+
+Night 1: first decisions, a pending order under a temporary number, notifications, reference lists.
+Night 2: the temporary number is resolved, a decision is reduced, an overdue is declared.
+Night 3: night 1's deliveries partition is re-run (its first run is superseded), a company is renamed,
+         a reconciliation snapshot lists the portfolio.
+Night 4: a second snapshot no longer lists one product (deleted), an order is annulled on a re-poll,
+         the overdue progresses, a customer reference is set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from resources.landing import LandingStore
+from tests.sql.landing_builder import land, ts
+
+COMPANY = {"company_name": "ACME", "country_code": "FRA", "city": "Paris", "is_head_office": True,
+           "legal_identifiers": '[{"type":"SIREN_FRA","value":"123"}]'}
+
+
+def _delivery(delivery_id, easy, product, at, status, amount, **extra):
+    return {"delivery_id": delivery_id, "external_id": f"E{delivery_id}", "order_id": f"O{delivery_id}",
+            "easy_number": easy, "product_code": product, "status": status, "decision_at": ts(at),
+            "amount_value": amount, "amount_currency": "EUR", **extra}
+
+
+def _listing(easy, product, delivery_id=None, at=None, status=None, amount=None, company=None, **extra):
+    return {**(company or COMPANY), "easy_number": easy, "product_code": product,
+            "order_id": extra.pop("order_id", f"O{delivery_id}"), "order_date": ts("2025-01-01").date(),
+            "delivery_id": delivery_id, "external_id": f"E{delivery_id}" if delivery_id else None,
+            "status": status, "decision_at": ts(at) if at else None, "amount_value": amount,
+            "amount_currency": "EUR" if amount else None, **extra}
+
+
+def _notification(delivery_id, easy, product, at, status):
+    return {"notification_id": f"N{delivery_id}", "external_id": f"E{delivery_id}", "event_type": "DECISION",
+            "event_at": ts(at), "easy_number": easy, "product_code": product, "order_id": f"O{delivery_id}",
+            "status": status}
+
+
+def night_1(store: LandingStore) -> None:
+    at = "2025-01-02 02:00"
+    land(store, "deliveries", "2025-01-01", "n1", [
+        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
+        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", 2000.0),
+    ], at)
+    land(store, "portfolio", "2025-01-01", "n1", [
+        _listing("100", "CREDITLIMIT", "D1", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
+        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", 2000.0,
+                 company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
+        _listing("Z7", "ECL", order_id="O7", order_status="STATUS_PENDING_DEBTOR_VALIDATION",
+                 temporary_easy_number="Z7", company={**COMPANY, "company_name": "Gamma (as requested)"}),
+    ], at)
+    land(store, "orders", "2025-01-01", "n1", [
+        {"order_id": "O7", "easy_number": "Z7", "temporary_easy_number": "Z7", "product_code": "ECL",
+         "order_at": ts("2025-01-01 09:00"), "status": "STATUS_PENDING_DEBTOR_VALIDATION",
+         "status_at": ts("2025-01-01 09:00")},
+    ], at)
+    land(store, "notifications", "2025-01-01", "n1", [
+        _notification("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL"),
+        _notification("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL"),
+    ], at)
+    land(store, "countries", None, "n1", [{"country_code": "FRA", "name": "France"}], at)
+
+
+def night_2(store: LandingStore) -> None:
+    at = "2025-01-03 02:00"
+    land(store, "deliveries", "2025-01-02", "n2", [
+        _delivery("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+                  temporary_easy_number="Z7"),
+        _delivery("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED", 600.0),
+    ], at)
+    land(store, "portfolio", "2025-01-02", "n2", [
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+                 temporary_easy_number="Z7", company={**COMPANY, "company_name": "GAMMA SA"}),
+        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0),
+    ], at)
+    land(store, "orders", "2025-01-02", "n2", [
+        {"order_id": "O7", "easy_number": "700", "temporary_easy_number": "Z7", "product_code": "ECL",
+         "order_at": ts("2025-01-01 09:00"), "status": "STATUS_CLOSED", "status_at": ts("2025-01-02 09:00"),
+         "delivery_id": "D7"},
+        {"order_id": "O8", "easy_number": "200", "product_code": "ECL", "order_at": ts("2025-01-02 08:00"),
+         "status": "STATUS_PENDING_UNDERWRITING", "status_at": ts("2025-01-02 08:00")},
+    ], at)
+    land(store, "notifications", "2025-01-02", "n2", [
+        _notification("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL"),
+        _notification("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED"),
+    ], at)
+    land(store, "overdues", "2025-01-02", "n2", [
+        {"overdue_id": "OV1", "easy_number": "200", "debt_type": "CI", "status": "PENDING",
+         "created_at": ts("2025-01-02 10:00"), "updated_at": ts("2025-01-02 10:00"),
+         "outstanding_amount_value": 500.0, "outstanding_amount_currency": "EUR"},
+    ], at)
+
+
+def night_3(store: LandingStore) -> None:
+    at = "2025-01-04 02:00"
+    # Re-run of night 1's deliveries: D2's amount was corrected; the first run is superseded.
+    land(store, "deliveries", "2025-01-01", "n3-rerun", [
+        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
+        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", 2500.0),
+    ], at)
+    land(store, "portfolio_snapshot", "2025-01-04", "n3", [
+        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0,
+                 company={**COMPANY, "company_name": "ACME HOLDING"}),
+        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", 2500.0,
+                 company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
+        _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
+                 company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+                 company={**COMPANY, "company_name": "GAMMA SA"}),
+    ], "2025-01-04 03:00")
+
+
+def night_4(store: LandingStore) -> None:
+    at = "2025-01-05 02:00"
+    land(store, "portfolio_snapshot", "2025-01-05", "n4", [  # 200 × CREDITLIMIT is gone: deleted
+        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0,
+                 company={**COMPANY, "company_name": "ACME HOLDING"}),
+        _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
+                 company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+                 company={**COMPANY, "company_name": "GAMMA SA"}),
+    ], "2025-01-05 03:00")
+    land(store, "order_polls", "2025-01-05", "n4", [
+        {"order_id": "O8", "easy_number": "200", "product_code": "ECL", "order_at": ts("2025-01-02 08:00"),
+         "status": "STATUS_ANNULED", "status_at": ts("2025-01-04 17:00")},
+    ], at)
+    land(store, "overdues", "2025-01-04", "n4", [
+        {"overdue_id": "OV1", "easy_number": "200", "debt_type": "CI", "status": "IN_PROGRESS",
+         "created_at": ts("2025-01-02 10:00"), "updated_at": ts("2025-01-04 12:00"),
+         "outstanding_amount_value": 300.0, "outstanding_amount_currency": "EUR"},
+    ], at)
+    land(store, "customer_references", None, "n4", [
+        {"easy_number": "100", "customer_reference": "C-100", "updated_at": ts("2025-01-04 08:00")}], at)
+
+
+NIGHTS: tuple[Callable[[LandingStore], None], ...] = (night_1, night_2, night_3, night_4)
