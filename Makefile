@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install test lint sandbox clean
+.PHONY: install test lint sandbox sync ui clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ test: $(STAMP)
 
 sandbox: $(STAMP)
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8787
+
+# the nightly sync against the bundled sandbox, into data/warehouse.duckdb, then a summary
+sync: $(STAMP)
+	$(PY) -m pipelines.sandbox_sync
+
+# the Dagster UI on 127.0.0.1 with the project's workspace and its local Dagster home
+UI_PORT ?= 3000
+ui: $(STAMP)
+	mkdir -p .dagster && test -f .dagster/dagster.yaml || cp pipelines/dagster_home.yaml .dagster/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster $(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
 
 clean:
 	rm -rf data .dagster .pytest_cache .ruff_cache

@@ -53,8 +53,9 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-def _load_everything():
-    """Validate every setting (the pipeline's and the client's) before any work; raise naming each."""
+def _load_everything(need_api: bool = True):
+    """Validate every setting (the pipeline's, and the client's when the command calls the API) before
+    any work; raise naming each."""
     from resources.cofaserve import ClientSettings
     from resources.cofaserve import SettingsError as ClientSettingsError
     from resources.settings import SettingsError, load_settings
@@ -66,7 +67,7 @@ def _load_everything():
     except SettingsError as exc:
         problems.append(str(exc))
     try:
-        client_settings = ClientSettings.from_env()
+        client_settings = ClientSettings.from_env() if need_api else None
     except ClientSettingsError as exc:
         problems.append(str(exc))
     if problems:
@@ -92,13 +93,14 @@ def _instance():
 
 def _api_requests(result) -> int:
     """Sum the API calls reported by the materializations of one in-process run."""
-    total = 0
+    # a range run emits one materialization per partition, all carrying the run's figures: count each
+    # asset once
+    per_asset: dict = {}
     for event in result.get_asset_materialization_events():
-        metadata = event.materialization.metadata
-        value = metadata.get("api_requests")
+        value = event.materialization.metadata.get("api_requests")
         if value is not None:
-            total += int(value.value)
-    return total
+            per_asset[event.materialization.asset_key] = int(value.value)
+    return sum(per_asset.values())
 
 
 def _run(job, instance, tags=None) -> tuple[bool, int, str]:
@@ -216,23 +218,24 @@ def cmd_backfill(args) -> int:
 
 def cmd_status(args) -> int:
     """Print each stream's freshness, counts and quarantine, the warehouse's tables and the last runs."""
+    from pipelines.due import DAILY_STREAMS
     from pipelines.partitions import utc_today
     from resources.landing import LandingStore
     from resources.streams import STREAMS
 
-    settings, _ = _load_everything()
+    settings, _ = _load_everything(need_api=False)
     store = LandingStore(settings.landing_root)
     today = utc_today()
     print(f"landing zone {settings.landing_root} (today {today.isoformat()} GMT)")
     print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
-    for name, spec in STREAMS.items():
+    for name in STREAMS:
         manifests = store.manifests(name)
         rows = sum(m.get("rows", 0) for m in manifests)
         quarantined = sum(m.get("quarantined", 0) for m in manifests)
         days = [m["partition"] for m in manifests if m.get("partition") not in (None, "current")]
         latest = max(days) if days else ("current" if manifests else "never")
         behind = ""
-        if spec.daily and days:
+        if name in DAILY_STREAMS and days:
             behind = str((today - timedelta(days=1) - date.fromisoformat(max(days))).days)
         print(f"  {name:<22}{latest:<12}{behind:>7}{len(manifests):>11}{rows:>10,}{quarantined:>12,}")
     try:
