@@ -44,7 +44,7 @@ class CompanyIndex:
 
 
 def _digits(rng: random.Random, n: int) -> str:
-    return str(rng.randint(1, 9)) + "".join(str(rng.randint(0, 9)) for _ in range(n - 1))
+    return str(rng.randrange(10 ** (n - 1), 10**n))
 
 
 def company_head(easy: str, name: str, street: str, postal: str, city: str, country: str,

@@ -18,18 +18,13 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE companies(
     idx INTEGER PRIMARY KEY, easy TEXT NOT NULL UNIQUE, is_temp INTEGER NOT NULL, country TEXT NOT NULL,
     name_lc TEXT NOT NULL, city_lc TEXT, postal TEXT, head BLOB NOT NULL);
-CREATE INDEX companies_country ON companies(country, is_temp);
 CREATE TABLE identifiers(type TEXT NOT NULL, value TEXT NOT NULL, country TEXT NOT NULL, idx INTEGER NOT NULL);
-CREATE INDEX identifiers_value ON identifiers(type, value);
 CREATE TABLE lines(
     easy TEXT NOT NULL, product TEXT NOT NULL, company_idx INTEGER NOT NULL, country TEXT NOT NULL,
     temp_easy TEXT, order_id TEXT NOT NULL, order_at INTEGER NOT NULL, order_status TEXT NOT NULL,
     delivery_id TEXT, external_id TEXT, status TEXT, decision_at INTEGER, effective_date TEXT,
     expiry_date TEXT, amount_value REAL, amount_currency TEXT, event_at INTEGER NOT NULL,
     active INTEGER NOT NULL, item BLOB NOT NULL, PRIMARY KEY(easy, product)) WITHOUT ROWID;
-CREATE INDEX lines_event ON lines(event_at);
-CREATE INDEX lines_delivery ON lines(delivery_id);
-CREATE INDEX lines_order ON lines(order_id);
 CREATE TABLE order_versions(
     order_id TEXT NOT NULL, version INTEGER NOT NULL, easy TEXT NOT NULL, temp_easy TEXT, product TEXT NOT NULL,
     order_at INTEGER NOT NULL, status TEXT NOT NULL, status_at INTEGER NOT NULL, req_value REAL,
@@ -40,8 +35,6 @@ CREATE TABLE deliveries(
     product TEXT NOT NULL, status TEXT NOT NULL, decision_at INTEGER NOT NULL, effective_date TEXT NOT NULL,
     expiry_date TEXT, amount_value REAL, amount_currency TEXT, req_value REAL, req_currency TEXT,
     conditions TEXT NOT NULL);
-CREATE INDEX deliveries_decision ON deliveries(decision_at, notification_id);
-CREATE INDEX deliveries_order ON deliveries(order_id);
 CREATE TABLE easy_links(
     temp_easy TEXT PRIMARY KEY, easy TEXT NOT NULL, order_id TEXT NOT NULL, delivery_id TEXT,
     identified_at INTEGER NOT NULL);
@@ -51,23 +44,40 @@ CREATE TABLE overdue_versions(
 CREATE TABLE overdue_current(
     overdue_id TEXT PRIMARY KEY, easy TEXT NOT NULL, status TEXT NOT NULL, updated_at INTEGER NOT NULL,
     customer_ref TEXT, doc BLOB NOT NULL);
-CREATE INDEX overdue_current_status ON overdue_current(status, updated_at);
 CREATE TABLE overdue_documents(
     overdue_id TEXT NOT NULL, easy TEXT NOT NULL, file_name TEXT NOT NULL, media_type TEXT NOT NULL,
     uploaded_at INTEGER NOT NULL);
-CREATE INDEX overdue_documents_id ON overdue_documents(overdue_id);
 CREATE TABLE custref_versions(seq INTEGER PRIMARY KEY, easy TEXT NOT NULL, ref TEXT NOT NULL,
     updated_at INTEGER NOT NULL);
 CREATE TABLE custref_current(easy TEXT PRIMARY KEY, ref TEXT NOT NULL, updated_at INTEGER NOT NULL);
+"""
+# Secondary indexes, created after the bulk generation of a new world (faster than maintaining them)
+INDEXES = """
+CREATE INDEX companies_country ON companies(country, is_temp);
+CREATE INDEX identifiers_value ON identifiers(type, value);
+CREATE INDEX lines_event ON lines(event_at);
+CREATE INDEX lines_delivery ON lines(delivery_id);
+CREATE INDEX lines_order ON lines(order_id);
+CREATE INDEX deliveries_decision ON deliveries(decision_at, notification_id);
+CREATE INDEX deliveries_order ON deliveries(order_id);
+CREATE INDEX overdue_current_status ON overdue_current(status, updated_at);
+CREATE INDEX overdue_documents_id ON overdue_documents(overdue_id);
 CREATE INDEX custref_current_ref ON custref_current(ref);
 """
 
 
-def connect() -> sqlite3.Connection:
-    """A new empty in-memory world database with the schema created."""
+def connect(indexes: bool = True) -> sqlite3.Connection:
+    """A new empty in-memory world database with the schema (and, unless told, the secondary indexes)."""
     conn = open_memory()
     conn.executescript(SCHEMA)
+    if indexes:
+        create_indexes(conn)
     return conn
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    """Create the secondary indexes (idempotent)."""
+    conn.executescript(INDEXES.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
 
 
 def open_memory() -> sqlite3.Connection:

@@ -81,11 +81,12 @@ class World:
         epoch = epoch or store.years_before(today, HISTORY_YEARS)
         if epoch > today:
             raise ValueError("epoch must not be after today")
-        conn = store.connect()
+        conn = store.connect(indexes=False)
         companies = generate_companies(conn, seed, size)
         state = SimState(seed=seed, size=size, epoch=epoch, simulated_through=epoch - timedelta(days=1))
         world = cls(conn, state, companies, epoch)
         world.advance_to(today)
+        store.create_indexes(conn)
         return world
 
     def advance_to(self, today: date) -> None:

@@ -42,8 +42,8 @@ def test_events_at_the_edges_of_a_day_belong_to_that_day(sandbox):
             assert n["notificationId"] in _window_ids(client, day)
             assert n["notificationId"] not in _window_ids(client, day - timedelta(days=1))
         # the portfolio's window applies to each product's event date the same way
-        line = next(ln for ln in sandbox.truth("lines")
-                    if ln["listed"] and (ln["decisionDate"] or "").endswith("T23:59:59Z"))
+        line = next(ln for ln in sandbox.truth("lines") if ln["listed"] and (ln["decisionDate"] or "").endswith(
+            "T23:59:59Z") and ln["decisionDate"] > str(horizon))
         day = date.fromisoformat(line["decisionDate"][:10])
         for start, present in ((day, True), (day + timedelta(days=1), False)):
             body = client.get(PORTFOLIO, params={"easyNumber": line["easyNumber"], "dateFrom": start.isoformat(),
