@@ -241,6 +241,28 @@ def stage_batch(conn: Connection, model: Model, batch: pa.Table, *, note: bool =
     conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=select_body(model))))
 
 
+_RECORD_PARTITIONS = """
+insert into _wh_partitions (stream, partition_key, run_id, file_count, row_count, written_at, build_id)
+select
+    unnest(cast(:streams as varchar[])),
+    unnest(cast(:partitions as varchar[])),
+    unnest(cast(:runs as varchar[])),
+    unnest(cast(:files as integer[])),
+    unnest(cast(:rows as bigint[])),
+    unnest(cast(:written as varchar[])),
+    unnest(cast(:builds as integer[]))
+"""
+
+
+def _record_partitions(conn: Connection, runs: list[PartitionRun], build_id: int) -> None:
+    """Remember which run of each partition is loaded (the watermark), in one set-based statement."""
+    conn.execute(sa.text(_RECORD_PARTITIONS), {
+        "streams": [r.stream for r in runs], "partitions": [r.partition for r in runs],
+        "runs": [r.run_id for r in runs], "files": [len(r.files) for r in runs], "rows": [r.rows for r in runs],
+        "written": [r.written_at for r in runs], "builds": [build_id] * len(runs),
+    })
+
+
 def load_stream(
     conn: Connection, model: Model, landing: LandingStore, build_id: int, note: bool
 ) -> tuple[int, int]:
@@ -270,17 +292,7 @@ def load_stream(
         batch = read_partitions(landing, batch_runs)
         stage_batch(conn, model, batch, note=note)
         landed += batch.num_rows
-        conn.execute(
-            sa.text(
-                "insert into _wh_partitions (stream, partition_key, run_id, file_count, row_count, "
-                "written_at, build_id) values (:stream, :partition, :run_id, :files, :rows, :written, :build)"
-            ),
-            [
-                {"stream": stream, "partition": r.partition, "run_id": r.run_id, "files": len(r.files),
-                 "rows": r.rows, "written": r.written_at, "build": build_id}
-                for r in batch_runs
-            ],
-        )
+        _record_partitions(conn, batch_runs, build_id)
     return len(changed) + len(gone), landed
 
 
