@@ -26,7 +26,6 @@ from sandbox.reference import (
     COUNTRIES,
     COVER_PRODUCTS,
     CREDIT_PRODUCTS,
-    DEBT_TYPES,
     DECISION_CONDITIONS,
     DOCUMENT_MEDIA_TYPES,
     DOCUMENT_STEMS,
@@ -36,7 +35,6 @@ from sandbox.reference import (
     PRODUCT_CODES,
     PRODUCT_WEIGHTS,
     REJECTION_REASONS,
-    SCORING_PRODUCTS,
     SPECIAL_PRODUCTS,
 )
 from sandbox.store import day_start, fmt_date, fmt_ts
@@ -78,14 +76,10 @@ class Line:
 
     @property
     def active(self) -> bool:
+        """Pending order, or last decision active: such a line takes no new order and is always listed."""
         if self.status is None:
             return self.order_status in PENDING_ORDER_STATUSES
         return self.status in ACTIVE_DELIVERY_STATUSES
-
-    @property
-    def busy(self) -> bool:
-        """True while a new order on this (company, product) would clash (pending or active)."""
-        return self.active
 
 
 @dataclass
@@ -203,7 +197,7 @@ class Simulator:
             easy = self.c.easy[idx]
             key = (easy, product)
             old = s.lines.get(key)
-            if not ((old is not None and old.busy) or (idx, product) in s.reserved):
+            if not ((old is not None and old.active) or (idx, product) in s.reserved):
                 break
             idx = self.c.head_offices[rng.randrange(len(self.c.head_offices))]
         else:
@@ -286,7 +280,7 @@ class Simulator:
         product = rng.choice(CREDIT_PRODUCTS[:2] + ("CREDITLIMIT",))
         idx = heads[rng.randrange(len(heads))]
         line_def = s.lines.get((self.c.easy[idx], product))
-        if (line_def is not None and line_def.busy) or (idx, product) in s.reserved:
+        if (line_def is not None and line_def.active) or (idx, product) in s.reserved:
             return
         n = self._next("temp")
         temp = f"Z{s.seed % 90 + 10:02d}{n:07d}"
@@ -680,5 +674,3 @@ def portfolio_product(ln: Line) -> dict:
 def _day_after(instant: int) -> date:
     return date(1970, 1, 1) + timedelta(days=instant // DAY + 1)
 
-
-__all__ = ["DEBT_TYPES", "SCORING_PRODUCTS", "Line", "SimState", "Simulator"]
