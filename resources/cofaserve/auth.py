@@ -5,7 +5,8 @@
 - A token that expires within ``token_refresh_margin_seconds`` is refreshed before use
   (``grantType=refresh_token``); if the refresh is refused, the client logs in again.
 - A business call answered 401 asks :meth:`TokenManager.refresh_after_rejection` once; threads that
-  hit the same stale token share one refresh.
+  hit the same stale token share one refresh. The manager remembers whether the server ever accepted
+  one of its tokens, so a call can tell a revocation (tokens worked before) from a systematic refusal.
 - A refused login (HTTP 400/401 from the identity provider) is never retried by this manager, and is
   recorded by the :class:`~.lockout.LockoutGuard` so later runs do not retry it during the cool-down.
   ``Password attempts exceeded`` is an :class:`AccountLockedError`; ``Incorrect username or password`` an
@@ -138,6 +139,7 @@ class TokenManager:
         self._clock = clock
         self._lock = threading.RLock()
         self._tokens: _Tokens | None = None
+        self._proven = False
         self._rejected: LoginRejectedError | None = None
         self._fingerprint = guard.fingerprint(
             settings.login_url, settings.username, settings.password.get_secret_value()
@@ -167,6 +169,17 @@ class TokenManager:
             if self._tokens is not None and self._tokens.id_token.get_secret_value() != stale:
                 return
             self._renew()
+
+    def mark_accepted(self, token: str) -> None:
+        """The server accepted ``token`` on a business call: this client's tokens are proven to work."""
+        self._proven = True
+
+    def tokens_proven(self) -> bool:
+        """Whether any token of this client was ever accepted by the server.
+
+        Once proven, a refused token means a revocation or an expiry, not a systematic refusal.
+        """
+        return self._proven
 
     # ------------------------------------------------------------------------------------------- private
 

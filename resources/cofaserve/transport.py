@@ -8,7 +8,8 @@ until it succeeds, fails definitively, or the retry policy gives up:
 - a definitive error status raises a typed :class:`~.errors.ApiError` carrying the envelope's code,
   message and fishtag;
 - :class:`ApiCall` (a business GET) answers a 401 with exactly one token refresh and one replay; a
-  401 on the replay itself is a :class:`~.errors.TokenRejectedError`.
+  401 on the replay is a :class:`~.errors.TokenRejectedError`, unless the client's tokens have been
+  accepted before (then it is another revocation, and a new episode starts; at most 3 per request).
 
 Every request has the client's timeout (set on the ``httpx.Client``). Log lines name the method, path,
 status and timing; headers are logged only through :func:`~.redaction.redact_headers`.
@@ -227,6 +228,14 @@ class TokenSource(Protocol):
 
     def refresh_after_rejection(self, stale: str) -> None: ...
 
+    def mark_accepted(self, token: str) -> None: ...
+
+    def tokens_proven(self) -> bool: ...
+
+
+_MAX_TOKEN_EPISODES = 3
+"""At most this many refresh + replay episodes per request (more than one only once tokens are proven)."""
+
 
 class ApiCall:
     """A business GET: authenticated headers, one refresh + one replay on 401, typed errors, JSON parse.
@@ -266,6 +275,7 @@ class ApiCall:
         self._ok_statuses = ok_statuses
         self._sent_token: str | None = None
         self._replayed = False
+        self._episodes = 0
 
     def build(self) -> httpx.Request:
         token = self._tokens.token()
@@ -275,14 +285,20 @@ class ApiCall:
         return self._http.build_request("GET", self._url, params=self._params, headers=headers)
 
     def handle(self, response: httpx.Response) -> T:
-        if response.status_code == 401:
-            if not self._replayed and self._sent_token is not None:
+        status = response.status_code
+        if status == 401 and self._sent_token is not None:
+            # One refresh and one replay per 401. A 401 on the replay aborts, unless this client's tokens
+            # have worked before: then it is another revocation or expiry, and a new episode starts.
+            fresh_episode = not self._replayed or self._tokens.tokens_proven()
+            if fresh_episode and self._episodes < _MAX_TOKEN_EPISODES:
                 self._replayed = True
+                self._episodes += 1
                 log.info("%s: 401 from %s, refreshing the token and replaying once", self.endpoint, describe(response.request))
                 self._tokens.refresh_after_rejection(self._sent_token)
                 raise Replay()
-        else:
-            # the token was accepted: a later 401 (after a transient error) is a new episode
+        elif status != 403 and self._sent_token is not None:
+            # the token passed the gateway: a later 401 (after a transient error) is a new episode
+            self._tokens.mark_accepted(self._sent_token)
             self._replayed = False
         if response.status_code in self._ok_statuses:
             return self._parse(None, response)

@@ -303,3 +303,37 @@ def test_a_new_401_after_the_token_was_accepted_gets_its_own_refresh(tmp_path):
         api.before = before
         assert client.get_catalog("12345678").ok
     assert api.refreshes == 2 and api.logins == 1
+
+
+def test_a_refused_replay_after_tokens_worked_is_another_revocation(tmp_path):
+    """Tokens worked earlier in the run: a 401 on the replay is a second revocation, not a refusal."""
+    api = catalog_api()
+    with make_client(tmp_path, api) as client:
+        client.get_catalog("12345678")
+        api.revoke_all()
+        seen = {"n": 0}
+
+        def before(request):
+            seen["n"] += 1
+            if seen["n"] == 2:  # the replay is revoked again
+                api.revoke_all()
+            return None
+
+        api.before = before
+        assert client.get_catalog("12345678").ok
+    assert api.refreshes == 2 and len(api.business_requests()) == 4
+
+
+def test_token_episodes_per_request_are_bounded(tmp_path):
+    api = catalog_api()
+    with make_client(tmp_path, api) as client:
+        client.get_catalog("12345678")
+
+        def before(request):  # every token is revoked before it reaches the API
+            api.revoke_all()
+            return None
+
+        api.before = before
+        with pytest.raises(TokenRejectedError):
+            client.get_catalog("12345678")
+    assert api.refreshes == 3
