@@ -53,7 +53,7 @@ classified as (
         end as event_kind,
         case
             when amount_currency = previous_amount_currency
-                then coalesce(amount_value, 0) - coalesce(previous_amount_value, 0)
+                then cast(coalesce(amount_value, 0) - coalesce(previous_amount_value, 0) as decimal(18, 2))
         end as amount_change
     from with_previous
 
