@@ -11,6 +11,7 @@ and in an asset ``cofaserve.get_client()``; attach ``client.telemetry.snapshot()
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -18,7 +19,7 @@ from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from .client import CofaServeClient
-from .settings import ENV_VARS, ClientSettings
+from .settings import ENV_VARS, OPTIONAL_ENV_VARS, OPTIONS_ENV_VAR, ClientSettings, parse_options
 
 
 class CofaServeResource(ConfigurableResource):
@@ -38,20 +39,32 @@ class CofaServeResource(ConfigurableResource):
     max_retry_seconds: float = Field(default=300.0, description="Total time bound of one request's retries")
     timeout_seconds: float = Field(default=60.0, description="Read timeout of every request")
     max_workers: int = Field(default=4, description="Threads of fetch_many")
+    options_json: str | None = Field(
+        default=None,
+        description="JSON object of any other client setting (root_contexts, header names, paging ...), "
+        "as COFASERVE_CLIENT_OPTIONS; applied last",
+    )
 
     _client: CofaServeClient | None = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @classmethod
     def from_env(cls, **overrides: Any) -> CofaServeResource:
-        """A resource whose credentials are the ``COFASERVE_*`` environment variables (as ``EnvVar``)."""
+        """A resource whose credentials are the ``COFASERVE_*`` environment variables (as ``EnvVar``).
+
+        The optional ``COFASERVE_LOCKOUT_DIR`` and ``COFASERVE_CLIENT_OPTIONS`` are passed as ``EnvVar``
+        too when they are set.
+        """
         values: dict[str, Any] = {field: EnvVar(var) for field, var in ENV_VARS.items()}
+        for field, var in (*OPTIONAL_ENV_VARS.items(), ("options_json", OPTIONS_ENV_VAR)):
+            if os.environ.get(var, "").strip():
+                values[field] = EnvVar(var)
         values.update(overrides)
         return cls(**values)
 
     def client_settings(self) -> ClientSettings:
         """The client settings this resource stands for; a bad value raises SettingsError naming the field."""
-        return ClientSettings.build(
+        values = dict(
             base_url=self.base_url,
             auth_url=self.auth_url,
             username=self.username,
@@ -67,6 +80,8 @@ class CofaServeResource(ConfigurableResource):
             timeout_seconds=self.timeout_seconds,
             max_workers=self.max_workers,
         )
+        values.update(parse_options(self.options_json, "options_json"))
+        return ClientSettings.build(**values)
 
     def get_client(self) -> CofaServeClient:
         """The run's client (one per resource instance, shared by the run's threads)."""

@@ -8,6 +8,7 @@ show in ``repr``, ``str`` or a validation error.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,12 @@ OPTIONAL_ENV_VARS: dict[str, str] = {
     "lockout_dir": "COFASERVE_LOCKOUT_DIR",
 }
 """Optional settings read by :meth:`ClientSettings.from_env` when set."""
+
+OPTIONS_ENV_VAR = "COFASERVE_CLIENT_OPTIONS"
+"""Optional JSON object of any other (non-secret) field, e.g. ``{"paging": "range", "page_size": 20,
+"root_contexts": {...}}``: how to point the client at the real API without a code change."""
+
+SECRET_FIELDS = frozenset({"password", "api_key"})
 
 DEFAULT_ROOT_CONTEXTS: dict[str, str] = {
     "company": "company/v1",
@@ -61,6 +68,26 @@ def _check_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError("expected an absolute http(s) URL such as https://api.coface.com (no query)")
     return value.rstrip("/")
+
+
+def parse_options(text: str | None, source: str) -> dict[str, Any]:
+    """Field overrides from a JSON object (``COFASERVE_CLIENT_OPTIONS``); empty text gives ``{}``.
+
+    Secrets and credentials are refused here (they have their own variables); unknown fields are
+    reported by :meth:`ClientSettings.build`. Errors raise :class:`SettingsError` naming ``source``.
+    """
+    if text is None or not text.strip():
+        return {}
+    try:
+        options = json.loads(text)
+    except ValueError:
+        raise SettingsError(f"{source} is not valid JSON (expected an object of client settings)") from None
+    if not isinstance(options, dict):
+        raise SettingsError(f"{source} must be a JSON object of client settings")
+    refused = sorted(set(options) & (SECRET_FIELDS | set(ENV_VARS)))
+    if refused:
+        raise SettingsError(f"{source} may not set {refused}: use their own COFASERVE_* variables")
+    return options
 
 
 class ClientSettings(BaseModel):
@@ -182,7 +209,8 @@ class ClientSettings(BaseModel):
         """Build settings from ``COFASERVE_*`` environment variables (``env`` defaults to ``os.environ``).
 
         Promises: a missing, empty or malformed variable raises :class:`SettingsError` naming the
-        variable (never echoing its value); ``overrides`` set any other field.
+        variable (never echoing its value). ``COFASERVE_LOCKOUT_DIR`` and ``COFASERVE_CLIENT_OPTIONS``
+        (a JSON object of other fields) are optional; ``overrides`` set any field last.
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
@@ -198,6 +226,7 @@ class ClientSettings(BaseModel):
             raw = env.get(var, "").strip()
             if raw:
                 values[field] = raw
+        values.update(parse_options(env.get(OPTIONS_ENV_VAR), OPTIONS_ENV_VAR))
         values.update(overrides)
         return cls.build(_env_names=True, **values)
 

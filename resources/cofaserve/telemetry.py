@@ -66,8 +66,8 @@ class Telemetry:
 
         Keys: ``requests``, ``requests.<endpoint>``, ``retries``, ``http_429``, ``http_5xx``, ``http_4xx``,
         ``transport_errors``, ``bytes``, ``pages``, ``records``, ``records_invalid``, ``unknown_fields``,
-        ``logins``, ``token_refreshes``, ``replays``, ``latency_ms_p50``, ``latency_ms_p95``,
-        ``latency_ms_p99``. Missing counts are 0.
+        ``logins``, ``token_refreshes``, ``replays``, ``latency_p50_ms``, ``latency_p95_ms``,
+        ``latency_p99_ms``. Missing counts are 0.
         """
         with self._lock:
             counts = dict(self._counts)
@@ -86,7 +86,7 @@ class Telemetry:
         for endpoint, value in sorted(by_endpoint.items()):
             out[f"requests.{endpoint}"] = value
         for pct in (50, 95, 99):
-            out[f"latency_ms_p{pct}"] = round(_percentile(latencies, pct) * 1000, 3)
+            out[f"latency_p{pct}_ms"] = round(_percentile(latencies, pct) * 1000, 3)
         return out
 
 

@@ -43,3 +43,21 @@ def test_from_env_uses_env_vars_and_builds_the_same_settings(monkeypatch, tmp_pa
 
 def test_definitions_accept_the_resource():
     Definitions(assets=[], resources={"cofaserve": CofaServeResource.from_env()})
+
+
+def test_resource_options_reach_the_client(monkeypatch, tmp_path):
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("COFASERVE_CLIENT_OPTIONS", '{"page_size": 7, "date_from_param": "from"}')
+    monkeypatch.setenv("COFASERVE_LOCKOUT_DIR", str(tmp_path))
+    resource = CofaServeResource.from_env(page_size=50)
+    seen = {}
+
+    @asset
+    def probe(cofaserve: CofaServeResource) -> None:
+        seen["settings"] = cofaserve.get_client().settings
+
+    assert materialize([probe], resources={"cofaserve": resource}).success
+    settings = seen["settings"]
+    assert settings.page_size == 7 and settings.date_from_param == "from"  # options apply last
+    assert settings.lockout_dir == tmp_path

@@ -108,3 +108,16 @@ def test_filters_use_the_configured_parameter_names(tmp_path):
     params = api.business_requests()[0].url.params
     assert params["easyNumber"] == "123" and params["country"] == "FRA" and "productCode" not in params
 
+
+
+def test_client_options_point_the_client_elsewhere_without_code():
+    options = '{"paging": "range", "page_size": 20, "authorization_scheme": "Bearer", "root_contexts": {"product": "p/v9"}}'
+    settings = ClientSettings.from_env({**ENV, "COFASERVE_CLIENT_OPTIONS": options})
+    assert (settings.paging, settings.page_size, settings.authorization_scheme) == ("range", 20, "Bearer")
+    assert settings.root_context("product") == "p/v9"
+    with pytest.raises(SettingsError, match="COFASERVE_CLIENT_OPTIONS is not valid JSON"):
+        ClientSettings.from_env({**ENV, "COFASERVE_CLIENT_OPTIONS": "{paging: range"})
+    with pytest.raises(SettingsError, match="may not set"):
+        ClientSettings.from_env({**ENV, "COFASERVE_CLIENT_OPTIONS": '{"password": "x"}'})
+    with pytest.raises(SettingsError, match="no_such_setting"):
+        ClientSettings.from_env({**ENV, "COFASERVE_CLIENT_OPTIONS": '{"no_such_setting": 1}'})

@@ -18,10 +18,10 @@ def test_snapshot_is_flat_plain_numbers_with_percentiles():
     assert snapshot["requests"] == 102 and snapshot["requests.portfolio"] == 100 and snapshot["requests.delivery"] == 2
     assert snapshot["http_429"] == 1 and snapshot["transport_errors"] == 1 and snapshot["retries"] == 2
     assert snapshot["bytes"] == 1005
-    assert snapshot["latency_ms_p50"] == 51.0
-    assert snapshot["latency_ms_p95"] == 97.0  # nearest rank: 97th of 102 samples
-    assert snapshot["latency_ms_p99"] == 500.0
-    assert Telemetry().snapshot()["latency_ms_p99"] == 0.0
+    assert snapshot["latency_p50_ms"] == 51.0
+    assert snapshot["latency_p95_ms"] == 97.0  # nearest rank: 97th of 102 samples
+    assert snapshot["latency_p99_ms"] == 500.0
+    assert Telemetry().snapshot()["latency_p99_ms"] == 0.0
 
 
 def test_counts_are_exact_under_threads():
@@ -38,7 +38,7 @@ def test_counts_are_exact_under_threads():
         t.join()
     snapshot = telemetry.snapshot()
     assert snapshot["requests"] == 8000 and snapshot["bytes"] == 8000
-    assert snapshot["latency_ms_p50"] == 1.0
+    assert snapshot["latency_p50_ms"] == 1.0
 
 
 def test_client_telemetry_counts_a_run(tmp_path):
