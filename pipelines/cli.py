@@ -104,7 +104,9 @@ def _api_requests(result) -> int:
 
 
 def _run(job, instance, tags=None) -> tuple[bool, int, str]:
-    result = job.execute_in_process(instance=instance, tags=tags or {}, raise_on_error=False)
+    # the run's events go to the Dagster home (visible in the UI); the terminal shows our progress only
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags or {}, raise_on_error=False)
     if result.success:
         return True, _api_requests(result), ""
     failures = [e for e in result.all_events if e.is_failure]

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--companies", type=int, default=1000)
-    parser.add_argument("--rate-limit", default="6000/min", help="per endpoint, as the sandbox takes it")
+    parser.add_argument("--rate-limit", default="30000/min", help="per endpoint, as the sandbox takes it")
     parser.add_argument("--today", default=None, help="the sandbox's virtual today (default: the real date)")
     args = parser.parse_args(argv)
 
