@@ -5,6 +5,7 @@ of orders still pending (temporary `Z…` EASY numbers included) until they reac
 from datetime import date
 
 import dagster as dg
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.partitions import utc_today
@@ -32,20 +33,29 @@ FINAL_STATUSES = frozenset({"STATUS_CLOSED", "STATUS_REJECTED", "STATUS_ANNULED"
 
 def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str, date]]:
     """Return {orderId: (easyNumber to ask with, day)} for every order the landed portfolio rows and
-    notifications of ``days`` mention, in day order; the latest mention wins the day."""
+    notifications of ``days`` mention and that was not already final before those days, in day order;
+    the latest mention wins the day.
+
+    A decision change on an order that was closed long ago does not change the order, so it costs no
+    call. Only landings from before the run's first day are consulted, so re-running a day selects the
+    same orders as its first run did.
+    """
+    known = latest_order_states(store, before=days[0])
     wanted: dict[str, tuple[str, date]] = {}
+
+    def mention(order, easy, day):
+        if order and known.get(order, (None, None, None))[2] not in FINAL_STATUSES:
+            wanted.pop(order, None)
+            wanted[order] = (easy, day)
+
     for day in days:
         rows = store.read_table("portfolio", day).select(["order_id", "easy_number", "temporary_easy_number"])
         for order, easy, temp in zip(rows["order_id"].to_pylist(), rows["easy_number"].to_pylist(),
                                      rows["temporary_easy_number"].to_pylist(), strict=True):
-            if order:
-                wanted.pop(order, None)
-                wanted[order] = (easy or temp, day)
+            mention(order, easy or temp, day)
         notes = store.read_table("notifications", day).select(["order_id", "easy_number"])
         for order, easy in zip(notes["order_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
-            if order:
-                wanted.pop(order, None)
-                wanted[order] = (easy, day)
+            mention(order, easy, day)
     return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
 
 
@@ -59,21 +69,31 @@ def extract_orders(client, store: LandingStore, days: list[date], run_id: str) -
     return summary
 
 
-def pending_orders(store: LandingStore) -> dict[str, str]:
-    """Return {orderId: easyNumber to ask with} for every landed order whose latest known state is not
-    final, across the nightly orders and the earlier re-polls."""
+def latest_order_states(store: LandingStore, before: date | None = None) -> dict[str, tuple]:
+    """Return {orderId: (extracted_at, easyNumber to ask with, status)}: the latest landed state of each
+    order across the nightly orders and the re-polls, counting only partitions before ``before`` when
+    given."""
     latest: dict[str, tuple] = {}
     for stream in (STREAM, REPOLL_STREAM):
         table = store.read_table(stream).select(["order_id", "easy_number", "temporary_easy_number",
-                                                  "status", "_extracted_at"])
+                                                  "status", "_extracted_at", "_partition"])
         if table.num_rows == 0:
             continue
-        table = table.filter(pc.invert(pc.is_null(table["order_id"])))
-        for order, easy, temp, status, seen in zip(*(table[c].to_pylist() for c in table.column_names),
-                                                   strict=True):
+        keep = pc.invert(pc.is_null(table["order_id"]))
+        if before is not None:
+            keep = pc.and_(keep, pc.less(table["_partition"], pa.scalar(before, pa.date32())))
+        table = table.filter(keep)
+        for order, easy, temp, status, seen, _ in zip(*(table[c].to_pylist() for c in table.column_names),
+                                                      strict=True):
             if order not in latest or seen > latest[order][0]:
                 latest[order] = (seen, easy or temp, status)
-    return {order: easy for order, (_, easy, status) in sorted(latest.items())
+    return latest
+
+
+def pending_orders(store: LandingStore) -> dict[str, str]:
+    """Return {orderId: easyNumber to ask with} for every landed order whose latest known state is not
+    final, across the nightly orders and the earlier re-polls."""
+    return {order: easy for order, (_, easy, status) in sorted(latest_order_states(store).items())
             if status not in FINAL_STATUSES}
 
 
