@@ -28,11 +28,10 @@ SNAPSHOT_STREAM = "portfolio_snapshot"
 
 
 def portfolio_event_day(row: dict) -> date | None:
-    """The GMT day of a portfolio row's event: its decision, or its order while no decision exists."""
-    moment = row.get("decision_at")
-    if moment is not None:
-        return moment.date()
-    return row.get("order_date")
+    """The GMT day of a portfolio row's event, the instant the API's date window filters on: its latest
+    decision or order status change, whichever is later (the order date when neither is given)."""
+    moments = [m for m in (row.get("decision_at"), row.get("order_status_at")) if m is not None]
+    return max(moments).date() if moments else row.get("order_date")
 
 
 def extract_portfolio(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:

@@ -306,6 +306,7 @@ _PRODUCT = (
     _f("order_id", "orderId", "id", True),
     _f("order_date", "orderDate", "day", True),
     _f("order_status", "orderStatus"),
+    _f("order_status_at", "orderStatusDate", "ts"),
     _f("delivery_id", "deliveryId", "id"),
     _f("external_id", "externalId", "id"),
     _f("status", "status"),

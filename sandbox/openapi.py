@@ -60,8 +60,8 @@ SCHEMAS: dict[str, dict] = {
         "headOfficeEasyNumber": _nullable(STR), "customerReference": _nullable(STR)}),
     "PortfolioProduct": _obj({
         "productCode": {"type": "string", "enum": list(PRODUCT_CODES)}, "orderId": STR, "orderDate": TS,
-        "orderStatus": {"type": "string", "enum": list(_ORDER_STATUSES)}, "deliveryId": _nullable(STR),
-        "externalId": _nullable(STR), "status": {"type": ["string", "null"], "enum": [*DELIVERY_STATUSES, None]},
+        "orderStatus": {"type": "string", "enum": list(_ORDER_STATUSES)}, "orderStatusDate": TS,
+        "deliveryId": _nullable(STR), "externalId": _nullable(STR), "status": {"type": ["string", "null"], "enum": [*DELIVERY_STATUSES, None]},
         "decisionDate": _nullable(TS), "effectiveDate": _nullable(DATE), "expiryDate": _nullable(DATE),
         "amount": _nullable(_ref("Money")), "temporaryEasyNumber": _nullable(STR)}),
     "Condition": _obj({"code": STR, "label": STR}),

@@ -73,6 +73,14 @@ class Line:
     expiry_date: str | None = None
     amount: float | None = None
     rejection: str = "[]"
+    order_status_at: int | None = None  # instant of the latest order version (None: the order instant)
+
+    @property
+    def event_at(self) -> int:
+        """The line's event instant, on which the portfolio's date window filters: its latest decision or
+        order status change, whichever is later, so every change surfaces in that day's window."""
+        order_at = self.order_status_at if self.order_status_at is not None else self.order_at
+        return order_at if self.decision_at is None else max(self.decision_at, order_at)
 
     @property
     def active(self) -> bool:
@@ -481,6 +489,7 @@ class Simulator:
     def _order_version(self, line: Line, status: str, at: int) -> None:
         line.order_version += 1
         line.order_status = status
+        line.order_status_at = at
         self._dirty_line((line.easy, line.product))
         self.rows["order_versions"].append((
             line.order_id, line.order_version, line.easy, line.temp_easy, line.product, line.order_at, status, at,
@@ -643,7 +652,7 @@ class Simulator:
                          ln.order_id, ln.order_at, ln.order_status, ln.delivery_id, ln.external_id, ln.status,
                          ln.decision_at, ln.effective_date, ln.expiry_date, ln.amount,
                          ln.currency if ln.amount is not None else None,
-                         ln.decision_at if ln.decision_at is not None else ln.order_at, int(ln.active),
+                         ln.event_at, int(ln.active),
                          orjson.dumps(portfolio_product(ln))))
         conn.executemany("INSERT OR REPLACE INTO lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
         custref_rows, custref_deletes = [], []
@@ -666,7 +675,9 @@ def portfolio_product(ln: Line) -> dict:
     if ln.amount is not None:
         amount = {"value": int(ln.amount) if float(ln.amount).is_integer() else ln.amount, "currency": ln.currency}
     return {"productCode": ln.product, "orderId": ln.order_id, "orderDate": fmt_ts(ln.order_at),
-            "orderStatus": ln.order_status, "deliveryId": ln.delivery_id, "externalId": ln.external_id,
+            "orderStatus": ln.order_status,
+            "orderStatusDate": fmt_ts(ln.order_status_at if ln.order_status_at is not None else ln.order_at),
+            "deliveryId": ln.delivery_id, "externalId": ln.external_id,
             "status": ln.status, "decisionDate": fmt_ts(ln.decision_at), "effectiveDate": ln.effective_date,
             "expiryDate": ln.expiry_date, "amount": amount, "temporaryEasyNumber": ln.temp_easy}
 

@@ -116,6 +116,7 @@ class PortfolioProduct(ApiModel):
     order_id: NonEmpty
     order_date: UtcDateTime
     order_status: OrderStatus
+    order_status_date: UtcDateTime | None = None
     delivery_id: NonEmpty | None = None
     external_id: NonEmpty | None = None
     status: DeliveryStatus | None = None
