@@ -80,7 +80,10 @@ class Warehouse:
         started = time.perf_counter()
         fresh = full_refresh or not self._target.exists()
         with self._target.build_connection(fresh=fresh) as conn:
-            outcome: BuildOutcome = run_build(conn, self.dialect, as_store(landing), full_refresh=full_refresh)
+            outcome: BuildOutcome = run_build(
+                conn, self.dialect, as_store(landing), full_refresh=full_refresh,
+                commit_steps=self._target.commit_steps,
+            )
             tables = self._counts(conn)
         return BuildReport(
             url=_safe_url(self.url),

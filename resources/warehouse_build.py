@@ -348,13 +348,14 @@ def _refresh_merged(conn: Connection, model: Model) -> int:
 
 
 def refresh_history(
-    conn: Connection, changed_tables: set[str], *, full_refresh: bool
+    conn: Connection, changed_tables: set[str], *, full_refresh: bool, commit_steps: bool = False
 ) -> tuple[dict[str, int], dict[str, float]]:
     """Refresh every history model from staging, in dependency order.
 
     `changed_tables` names the staging tables whose partitions changed in this build (their company
-    numbers are in `_wh_changes`); with `full_refresh` every company is recomputed. Returns the scope
-    size (or merged row count) and the seconds spent, per model.
+    numbers are in `_wh_changes`); with `full_refresh` every company is recomputed. `commit_steps`
+    commits after each model (see `run_build`). Returns the scope size (or merged row count) and the
+    seconds spent, per model.
     """
     scopes: dict[str, int] = {}
     seconds: dict[str, float] = {}
@@ -367,23 +368,35 @@ def refresh_history(
             scopes[model.name] = _refresh_by_company(conn, model, everything)
         else:
             raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")
+        if commit_steps:
+            conn.commit()
         seconds[model.name] = round(time.perf_counter() - step, 3)
     return scopes, seconds
 
 
 # -- one build ----------------------------------------------------------------------------------------
 
-def run_build(conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool) -> BuildOutcome:
-    """Build the warehouse on `conn` (inside the caller's transaction) from the landing zone.
+def run_build(
+    conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool, commit_steps: bool = False
+) -> BuildOutcome:
+    """Build the warehouse on `conn` from the landing zone.
 
     Promises: afterwards staging holds exactly the current runs of every landed partition, and history
     equals what a full rebuild of the same landing zone gives; `_wh_builds` records the build.
+
+    Without `commit_steps` everything happens in the caller's one transaction (Postgres: readers switch
+    at its commit). With `commit_steps` the build commits after the schema, each stream and each model:
+    for a DuckDB file being built beside the published one, where publishing is the file swap. DuckDB
+    2.0 needs it: a table created by CTAS in the transaction that then receives a large Arrow insert
+    reads back empty on that connection.
     """
     started = datetime.now(UTC)
     clock = time.perf_counter()
     models = load_models()
     if ensure_schema(conn, dialect):
         full_refresh = True
+    if commit_steps:
+        conn.commit()
     if full_refresh:
         for model in models:
             if not model.is_view:
@@ -395,12 +408,16 @@ def run_build(conn: Connection, dialect: str, landing: LandingStore, *, full_ref
     changed_tables: set[str] = set()
     for model in (m for m in models if m.layer == "staging"):
         partitions, rows = load_stream(conn, model, landing, build_id, note=not full_refresh)
+        if commit_steps:
+            conn.commit()
         if partitions:
             changed_tables.add(model.name)
             outcome.partitions_loaded[model.stream or model.name] = partitions
             outcome.rows_loaded += rows
     outcome.step_seconds["staging"] = round(time.perf_counter() - clock, 3)
-    outcome.scopes, history_seconds = refresh_history(conn, changed_tables, full_refresh=full_refresh)
+    outcome.scopes, history_seconds = refresh_history(
+        conn, changed_tables, full_refresh=full_refresh, commit_steps=commit_steps
+    )
     outcome.step_seconds.update(history_seconds)
     conn.execute(sa.text("delete from _wh_scope"))
     conn.execute(sa.text("delete from _wh_changes"))

@@ -43,6 +43,7 @@ class DuckDBFileTarget:
     """A DuckDB warehouse file, built beside itself and swapped in atomically."""
 
     dialect = "duckdb"
+    commit_steps = True
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -68,9 +69,10 @@ class DuckDBFileTarget:
             engine = make_engine(f"duckdb:///{self.building_path}")
             try:
                 with engine.connect() as conn:
-                    with conn.begin():
-                        yield conn
+                    yield conn  # the build may commit as it goes: nothing is published before the swap
+                    conn.commit()
                     conn.execute(sa.text("checkpoint"))
+                    conn.commit()
             except BaseException:
                 engine.dispose()
                 self.building_path.unlink(missing_ok=True)
@@ -102,6 +104,7 @@ class EngineTarget:
 
     def __init__(self, url: str) -> None:
         self.dialect = dialect_of(url)
+        self.commit_steps = self.dialect == "duckdb"
         self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
 
     def exists(self) -> bool:

@@ -134,3 +134,17 @@ def test_every_table_has_the_same_columns_on_both_engines(tmp_path, postgres_clu
             "where table_schema in ('staging', 'history', 'marts') "
             "order by table_schema, table_name, ordinal_position")
     assert columns["duckdb"] == columns["postgresql"]
+
+
+def test_a_first_build_larger_than_a_row_group_keeps_every_row(tmp_path):
+    """DuckDB 2.0 reads back empty a table created by CTAS in the same transaction that then receives
+    a large Arrow insert; the DuckDB build commits between steps, so every landed row arrives."""
+    store = LandingStore(str(tmp_path / "landing"))
+    rows = [{"delivery_id": f"D{i}", "external_id": f"E{i}", "order_id": f"O{i}", "easy_number": str(100_000 + i),
+             "product_code": "CREDITLIMIT", "status": "DECIDED_FULL", "decision_at": ts("2025-01-01 10:00"),
+             "amount_value": 1.0, "amount_currency": "EUR"} for i in range(150_000)]
+    land(store, "deliveries", date(2025, 1, 1), "big", rows, "2025-01-02 02:00")
+    warehouse = Warehouse(f"duckdb:///{tmp_path}/wh.duckdb")
+    warehouse.build(store)
+    assert warehouse.query("select count(*) as n, count(distinct easy_number) as companies "
+                           "from history.decision_history") == [{"n": 150_000, "companies": 150_000}]
