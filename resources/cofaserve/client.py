@@ -15,9 +15,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +27,7 @@ from .auth import TokenManager
 from .budget import RateBudget
 from .dates import DateWindow
 from .errors import AuthError, DateWindowError, MalformedResponseError, PagingError
+from .fanout import fan_out
 from .lockout import LockoutGuard, utc_now
 from .paging import Page, PageNumberPaging, PagingStrategy, RangePaging, iterate_pages
 from .records import Record, parse_record
@@ -377,54 +376,4 @@ class CofaServeClient:
         others go on; an :class:`AuthError` aborts everything and is raised. Stopping the iteration early
         cancels the calls not yet started.
         """
-        workers = max_workers or self.settings.max_workers
-        if workers < 1:
-            raise ValueError("max_workers must be at least 1")
-
-        def call(key: Any) -> Any:
-            return fn(*key) if isinstance(key, tuple) else fn(key)
-
-        def outcome(key: Any, future: Future) -> tuple[Any, Any]:
-            error = future.exception()
-            if error is None:
-                return key, future.result()
-            if isinstance(error, AuthError) or not isinstance(error, Exception):
-                raise error
-            return key, error
-
-        def run() -> Iterator[tuple[Any, Any]]:
-            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cofaserve")
-            source = iter(keys)
-            in_flight: deque[tuple[Any, Future]] = deque()
-            exhausted = False
-
-            def refill() -> None:
-                nonlocal exhausted
-                while not exhausted and len(in_flight) < 2 * workers:
-                    try:
-                        key = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        return
-                    in_flight.append((key, pool.submit(call, key)))
-
-            try:
-                refill()
-                while in_flight:
-                    if ordered:
-                        key, future = in_flight.popleft()
-                        yield outcome(key, future)
-                    else:
-                        wait([f for _, f in in_flight], return_when=FIRST_COMPLETED)
-                        done = [(k, f) for k, f in in_flight if f.done()]
-                        for pair in done:
-                            in_flight.remove(pair)
-                        for key, future in done:
-                            yield outcome(key, future)
-                    refill()
-            finally:
-                for _, future in in_flight:
-                    future.cancel()
-                pool.shutdown(wait=True, cancel_futures=True)
-
-        return run()
+        return fan_out(fn, keys, max_workers or self.settings.max_workers, ordered=ordered, abort_on=(AuthError,))
