@@ -7,23 +7,14 @@ cost of a night grows with the number of changes, not with the size of the portf
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 from resources.landing import LandingStore
 
-from .extraction import LandedSummary, fetch_in_day_order, land_dated_records
+from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
 from .runtime import daily_extraction_asset
 
 STREAM = "deliveries"
-
-
-def _loads_object(raw_json: str) -> dict:
-    try:
-        value = json.loads(raw_json)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple[str, date]]:
@@ -43,10 +34,9 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
                 wanted.setdefault(key, (easy, day))
         # a notification that broke its contract may still name its decision: fetch it anyway, so a
         # malformed notification never hides a decision from history
-        for raw_json in store.read_quarantine("notifications", day)["raw_json"].to_pylist():
-            raw = _loads_object(raw_json)
-            ext, easy = raw.get("externalId"), raw.get("easyNumber")
-            if isinstance(ext, str) and ext and isinstance(easy, str) and easy:
+        for raw in quarantined_items(store, "notifications", day):
+            ext, easy = text(raw.get("externalId")), text(raw.get("easyNumber"))
+            if ext and easy:
                 wanted.setdefault(ext, (easy, day))
     return wanted
 

@@ -293,6 +293,28 @@ def land_dated_records(
     return router.close()
 
 
+def quarantined_items(store: LandingStore, stream: str, day: date) -> list[dict]:
+    """Return the raw JSON objects quarantined for one stream and day (those that are objects at all).
+
+    A record that broke its contract may still name what changed (an externalId, an orderId): callers
+    use it so that one damaged field never hides a change from the fetches it should trigger.
+    """
+    items = []
+    for raw_json in store.read_quarantine(stream, day)["raw_json"].to_pylist():
+        try:
+            value = json.loads(raw_json) if raw_json else None
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            items.append(value)
+    return items
+
+
+def text(value) -> str | None:
+    """The value when it is a non-empty string, else None (for ids read from untrusted raw JSON)."""
+    return value if isinstance(value, str) and value else None
+
+
 class MissingRecord:
     """A by-id fetch the API answered 404: quarantined with its key and the reason, never dropped."""
 

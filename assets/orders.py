@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from pipelines.partitions import utc_today
 from resources.landing import LandingStore
 
-from .extraction import LandedSummary, fetch_in_day_order, land_dated_records
+from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
 from .runtime import (
     API_POOL,
     OWNERS,
@@ -56,6 +56,17 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
         notes = store.read_table("notifications", day).select(["order_id", "easy_number"])
         for order, easy in zip(notes["order_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
             mention(order, easy, day)
+        # a damaged notification or portfolio company still names its orders
+        for raw in quarantined_items(store, "notifications", day):
+            if text(raw.get("orderId")) and text(raw.get("easyNumber")):
+                mention(raw["orderId"], raw["easyNumber"], day)
+        for raw in quarantined_items(store, "portfolio", day):
+            products = raw.get("products") if isinstance(raw.get("products"), list) else []
+            for product in products:
+                if isinstance(product, dict) and text(product.get("orderId")):
+                    easy = text(raw.get("easyNumber")) or text(product.get("temporaryEasyNumber"))
+                    if easy:
+                        mention(product["orderId"], easy, day)
     return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
 
 

@@ -10,7 +10,7 @@ from pipelines.partitions import daily_partitions
 from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 
-from .extraction import LandedSummary, fetch_in_day_order, land_dated_records
+from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, text
 from .runtime import (
     API_POOL,
     OWNERS,
@@ -45,6 +45,11 @@ def changed_overdues(client, days: list[date]):
         for record in listing:
             if record.error:
                 broken.append(record)
+                # a damaged list item that still names its case is fetched anyway (the detail is
+                # separate), under the run's last day since its own date cannot be trusted
+                raw = record.raw if isinstance(record.raw, dict) else {}
+                if text(raw.get("overdueId")) and text(raw.get("easyNumber")):
+                    found.setdefault(raw["overdueId"], (raw["easyNumber"], days[-1]))
                 continue
             item = record.raw
             found[str(item["overdueId"])] = (item["easyNumber"], date.fromisoformat(item["lastUpdateDate"][:10]))
