@@ -6,9 +6,10 @@ The build is a function of the landing zone. Incremental and full builds run the
    watermark kept in `_wh_partitions`) is replaced: its old staging rows are deleted, the new run's
    Parquet is loaded as `landed_<stream>` and the staging model inserts its rows. The easy numbers of
    the removed and added rows are noted in `_wh_changes`.
-2. history: `easy_number_map` is recomputed and merged by key (its changes are noted too). Each
-   company-scoped history model then deletes and recomputes the rows of the companies touched by its
-   upstream changes (`_wh_scope`, closed over the number map); a full build scopes every company.
+2. history: `easy_number_map` recomputes the temporary numbers whose evidence changed and merges
+   them by key (its changed rows are noted too). Each company-scoped history model then deletes and
+   recomputes the rows of the companies touched by its upstream changes (`_wh_scope`, closed over the
+   number map); a full build scopes every number.
 3. marts are views: nothing to refresh.
 """
 
@@ -27,16 +28,15 @@ from sqlalchemy.engine import Connection
 from resources.landing import LandingStore
 from resources.warehouse_dialects import index_statements, place_batch
 from resources.warehouse_inputs import (
-    COMPANY_NUMBER_COLUMNS,
     PartitionRun,
     current_partitions,
     landed_schema,
     read_partitions,
 )
 from resources.warehouse_models import LAYERS, Model, fingerprint, load_models, models_by_name, select_body
-from resources.warehouse_sql import compose
+from resources.warehouse_sql import compose, ident
 
-LOADER_VERSION = "1"
+LOADER_VERSION = "2"
 ROWS_PER_BATCH = 500_000
 PARTITIONS_PER_BATCH = 256
 META_TABLES = ("_wh_meta", "_wh_partitions", "_wh_builds", "_wh_changes", "_wh_scope")
@@ -47,9 +47,12 @@ _META_DDL = (
     "create table if not exists _wh_builds (build_id integer, started_at timestamp with time zone, "
     "finished_at timestamp with time zone, full_refresh boolean, partitions_loaded integer, "
     "rows_loaded bigint, duration_s double precision)",
-    "create table if not exists _wh_changes (source_table varchar, easy_number varchar)",
+    "create table if not exists _wh_changes (source_table varchar, easy_number varchar, "
+    "temporary_easy_number varchar, order_id varchar, delivery_id varchar)",
     "create table if not exists _wh_scope (easy_number varchar)",
 )
+SCRATCH_TABLES = ("_wh_changes", "_wh_scope")  # emptied by every build; recreated when the models change
+CHANGE_COLUMNS = ("easy_number", "temporary_easy_number", "order_id", "delivery_id")
 
 # Statement templates: {body} is a model file's select, every other placeholder a checked identifier.
 _CREATE_SCHEMA = "create schema if not exists {name}"
@@ -62,17 +65,37 @@ _DELETE_ALL = "delete from {name}"
 _DELETE_PARTITIONS = "delete from {name} where source_partition in :keys"
 _DELETE_SCOPE = "delete from {name} where easy_number in (select easy_number from _wh_scope)"
 _NOTE_CHANGES = (
-    "insert into _wh_changes (source_table, easy_number) "
-    "select distinct :table, {column} from {source} where {column} is not null"
+    "insert into _wh_changes (source_table, easy_number, temporary_easy_number, order_id, delivery_id) "
+    "select distinct :table, {{columns}} from {source}"
 )
 _SCOPE_ALL = (
     "insert into _wh_scope (easy_number) select distinct {column} from {table} where {column} is not null"
 )
+_SCOPE_ALL_TEMPORARY = (
+    "insert into _wh_scope (easy_number) select distinct {column} from {table} where {column} like 'Z%'"
+)
+_SCOPE_TEMPORARY_BY_ID = """
+insert into _wh_scope (easy_number)
+select distinct easy_number from {table}
+where easy_number like 'Z%'
+    and (
+        order_id in (select order_id from _wh_changes where source_table in :sources)
+        or delivery_id in (select delivery_id from _wh_changes where source_table in :sources)
+    )
+"""
+_SCOPE_TEMPORARY_CHANGED = """
+insert into _wh_scope (easy_number)
+select easy_number from _wh_changes where source_table in :sources and easy_number like 'Z%'
+union
+select temporary_easy_number from _wh_changes where source_table in :sources and temporary_easy_number like 'Z%'
+"""
 _CREATE_NEXT = "create temporary table _wh_next as select * from (\n{body}\n) as model_rows"
 _CREATE_DIFF = (
     "create temporary table _wh_diff as select * from ("
-    "(select * from {name} except select * from _wh_next) union all "
-    "(select * from _wh_next except select * from {name})) as changed_rows"
+    "(select * from {name} where {key} in (select easy_number from _wh_scope) except select * from _wh_next) "
+    "union all "
+    "(select * from _wh_next except select * from {name} where {key} in (select easy_number from _wh_scope))"
+    ") as changed_rows"
 )
 _MERGE_DELETE = "delete from {name} where {key} in (select {key} from _wh_diff)"
 _MERGE_INSERT = "insert into {name} select * from _wh_next where {key} in (select {key} from _wh_diff)"
@@ -80,7 +103,10 @@ _SCOPE_FROM_CHANGES = """
 insert into _wh_scope (easy_number)
 select easy_number from (
     with changed as (
-        select distinct easy_number from _wh_changes where source_table in :sources
+        select easy_number from _wh_changes where source_table in :sources and easy_number is not null
+        union
+        select temporary_easy_number from _wh_changes
+        where source_table in :sources and temporary_easy_number is not null
     ),
     resolved as (
         select coalesce(number_map.easy_number, changed.easy_number) as easy_number
@@ -181,6 +207,10 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
         return False
     for layer in LAYERS:
         conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
+    for scratch in SCRATCH_TABLES:
+        conn.execute(sa.text(compose(_DROP_TABLE, name=scratch)))
+    for statement in _META_DDL:
+        conn.execute(sa.text(statement))
     previous = [n for n in (_get_meta(conn, "models") or "").split(",") if n]
     _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
     for model in models:
@@ -194,17 +224,20 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
 
 # -- staging ------------------------------------------------------------------------------------------
 
-def _note_changes(conn: Connection, model: Model, source: str, partitions: list[str] | None) -> None:
-    """Record in _wh_changes the company numbers of `source` rows (of `partitions`, when given)."""
-    assert model.stream is not None
-    for column in COMPANY_NUMBER_COLUMNS.get(model.stream, ()):
-        sql = compose(_NOTE_CHANGES, column=column, source=source)
-        if partitions is None:
-            conn.execute(sa.text(sql), {"table": model.name})
-        else:
-            statement = sa.text(sql + " and source_partition in :keys")
-            statement = statement.bindparams(sa.bindparam("keys", expanding=True))
-            conn.execute(statement, {"table": model.name, "keys": partitions})
+def _note_changes(conn: Connection, table: str, source: str, available: Iterable[str],
+                  partitions: list[str] | None = None) -> None:
+    """Record in _wh_changes the company numbers and order/delivery ids of `source` rows (of
+    `partitions`, when given), under the name `table`."""
+    present = set(available)
+    if "easy_number" not in present:
+        return
+    columns = ", ".join(ident(c) if c in present else "cast(null as varchar)" for c in CHANGE_COLUMNS)
+    sql = compose(_NOTE_CHANGES, source=source).replace("{columns}", columns)
+    if partitions is None:
+        conn.execute(sa.text(sql), {"table": table})
+    else:
+        statement = sa.text(sql + " where source_partition in :keys")
+        conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)), {"table": table, "keys": partitions})
 
 
 def _batches(runs: list[PartitionRun]) -> Iterator[list[PartitionRun]]:
@@ -237,7 +270,7 @@ def stage_batch(conn: Connection, model: Model, batch: pa.Table, *, note: bool =
     assert model.stream is not None
     place_batch(conn, model.stream, batch)
     if note:
-        _note_changes(conn, model, f"landed_{model.stream}", None)
+        _note_changes(conn, model.name, f"landed_{model.stream}", batch.schema.names)
     conn.execute(sa.text(compose(_INSERT_MODEL, name=model.qualified, body=select_body(model))))
 
 
@@ -285,7 +318,7 @@ def load_stream(
     stale = [r.partition for r in changed if r.partition in loaded] + gone
     if stale:
         if note:
-            _note_changes(conn, model, model.qualified, stale)
+            _note_changes(conn, model.name, model.qualified, columns_of(conn, model.qualified), stale)
         _delete_partitions(conn, model, stale)
     landed = 0
     for batch_runs in _batches(changed):
@@ -299,20 +332,31 @@ def load_stream(
 # -- history ------------------------------------------------------------------------------------------
 
 def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
-    """Fill `_wh_scope` with the easy numbers (definitive and temporary) whose rows `model` recomputes."""
+    """Fill `_wh_scope` with the numbers whose rows `model` recomputes: company numbers (definitive and
+    temporary, closed over the number map) for `by company` models; temporary numbers whose evidence
+    changed for `by temporary number` ones. Returns how many distinct numbers are in scope."""
     conn.execute(sa.text("delete from _wh_scope"))
-    if everything:
-        registry = models_by_name()
-        for upstream in model.upstream:
-            table = registry[upstream].qualified
+    registry = models_by_name()
+    upstream = [registry[name].qualified for name in model.upstream]
+    sources = {"sources": list(model.upstream)}
+    if model.refresh_kind == "company" and everything:
+        for table in upstream:
             for column in ("easy_number", "temporary_easy_number"):
                 if column in columns_of(conn, table):
                     conn.execute(sa.text(compose(_SCOPE_ALL, column=column, table=table)))
+    elif model.refresh_kind == "company":
+        statement = sa.text(_SCOPE_FROM_CHANGES).bindparams(sa.bindparam("sources", expanding=True))
+        conn.execute(statement, sources)
+    elif everything:
+        for table in upstream:
+            for column in ("easy_number", "temporary_easy_number"):
+                conn.execute(sa.text(compose(_SCOPE_ALL_TEMPORARY, column=column, table=table)))
     else:
-        conn.execute(
-            sa.text(_SCOPE_FROM_CHANGES).bindparams(sa.bindparam("sources", expanding=True)),
-            {"sources": list(model.upstream)},
-        )
+        changed = sa.text(_SCOPE_TEMPORARY_CHANGED).bindparams(sa.bindparam("sources", expanding=True))
+        conn.execute(changed, sources)
+        for table in upstream:
+            by_id = sa.text(compose(_SCOPE_TEMPORARY_BY_ID, table=table))
+            conn.execute(by_id.bindparams(sa.bindparam("sources", expanding=True)), sources)
     return int(_scalar(conn, "select count(distinct easy_number) from _wh_scope"))
 
 
@@ -329,16 +373,18 @@ def _refresh_by_company(conn: Connection, model: Model, everything: bool) -> int
     return scoped
 
 
-def _refresh_merged(conn: Connection, model: Model) -> int:
-    """Recompute a whole model and merge it by key: only rows that differ are deleted or inserted.
-    The easy numbers of changed rows go to `_wh_changes`. Returns how many rows differed."""
+def _refresh_merged(conn: Connection, model: Model, everything: bool) -> int:
+    """Recompute the keys in scope and merge them: only rows that differ are deleted or inserted, and
+    their numbers and ids go to `_wh_changes` (so the models downstream see what changed). Returns how
+    many rows differed."""
+    if _fill_scope(conn, model, everything) == 0:
+        return 0
     name, key = model.qualified, model.key[0]
     conn.execute(sa.text("drop table if exists _wh_next"))
     conn.execute(sa.text(compose(_CREATE_NEXT, body=select_body(model))))
     conn.execute(sa.text("drop table if exists _wh_diff"))
-    conn.execute(sa.text(compose(_CREATE_DIFF, name=name)))
-    for column in ("easy_number", "temporary_easy_number"):
-        conn.execute(sa.text(compose(_NOTE_CHANGES, column=column, source="_wh_diff")), {"table": model.name})
+    conn.execute(sa.text(compose(_CREATE_DIFF, name=name, key=key)))
+    _note_changes(conn, model.name, "_wh_diff", columns_of(conn, name))
     conn.execute(sa.text(compose(_MERGE_DELETE, name=name, key=key)))
     conn.execute(sa.text(compose(_MERGE_INSERT, name=name, key=key)))
     changed = int(_scalar(conn, "select count(*) from _wh_diff"))
@@ -361,10 +407,10 @@ def refresh_history(
     seconds: dict[str, float] = {}
     for model in (m for m in load_models() if m.layer == "history"):
         step = time.perf_counter()
-        if model.refresh.startswith("full"):
-            scopes[model.name] = _refresh_merged(conn, model)
-        elif model.refresh_by_company:
-            everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
+        everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
+        if model.refresh_kind == "temporary":
+            scopes[model.name] = _refresh_merged(conn, model, everything)
+        elif model.refresh_kind == "company":
             scopes[model.name] = _refresh_by_company(conn, model, everything)
         else:
             raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")

@@ -95,7 +95,7 @@ def place_batch(conn: Connection, stream: str, batch: pa.Table) -> None:
 
 
 INDEXED_COLUMNS = {
-    "staging": ("source_partition", "easy_number", "order_id", "delivery_id"),
+    "staging": ("source_partition", "easy_number", "temporary_easy_number", "order_id", "delivery_id"),
     "history": ("easy_number",),
 }
 

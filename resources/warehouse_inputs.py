@@ -26,12 +26,6 @@ STREAMS: tuple[str, ...] = tuple(STREAM_REGISTRY)
 STREAM_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(stream.typed_schema.names) for name, stream in STREAM_REGISTRY.items()
 }
-# Streams whose rows name a company: their easy numbers scope incremental history builds.
-COMPANY_NUMBER_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: tuple(c for c in ("easy_number", "temporary_easy_number") if c in columns)
-    for name, columns in STREAM_COLUMNS.items()
-    if "easy_number" in columns
-}
 
 
 def read_schema(stream: str) -> pa.Schema:

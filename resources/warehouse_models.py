@@ -9,7 +9,7 @@ tables (the dependency graph), materialization and refresh policy:
     -- key: col, col
     -- upstream: table, table
     -- materialized: table | view
-    -- refresh: by partition | by company[; all companies when <table> changes] | full, merged by key
+    -- refresh: by partition | by company[; all companies when <table> changes] | by temporary number
 
 A model lives in the schema named after its layer (`staging`, `history`, `marts`) and refers to other
 models by qualified name (`from history.decision_history`).
@@ -60,8 +60,12 @@ class Model:
         return self.materialized == "view"
 
     @property
-    def refresh_by_company(self) -> bool:
-        return self.refresh.startswith("by company")
+    def refresh_kind(self) -> str:
+        """'partition', 'company' or 'temporary' (number): what a build recomputes of the model."""
+        for kind in ("partition", "company", "temporary"):
+            if self.refresh.startswith(f"by {kind}"):
+                return kind
+        return ""
 
     @property
     def stream(self) -> str | None:

@@ -3,7 +3,7 @@
 -- key: temporary_easy_number
 -- upstream: stg_deliveries, stg_orders, stg_order_polls, stg_portfolio, stg_portfolio_snapshot
 -- materialized: table
--- refresh: full, merged by key
+-- refresh: by temporary number, merged by key
 --
 -- Evidence of a resolution, earliest first wins (ties: temporary_field, order_id, delivery_id, then the
 -- smallest definitive number):
@@ -11,8 +11,15 @@
 --   order_id         the same order is listed under the Z number and under a definitive number;
 --   delivery_id      the same delivery is listed under the Z number and under a definitive number.
 -- resolved_at is the extraction time at which the evidence was first complete.
+-- A build recomputes the temporary numbers in _wh_scope: those whose evidence changed.
 
 with
+
+scope as (
+
+    select easy_number as temporary_easy_number from _wh_scope
+
+),
 
 records as (
 
@@ -33,18 +40,30 @@ records as (
 
 ),
 
-definitive_records as (
+records_of_scope as (
 
     select * from records
-    where easy_number not like 'Z%'
+    where easy_number in (select temporary_easy_number from scope)
+        or temporary_easy_number in (select temporary_easy_number from scope)
 
 ),
 
 listed_under_temporary as (
 
     select easy_number as temporary_easy_number, order_id, delivery_id, extracted_at
-    from records
+    from records_of_scope
     where easy_number like 'Z%'
+
+),
+
+definitive_records as (
+
+    select * from records
+    where easy_number not like 'Z%'
+        and (
+            order_id in (select order_id from listed_under_temporary)
+            or delivery_id in (select delivery_id from listed_under_temporary)
+        )
 
 ),
 
@@ -57,8 +76,8 @@ links_by_field as (
         delivery_id,
         extracted_at as resolved_at,
         'temporary_field' as resolved_through
-    from definitive_records
-    where temporary_easy_number like 'Z%'
+    from records_of_scope
+    where temporary_easy_number like 'Z%' and easy_number not like 'Z%'
 
 ),
 

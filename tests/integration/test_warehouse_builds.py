@@ -16,6 +16,7 @@ from resources.warehouse_models import load_models
 from resources.warehouse_sql import compose
 from tests.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.sql.landing_builder import land, ts
+from tests.sql.scenario import COMPANY as COMPANY_ROW
 from tests.sql.scenario import NIGHTS
 
 
@@ -148,3 +149,29 @@ def test_a_first_build_larger_than_a_row_group_keeps_every_row(tmp_path):
     warehouse.build(store)
     assert warehouse.query("select count(*) as n, count(distinct easy_number) as companies "
                            "from history.decision_history") == [{"n": 150_000, "companies": 150_000}]
+
+
+def test_number_map_follows_evidence_arriving_in_any_order_and_leaving(tmp_path, warehouse_urls):
+    """Night by night, incremental equals full: a definitive order first, its Z listing later (linked
+    through order_id), then a re-run removing the definitive row (the link disappears)."""
+    store = LandingStore(str(tmp_path / "landing"))
+    order = {"order_id": "O9", "easy_number": "900", "product_code": "ECL", "order_at": ts("2025-01-01 09:00"),
+             "status": "STATUS_PENDING_UNDERWRITING", "status_at": ts("2025-01-01 09:00")}
+    other = {**order, "order_id": "O10", "easy_number": "901"}
+    listed = {**COMPANY_ROW, "easy_number": "Z9", "product_code": "ECL", "order_id": "O9",
+              "order_date": date(2025, 1, 1), "order_status": "STATUS_PENDING_DEBTOR_VALIDATION"}
+    nights = [
+        lambda: land(store, "orders", date(2025, 1, 1), "a", [order, other], "2025-01-02 02:00"),
+        lambda: land(store, "portfolio", date(2025, 1, 2), "b", [listed], "2025-01-03 02:00"),
+        lambda: land(store, "orders", date(2025, 1, 1), "c", [other], "2025-01-04 02:00"),
+    ]
+    nightly = Warehouse(warehouse_urls())
+    maps = []
+    for night in nights:
+        night()
+        nightly.build(store)
+        rebuilt = Warehouse(warehouse_urls())
+        rebuilt.build(store, full_refresh=True)
+        assert snapshot(nightly) == snapshot(rebuilt)
+        maps.append(nightly.query("select temporary_easy_number, easy_number from history.easy_number_map"))
+    assert maps == [[], [{"temporary_easy_number": "Z9", "easy_number": "900"}], []]
