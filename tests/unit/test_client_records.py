@@ -20,7 +20,7 @@ COMPANY = {
 }
 PRODUCT = {
     "productCode": "CREDITLIMIT", "orderId": "O-1", "orderDate": "2026-03-01T08:00:00Z",
-    "orderStatus": "STATUS_CLOSED", "deliveryId": "D-1", "externalId": "E-1", "status": "DECIDED_FULL",
+    "orderStatus": "STATUS_CLOSED", "orderStatusDate": "2026-03-02T09:30:00Z", "deliveryId": "D-1", "externalId": "E-1", "status": "DECIDED_FULL",
     "decisionDate": "2026-03-02T09:30:00Z", "effectiveDate": "2026-03-02", "expiryDate": None,
     "amount": MONEY, "temporaryEasyNumber": None,
 }
