@@ -78,6 +78,8 @@ class Money(ApiModel):
 
 
 class Address(ApiModel):
+    """A company's postal address."""
+
     street_address: str | None = None
     postal_code: str | None = None
     city: str | None = None
@@ -85,6 +87,8 @@ class Address(ApiModel):
 
 
 class LegalIdentifier(ApiModel):
+    """A legal identifier of a company (``{"type": "SIREN_FRA", "value": ...}``)."""
+
     type: NonEmpty
     value: NonEmpty
 
@@ -194,6 +198,8 @@ class OverdueSummary(ApiModel):
 
 
 class Invoice(ApiModel):
+    """An unpaid invoice of an overdue case."""
+
     invoice_reference: NonEmpty
     issue_date: date
     due_date: date
@@ -201,12 +207,16 @@ class Invoice(ApiModel):
 
 
 class Payment(ApiModel):
+    """A payment, credit note or settlement received on an overdue case."""
+
     payment_date: date
     amount: Money
     kind: NonEmpty
 
 
 class Indemnification(ApiModel):
+    """What Coface paid on an indemnified overdue case, and when."""
+
     amount: Money
     date: _dt.date
 
@@ -231,23 +241,31 @@ class OverdueDocument(ApiModel):
 
 
 class Country(ApiModel):
+    """An item of ``GET /countries``."""
+
     country_code: CountryCode
     name: NonEmpty
 
 
 class CountryIdentifier(ApiModel):
+    """An item of ``GET /countries/identifiers``: a legal identifier type of a country."""
+
     country_code: CountryCode
     type: NonEmpty
     label: str
 
 
 class CustomerReference(ApiModel):
+    """An item of ``GET /companies/customerreferences``."""
+
     easy_number: EasyNumber
     customer_reference: str
     updated_at: UtcDateTime
 
 
 class Policy(ApiModel):
+    """An item of ``GET /policies``."""
+
     policy_number: NonEmpty
     customer_name: NonEmpty
     currency: CurrencyCode
@@ -256,6 +274,8 @@ class Policy(ApiModel):
 
 
 class CatalogProduct(ApiModel):
+    """A product of the catalog, with the actions possible on it."""
+
     product_code: ProductCode
     action_codes: list[NonEmpty]
     last_order_id: NonEmpty | None = None
@@ -270,6 +290,8 @@ class Catalog(ApiModel):
 
 
 class CatalogDebtType(ApiModel):
+    """A debt type of the overdue catalog, with its actions and open case."""
+
     debt_type: DebtType
     action_codes: list[NonEmpty]
     overdue_id: NonEmpty | None = None
