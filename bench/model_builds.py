@@ -136,9 +136,9 @@ def synthesize(root: Path, decisions: int, seed: int = 7, day_offset: int = 0, r
 
 def snapshots(root: Path, store: LandingStore, count: int = 2) -> None:
     """Land `count` reconciliation snapshots listing the current portfolio (the last decision per key)."""
-    decided = store.read_table("portfolio", columns=["easy_number", "company_name", "country_code", "product_code",
-                                                     "order_id", "delivery_id", "status", "decision_at",
-                                                     "amount_value", "amount_currency"])
+    decided = store.read_table("portfolio", columns=["easy_number", "company_name", "country_code",
+                                                     "legal_identifiers", "product_code", "order_id", "delivery_id",
+                                                     "status", "decision_at", "amount_value", "amount_currency"])
     for i in range(count):
         day = FIRST_DAY + timedelta(days=DAYS - 1 - 30 * (count - 1 - i))
         cut = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)

@@ -4,7 +4,8 @@
 from resources.warehouse import Warehouse
 wh = Warehouse("duckdb:///data/warehouse.duckdb")      # or "postgresql+psycopg://user@host/db"
 report = wh.build(landing_store)                        # incremental; full_refresh=True rebuilds
-wh.checks(); wh.table_counts()
+wh.checks()                                             # [CheckResult(check, table, passed, failing, ...)]
+wh.table_counts()
 wh.query("select * from marts.current_portfolio where country_code = :c", {"c": "FRA"})
 ```
 
@@ -22,13 +23,25 @@ from typing import Any
 import sqlalchemy as sa
 
 from resources.warehouse_build import BuildOutcome, run_build
-from resources.warehouse_checks import CheckResult, run_all_checks
+from resources.warehouse_checks import (
+    CheckResult,
+    check_no_overlapping_validity,
+    check_notifications_have_decisions,
+    check_one_current_version,
+    check_row_counts_reconcile,
+    check_temporary_numbers_mapped,
+    run_all_checks,
+)
 from resources.warehouse_inputs import as_store
 from resources.warehouse_models import load_models
 from resources.warehouse_sql import compose
 from resources.warehouse_targets import DuckDBFileTarget, EngineTarget, WarehouseNotBuilt, target_for
 
-__all__ = ["BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt"]
+__all__ = [
+    "BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt", "check_no_overlapping_validity",
+    "check_notifications_have_decisions", "check_one_current_version", "check_row_counts_reconcile",
+    "check_temporary_numbers_mapped", "run_all_checks",
+]
 _COUNT = "select count(*) from {name}"
 
 
@@ -98,7 +111,9 @@ class Warehouse:
         )
 
     def checks(self) -> list[CheckResult]:
-        """Run every data check on the published state (see `warehouse_checks`)."""
+        """Run every data check on the published state and return one result per check and table
+        (see `warehouse_checks`: one current version per key, no overlapping validity, every resolved
+        temporary number mapped, history reconciles with staging, notifications have decisions)."""
         with self._target.read_connection() as conn:
             return run_all_checks(conn)
 

@@ -23,9 +23,10 @@ CLOSING_KINDS = ("deleted", "aged_out")
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check on one table."""
+    """The outcome of one check on one table: `passed`, how many rows fail (`failing`) and a few of
+    them (`sample`), what it verifies (`detail`), `severity` ('error' or 'warn')."""
 
-    name: str
+    check: str
     table: str
     passed: bool
     failing: int
@@ -33,15 +34,20 @@ class CheckResult:
     severity: str = "error"
     sample: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def name(self) -> str:
+        """Unique among the results: `check[table]`."""
+        return f"{self.check}[{self.table}]"
+
 
 def _entity_key(model: Model) -> list[str]:
     return [k for k in model.key if k != "version_no"]
 
 
-def _run(conn: Connection, name: str, table: str, sql: str, detail: str, severity: str = "error") -> CheckResult:
+def _run(conn: Connection, check: str, table: str, sql: str, detail: str, severity: str = "error") -> CheckResult:
     rows = [dict(r._mapping) for r in conn.execute(sa.text(sql))]
     return CheckResult(
-        name=name, table=table, passed=not rows, failing=len(rows), detail=detail, severity=severity,
+        check=check, table=table, passed=not rows, failing=len(rows), detail=detail, severity=severity,
         sample=rows[:SAMPLE_ROWS],
     )
 
