@@ -1,0 +1,58 @@
+"""The warehouse reads exactly the current runs the landing store's manifests name, in the contract's shape."""
+
+from datetime import date
+
+import pyarrow.parquet as pq
+import pytest
+
+from resources.landing import LandingStore
+from resources.warehouse import Warehouse, WarehouseNotBuilt
+from resources.warehouse_inputs import current_partitions, landed_schema, read_partitions
+from tests.sql.landing_builder import land, ts
+
+NOTE = {"notification_id": "N1", "external_id": "E1", "event_type": "DECISION", "event_at": ts("2025-01-01 10:00"),
+        "easy_number": "100", "product_code": "CREDITLIMIT", "status": "DECIDED_FULL"}
+
+
+def test_only_current_runs_are_listed_and_reference_lists_are_current(tmp_path):
+    store = LandingStore(str(tmp_path))
+    land(store, "notifications", date(2025, 1, 1), "old", [NOTE], "2025-01-02 02:00")
+    land(store, "notifications", date(2025, 1, 1), "new", [NOTE, {**NOTE, "notification_id": "N2"}], "2025-01-02 03:00")
+    land(store, "countries", None, "r1", [{"country_code": "FRA", "name": "France"}], "2025-01-02 02:00")
+    runs = current_partitions(store, "notifications")
+    assert [(r.partition, r.run_id, r.rows) for r in runs] == [("2025-01-01", "new", 2)]
+    assert [(r.partition, r.run_id) for r in current_partitions(store, "countries")] == [("current", "r1")]
+    table = read_partitions(store, runs)
+    assert table.schema == landed_schema("notifications")
+    assert table.column("notification_id").to_pylist() == ["N1", "N2"]
+    assert table.column("_run_id").to_pylist() == ["new", "new"]
+    assert table.column("_row_in_partition").to_pylist() == sorted(table.column("_row_in_partition").to_pylist())
+
+
+def test_a_file_landed_before_a_column_existed_reads_as_nulls(tmp_path):
+    store = LandingStore(str(tmp_path))
+    manifest = land(store, "notifications", date(2025, 1, 1), "r1", [{**NOTE, "policy_number": "P1"}],
+                    "2025-01-02 02:00")
+    path = tmp_path / manifest["files"][0]
+    pq.write_table(pq.read_table(path).drop_columns(["policy_number"]), path)
+    table = read_partitions(store, current_partitions(store, "notifications"))
+    assert table.column("policy_number").to_pylist() == [None]
+    assert table.column("notification_id").to_pylist() == ["N1"]
+
+
+def test_an_object_storage_root_is_read_through_its_filesystem():
+    store = LandingStore("memory://warehouse-test/landing")
+    land(store, "notifications", date(2025, 1, 1), "r1", [NOTE], "2025-01-02 02:00")
+    table = read_partitions(store, current_partitions(store, "notifications"))
+    assert table.column("notification_id").to_pylist() == ["N1"]
+    assert table.column("_partition_key").to_pylist() == ["2025-01-01"]
+
+
+def test_an_unbuilt_duckdb_warehouse_says_so(tmp_path):
+    with pytest.raises(WarehouseNotBuilt):
+        Warehouse(f"duckdb:///{tmp_path}/missing.duckdb").table_counts()
+
+
+def test_only_duckdb_and_postgres_urls_are_accepted():
+    with pytest.raises(ValueError, match="unsupported"):
+        Warehouse("sqlite:///x.db")
