@@ -42,7 +42,7 @@ __all__ = [
     "check_notifications_have_decisions", "check_one_current_version", "check_row_counts_reconcile",
     "check_temporary_numbers_mapped", "run_all_checks",
 ]
-_COUNT = "select count(*) from {name}"
+_COUNT = "select count(*) from {name}"  # a template: {name} is a checked identifier
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,11 @@ def _whitelist() -> frozenset[str]:
     return frozenset(names)
 
 
+# Templates several modules use: {body} is a model file's select, {name} a checked identifier.
+INSERT_MODEL = "insert into {name} select * from (\n{body}\n) as model_rows"
+DELETE_ALL = "delete from {name}"
+
+
 class UnsafeIdentifier(ValueError):
     """A name that is not on the whitelist was about to be put into SQL."""
 

@@ -1,0 +1,119 @@
+"""The warehouse's objects: the build's bookkeeping tables, the layer schemas and every model.
+
+`ensure_schema` creates what is missing and, when a model file changed (a fingerprint of `sql/`),
+drops and recreates every model (the caller then rebuilds in full). On an unchanged warehouse it issues
+no DDL on published objects, so a Postgres build never takes a lock that readers would wait on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from resources.warehouse_dialects import index_statements, place_batch
+from resources.warehouse_inputs import landed_schema
+from resources.warehouse_models import LAYERS, Model, fingerprint, load_models, select_body
+from resources.warehouse_sql import compose
+
+LOADER_VERSION = "2"
+_META_DDL = (
+    "create table if not exists _wh_meta (meta_key varchar, meta_value varchar)",
+    "create table if not exists _wh_partitions (stream varchar, partition_key varchar, run_id varchar, "
+    "file_count integer, row_count bigint, written_at varchar, build_id integer)",
+    "create table if not exists _wh_builds (build_id integer, started_at timestamp with time zone, "
+    "finished_at timestamp with time zone, full_refresh boolean, partitions_loaded integer, "
+    "rows_loaded bigint, duration_s double precision)",
+    "create table if not exists _wh_changes (source_table varchar, easy_number varchar, "
+    "temporary_easy_number varchar, order_id varchar, delivery_id varchar)",
+    "create table if not exists _wh_scope (easy_number varchar)",
+)
+SCRATCH_TABLES = ("_wh_changes", "_wh_scope")  # emptied by every build; recreated when the models change
+
+# Statement templates: {body} is a model file's select, every other placeholder a checked identifier.
+_CREATE_SCHEMA = "create schema if not exists {name}"
+_CREATE_VIEW = "create view {name} as\n{body}"
+_CREATE_TABLE = "create table {name} as select * from (\n{body}\n) as model_rows limit 0"
+_DROP_VIEW = "drop view {name}"
+_DROP_TABLE = "drop table {name}"
+
+
+def scalar(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    return conn.execute(sa.text(sql), params or {}).scalar()
+
+
+def columns_of(conn: Connection, qualified: str) -> list[str]:
+    """Column names of `schema.table` in order (empty when it does not exist)."""
+    schema, table = qualified.split(".")
+    rows = conn.execute(
+        sa.text(
+            "select column_name from information_schema.columns "
+            "where table_schema = :s and table_name = :t order by ordinal_position"
+        ),
+        {"s": schema, "t": table},
+    )
+    return [r[0] for r in rows]
+
+
+def _get_meta(conn: Connection, key: str) -> str | None:
+    return scalar(conn, "select max(meta_value) from _wh_meta where meta_key = :k", {"k": key})
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    conn.execute(sa.text("delete from _wh_meta where meta_key = :k"), {"k": key})
+    conn.execute(sa.text("insert into _wh_meta (meta_key, meta_value) values (:k, :v)"), {"k": key, "v": value})
+
+
+def _drop_models(conn: Connection, qualified_names: Iterable[str]) -> None:
+    """Drop model objects, dependants first (names are registry or `_wh_meta` entries, all checked)."""
+    for name in reversed(list(qualified_names)):
+        schema, table = name.split(".")
+        kind = scalar(
+            conn,
+            "select max(table_type) from information_schema.tables where table_schema = :s and table_name = :t",
+            {"s": schema, "t": table},
+        )
+        if kind is not None:
+            conn.execute(sa.text(compose(_DROP_VIEW if kind == "VIEW" else _DROP_TABLE, name=name)))
+
+
+def _create_model(conn: Connection, dialect: str, model: Model) -> None:
+    body = select_body(model)
+    if model.is_view:
+        conn.execute(sa.text(compose(_CREATE_VIEW, name=model.qualified, body=body)))
+        return
+    conn.execute(sa.text(compose(_CREATE_TABLE, name=model.qualified, body=body)))
+    for statement in index_statements(dialect, model, columns_of(conn, model.qualified)):
+        conn.execute(sa.text(statement))
+
+
+def ensure_schema(conn: Connection, dialect: str) -> bool:
+    """Create the meta tables, the layer schemas and every model; recreate all models when a
+    definition changed.
+
+    Returns True when the models were (re)created, which requires a full refresh. On an existing,
+    unchanged warehouse it issues no DDL on published objects (readers are never blocked).
+    """
+    for statement in _META_DDL:
+        conn.execute(sa.text(statement))
+    models = load_models()
+    wanted = fingerprint(extra=LOADER_VERSION)
+    if _get_meta(conn, "fingerprint") == wanted:
+        return False
+    for layer in LAYERS:
+        conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
+    for scratch in SCRATCH_TABLES:
+        conn.execute(sa.text(compose(_DROP_TABLE, name=scratch)))
+    for statement in _META_DDL:
+        conn.execute(sa.text(statement))
+    previous = [n for n in (_get_meta(conn, "models") or "").split(",") if n]
+    _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
+    for model in models:
+        if model.stream is not None:
+            place_batch(conn, model.stream, landed_schema(model.stream).empty_table())
+        _create_model(conn, dialect, model)
+    _set_meta(conn, "models", ",".join(m.qualified for m in models))
+    _set_meta(conn, "fingerprint", wanted)
+    return True
