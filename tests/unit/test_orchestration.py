@@ -1,0 +1,120 @@
+"""Sensors, failure classification for run retries, and the CLI's progress output."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import dagster as dg
+import pytest
+
+from assets.runtime import TRANSIENT_RETRY, api_failures_not_retried
+from pipelines.cli import Progress
+from pipelines.definitions import defs
+from pipelines.sensors import post_failure
+from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
+from resources.landing import LandingStore
+
+D = date(2026, 3, 28)
+
+
+def order_row(order_id: str, status: str) -> dict:
+    return {"order_id": order_id, "easy_number": "12345678", "temporary_easy_number": None,
+            "product_code": "ECL", "order_at": None, "status": status, "status_at": None,
+            "requested_amount_value": None, "requested_amount_currency": None, "delivery_id": None,
+            "rejection_reasons": None}
+
+
+def land_orders(store: LandingStore, rows: list[dict]) -> None:
+    with store.open_partition("orders", D, "run1") as writer:
+        for row in rows:
+            writer.write_record(json.dumps({"orderId": row["order_id"]}), "GET order", [row])
+
+
+def evaluate_pending_sensor(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDING_ROOT", str(tmp_path))
+    sensor = defs.resolve_sensor_def("pending_orders_sensor")
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()) as context:
+        return sensor.evaluate_tick(context)
+
+
+def test_pending_orders_sensor_requests_a_repoll_while_an_order_is_pending(tmp_path, monkeypatch):
+    land_orders(LandingStore(str(tmp_path)), [order_row("O1", "STATUS_PENDING_UNDERWRITING"),
+                                              order_row("O2", "STATUS_CLOSED")])
+    result = evaluate_pending_sensor(tmp_path, monkeypatch)
+    assert len(result.run_requests) == 1
+    assert result.run_requests[0].tags["pending_orders"] == "1"
+
+
+def test_pending_orders_sensor_skips_when_every_order_is_final(tmp_path, monkeypatch):
+    land_orders(LandingStore(str(tmp_path)), [order_row("O2", "STATUS_CLOSED"), order_row("O3", "STATUS_REJECTED")])
+    result = evaluate_pending_sensor(tmp_path, monkeypatch)
+    assert result.run_requests == [] and "no order is pending" in result.skip_message
+
+
+def test_failure_alert_is_posted_to_the_webhook():
+    received = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hook)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status = post_failure(f"http://127.0.0.1:{server.server_port}/hook",
+                              {"job": "nightly_extract", "run_id": "r1", "message": "boom"})
+    finally:
+        server.shutdown()
+    assert status == 204
+    assert received == [{"job": "nightly_extract", "run_id": "r1", "message": "boom"}]
+
+
+def test_an_authentication_failure_is_never_retried_by_the_run_policy():
+    with pytest.raises(dg.Failure) as failure:
+        with api_failures_not_retried():
+            raise InvalidCredentialsError("NotAuthorizedException: Incorrect username or password")
+    assert failure.value.allow_retries is False
+    assert "refused the credentials" in failure.value.description
+
+
+def test_a_transient_failure_reaches_the_run_retry_policy():
+    with pytest.raises(RetryExhaustedError):
+        with api_failures_not_retried():
+            raise RetryExhaustedError("503 after 8 attempts", last_error=ConnectionError("cut"), attempts=8,
+                                      elapsed=300.0)
+    assert TRANSIENT_RETRY.max_retries >= 1
+
+
+def test_a_deterministic_failure_is_not_retried_either():
+    with pytest.raises(dg.Failure) as failure:
+        with api_failures_not_retried():
+            raise ValueError("a record for 2026-03-28 arrived after that day was committed")
+    assert failure.value.allow_retries is False
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_a_bar_on_a_terminal_and_plain_lines_otherwise():
+    terminal, plain = FakeTerminal(), io.StringIO()
+    for stream in (terminal, plain):
+        progress = Progress(2, stream)
+        progress.step("extract 2026-03-28")
+        progress.step("models")
+        progress.finish()
+    assert "\r[" in terminal.getvalue() and "1/2" in terminal.getvalue()
+    lines = plain.getvalue().splitlines()
+    assert lines[0].startswith("[1/2] extract 2026-03-28") and lines[1].startswith("[2/2] models")
+    assert "\r" not in plain.getvalue()
