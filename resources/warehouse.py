@@ -30,6 +30,7 @@ from resources.warehouse_checks import (
     check_one_current_version,
     check_row_counts_reconcile,
     check_temporary_numbers_mapped,
+    check_unique_notifications,
     run_all_checks,
 )
 from resources.warehouse_inputs import as_store
@@ -40,7 +41,7 @@ from resources.warehouse_targets import DuckDBFileTarget, EngineTarget, Warehous
 __all__ = [
     "BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt", "check_no_overlapping_validity",
     "check_notifications_have_decisions", "check_one_current_version", "check_row_counts_reconcile",
-    "check_temporary_numbers_mapped", "run_all_checks",
+    "check_temporary_numbers_mapped", "check_unique_notifications", "run_all_checks",
 ]
 _COUNT = "select count(*) from {name}"  # a template: {name} is a checked identifier
 
@@ -113,7 +114,8 @@ class Warehouse:
     def checks(self) -> list[CheckResult]:
         """Run every data check on the published state and return one result per check and table
         (see `warehouse_checks`: one current version per key, no overlapping validity, every resolved
-        temporary number mapped, history reconciles with staging, notifications have decisions)."""
+        temporary number mapped, history reconciles with staging, notifications have decisions and
+        appear once)."""
         with self._target.read_connection() as conn:
             return run_all_checks(conn)
 

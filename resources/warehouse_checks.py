@@ -217,6 +217,14 @@ def check_notifications_have_decisions(conn: Connection) -> CheckResult:
                 "every notification's delivery is in decision_history", severity="warn")
 
 
+def check_unique_notifications(conn: Connection) -> CheckResult:
+    """Each notification is one row of notification_events (it was landed in one partition only)."""
+    sql = ("select notification_id, count(*) as copies from marts.notification_events "
+           "group by notification_id having count(*) > 1")
+    return _run(conn, "unique_notifications", "notification_events", sql,
+                "each notification was landed in one partition only")
+
+
 def run_all_checks(conn: Connection) -> list[CheckResult]:
     """All checks, in a stable order."""
     results: list[CheckResult] = []
@@ -226,4 +234,5 @@ def run_all_checks(conn: Connection) -> list[CheckResult]:
     results.extend(check_temporary_numbers_mapped(conn))
     results.extend(check_row_counts_reconcile(conn))
     results.append(check_notifications_have_decisions(conn))
+    results.append(check_unique_notifications(conn))
     return results

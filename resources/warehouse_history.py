@@ -137,6 +137,7 @@ def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
         for table in upstream:
             by_id = sa.text(compose(_SCOPE_TEMPORARY_BY_ID, table=table))
             conn.execute(by_id.bindparams(sa.bindparam("sources", expanding=True)), sources)
+    conn.execute(sa.text("analyze _wh_scope"))  # so that Postgres plans index lookups for a small scope
     return int(scalar(conn, "select count(distinct easy_number) from _wh_scope"))
 
 

@@ -21,7 +21,7 @@ scope as (
 
 ),
 
-records as (
+records as not materialized (
 
     select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_deliveries
@@ -42,9 +42,15 @@ records as (
 
 records_of_scope as (
 
-    select * from records
-    where easy_number in (select temporary_easy_number from scope)
-        or temporary_easy_number in (select temporary_easy_number from scope)
+    select records.*
+    from records
+    inner join scope
+        on scope.temporary_easy_number = records.easy_number
+    union
+    select records.*
+    from records
+    inner join scope
+        on scope.temporary_easy_number = records.temporary_easy_number
 
 ),
 
@@ -53,17 +59,6 @@ listed_under_temporary as (
     select easy_number as temporary_easy_number, order_id, delivery_id, extracted_at
     from records_of_scope
     where easy_number like 'Z%'
-
-),
-
-definitive_records as (
-
-    select * from records
-    where easy_number not like 'Z%'
-        and (
-            order_id in (select order_id from listed_under_temporary)
-            or delivery_id in (select delivery_id from listed_under_temporary)
-        )
 
 ),
 
@@ -94,8 +89,9 @@ links_by_order as (
         end as resolved_at,
         'order_id' as resolved_through
     from listed_under_temporary as listed
-    inner join definitive_records as definitive
+    inner join records as definitive
         on definitive.order_id = listed.order_id
+    where definitive.easy_number not like 'Z%'
 
 ),
 
@@ -112,8 +108,9 @@ links_by_delivery as (
         end as resolved_at,
         'delivery_id' as resolved_through
     from listed_under_temporary as listed
-    inner join definitive_records as definitive
+    inner join records as definitive
         on definitive.delivery_id = listed.delivery_id
+    where definitive.easy_number not like 'Z%'
 
 ),
 

@@ -4,9 +4,10 @@
 -- upstream: stg_notifications, decision_history, easy_number_map
 -- materialized: view
 --
--- A notification seen in several partitions counts once (its latest extraction wins; recorded_at is
--- the first). It is matched to the decision version with the same external id; has_decision_version
--- is false while that delivery is not in decision_history yet.
+-- A notification lands in exactly one partition (the GMT day of its event_at, which never changes) and
+-- staging keeps one row per notification and partition, so each notification is one row here (the
+-- unique_notifications check verifies it). It is matched to the decision version with the same
+-- external id; has_decision_version is false while that delivery is not in decision_history yet.
 
 with
 
@@ -30,50 +31,30 @@ decisions as (
 
 ),
 
-ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by notification_id
-            order by extracted_at desc, source_partition desc
-        ) as copy_rank,
-        min(extracted_at) over (partition by notification_id) as first_recorded_at
-    from notifications
-
-),
-
-latest as (
-
-    select * from ranked
-    where copy_rank = 1
-
-),
-
 final as (
 
     select
-        latest.notification_id,
-        latest.external_id,
-        latest.event_type,
-        latest.event_at,
-        coalesce(decisions.easy_number, number_map.easy_number, latest.easy_number) as easy_number,
-        case when latest.easy_number like 'Z%' then latest.easy_number end as temporary_easy_number,
-        latest.product_code,
-        latest.order_id,
-        latest.status,
-        latest.policy_number,
+        notifications.notification_id,
+        notifications.external_id,
+        notifications.event_type,
+        notifications.event_at,
+        coalesce(decisions.easy_number, number_map.easy_number, notifications.easy_number) as easy_number,
+        case when notifications.easy_number like 'Z%' then notifications.easy_number end as temporary_easy_number,
+        notifications.product_code,
+        notifications.order_id,
+        notifications.status,
+        notifications.policy_number,
         decisions.delivery_id,
         decisions.version_no,
         decisions.amount_value,
         decisions.amount_currency,
         decisions.delivery_id is not null as has_decision_version,
-        latest.first_recorded_at as recorded_at
-    from latest
+        notifications.extracted_at as recorded_at
+    from notifications
     left join decisions
-        on decisions.external_id = latest.external_id
+        on decisions.external_id = notifications.external_id
     left join number_map
-        on number_map.temporary_easy_number = latest.easy_number
+        on number_map.temporary_easy_number = notifications.easy_number
 
 )
 

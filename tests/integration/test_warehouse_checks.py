@@ -23,6 +23,10 @@ BREAKAGES = {
     "row_counts_reconcile[decision_history]": "delete from history.decision_history where delivery_id = 'D1'",
     "row_counts_reconcile[overdue_history]": "delete from history.overdue_history",
     "notifications_have_decisions[notification_events]": "delete from history.decision_history where delivery_id = 'D3'",
+    "unique_notifications[notification_events]": (
+        "insert into staging.stg_notifications (source_partition, source_run_id, extracted_at, notification_id) "
+        "values ('2025-01-09', 'x', :at, 'ND1')"
+    ),
 }
 
 

