@@ -37,3 +37,20 @@ ui: $(STAMP)
 
 clean:
 	rm -rf data .dagster .pytest_cache .ruff_cache
+
+# benchmarks: each one in bench/ as its own process, figures as ratios in bench/RESULTS.md (~30 min)
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	rm -f $(VENV)/.bench-installed-*
+	touch $(BENCH_STAMP)
+
+.PHONY: bench soak
+bench: $(BENCH_STAMP)
+	$(PY) -m bench.run_all
+
+# nightly syncs one after another under mild faults: does a night's cost or memory grow with the nights?
+SOAK_NIGHTS ?= 30
+soak: $(BENCH_STAMP)
+	$(PY) -m bench.memory_growth --soak --nights $(SOAK_NIGHTS) --results bench/RESULTS.md
