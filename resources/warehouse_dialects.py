@@ -95,15 +95,17 @@ def place_batch(conn: Connection, stream: str, batch: pa.Table) -> None:
 
 
 INDEXED_COLUMNS = {
-    "staging": ("source_partition", "easy_number", "temporary_easy_number", "order_id", "delivery_id"),
+    "staging": ("easy_number", "temporary_easy_number", "order_id", "delivery_id"),
     "history": ("easy_number",),
 }
 
 
-def index_statements(dialect: str, model: Any, columns: list[str]) -> list[str]:
-    """Indexes the incremental build needs on Postgres (partition and company-scoped deletes, scope
-    joins); none on DuckDB, whose scans are fast and whose indexes slow bulk inserts."""
-    if dialect != "postgresql" or model.is_view:
+def index_statements(dialect: str, model: Any, columns: list[str], read_by_history: bool) -> list[str]:
+    """Indexes the incremental build needs on Postgres: company and id lookups of a small scope in
+    the staging tables history models read, company-scoped deletes in history tables. None on DuckDB,
+    whose scans are fast and whose indexes slow bulk inserts; none on staging nobody looks up (a
+    re-run's partition delete scans, which is cheaper than maintaining an index on every load)."""
+    if dialect != "postgresql" or model.is_view or (model.layer == "staging" and not read_by_history):
         return []
     wanted = [c for c in INDEXED_COLUMNS.get(model.layer, ()) if c in columns]
     return [

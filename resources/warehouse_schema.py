@@ -18,7 +18,7 @@ from resources.warehouse_inputs import landed_schema
 from resources.warehouse_models import LAYERS, Model, fingerprint, load_models, select_body
 from resources.warehouse_sql import compose
 
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 _META_DDL = (
     "create table if not exists _wh_meta (meta_key varchar, meta_value varchar)",
     "create table if not exists _wh_partitions (stream varchar, partition_key varchar, run_id varchar, "
@@ -79,22 +79,31 @@ def _drop_models(conn: Connection, qualified_names: Iterable[str]) -> None:
             conn.execute(sa.text(compose(_DROP_VIEW if kind == "VIEW" else _DROP_TABLE, name=name)))
 
 
-def _create_model(conn: Connection, dialect: str, model: Model) -> None:
+def _create_model(conn: Connection, model: Model) -> None:
     body = select_body(model)
-    if model.is_view:
-        conn.execute(sa.text(compose(_CREATE_VIEW, name=model.qualified, body=body)))
-        return
-    conn.execute(sa.text(compose(_CREATE_TABLE, name=model.qualified, body=body)))
-    for statement in index_statements(dialect, model, columns_of(conn, model.qualified)):
-        conn.execute(sa.text(statement))
+    template = _CREATE_VIEW if model.is_view else _CREATE_TABLE
+    conn.execute(sa.text(compose(template, name=model.qualified, body=body)))
+
+
+def create_indexes(conn: Connection, dialect: str) -> None:
+    """Create the indexes builds need (see `index_statements`); existing ones are kept. A build that
+    (re)created the models calls this after loading, when building an index at once is far cheaper
+    than maintaining it row by row."""
+    models = load_models()
+    read_by_history = {name for m in models if m.layer == "history" for name in m.upstream}
+    for model in models:
+        columns = columns_of(conn, model.qualified)
+        for statement in index_statements(dialect, model, columns, model.name in read_by_history):
+            conn.execute(sa.text(statement))
 
 
 def ensure_schema(conn: Connection, dialect: str) -> bool:
     """Create the meta tables, the layer schemas and every model; recreate all models when a
     definition changed.
 
-    Returns True when the models were (re)created, which requires a full refresh. On an existing,
-    unchanged warehouse it issues no DDL on published objects (readers are never blocked).
+    Returns True when the models were (re)created, which requires a full refresh, after which the
+    caller creates the indexes (`create_indexes`). On an existing, unchanged warehouse it issues no DDL
+    on published objects (readers are never blocked).
     """
     for statement in _META_DDL:
         conn.execute(sa.text(statement))
@@ -113,7 +122,7 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
     for model in models:
         if model.stream is not None:
             place_batch(conn, model.stream, landed_schema(model.stream).empty_table())
-        _create_model(conn, dialect, model)
+        _create_model(conn, model)
     _set_meta(conn, "models", ",".join(m.qualified for m in models))
     _set_meta(conn, "fingerprint", wanted)
     return True
