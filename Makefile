@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install test lint sandbox sync ui clean
+.PHONY: install test lint sandbox sync ui screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ UI_PORT ?= 3000
 ui: $(STAMP)
 	mkdir -p .dagster && test -f .dagster/dagster.yaml || cp pipelines/dagster_home.yaml .dagster/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster $(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+
+# pictures of the asset graph for the README, taken from a running `make ui` with headless Chromium
+screenshot: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	$(PY) docs/screenshot_ui.py --ui http://127.0.0.1:$(UI_PORT)
 
 clean:
 	rm -rf data .dagster .pytest_cache .ruff_cache

@@ -73,7 +73,8 @@ def extract_overdues(client, store: LandingStore, days: list[date], run_id: str
         fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",
                            extra_of=lambda key, record: {"overdueId": key, "easyNumber": wanted[key][0],
                                                          "documents": [record.raw]}))
-    documents.reported_total = len(wanted)
+    # the API gives no total across cases; the client checks each case's list against its own count
+    documents.reported_total = None
     return details, documents
 
 

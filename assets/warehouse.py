@@ -2,42 +2,31 @@
 built together from the landing zone in one atomic step, with the history checks."""
 
 
-from pathlib import Path
-
 import dagster as dg
 
 from .runtime import OWNERS
 
-SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
-LAYERS = ("staging", "history", "marts")
-EXTRACT_ASSETS = ("notifications", "portfolio", "deliveries", "orders", "order_polls", "overdues",
-                  "overdue_documents", "portfolio_snapshot", "countries", "country_identifiers",
-                  "customer_references", "policies")
-
-
-def sql_header(path: Path) -> str:
-    """Return the header comment of a model file (its grain, key and upstream tables) as plain text."""
-    lines = []
-    for line in path.read_text().splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    return " ".join(part for part in lines if part) or path.stem
-
 
 def model_specs() -> list[dg.AssetSpec]:
-    """One asset spec per model file, in its layer's group, described by the file's header comment."""
+    """One asset spec per model file, in its layer's group, described by its header (grain, key), with
+    its upstream models (or, for staging, the landed stream it reads) as dependencies."""
+    from resources.warehouse_models import load_models
+
+    models = load_models()
+    layer_of = {model.name: model.layer for model in models}
     specs = []
-    for layer in LAYERS:
-        for path in sorted((SQL_ROOT / layer).glob("*.sql")):
-            specs.append(dg.AssetSpec(
-                dg.AssetKey([layer, path.stem]),
-                description=sql_header(path),
-                group_name=layer,
-                kinds={"sql", "duckdb", "postgres"},
-                owners=OWNERS,
-                deps=list(EXTRACT_ASSETS) if layer == "staging" else None,
-            ))
+    for model in models:
+        deps = [dg.AssetKey([layer_of[up], up]) if up in layer_of else dg.AssetKey(up) for up in model.upstream]
+        if model.stream is not None:
+            deps = [dg.AssetKey(model.stream)]
+        specs.append(dg.AssetSpec(
+            dg.AssetKey([model.layer, model.name]),
+            description=f"{model.summary[:1].upper()}{model.summary[1:]} Grain: {model.grain}. Key: {', '.join(model.key)}.",
+            group_name=model.layer,
+            kinds={"sql", "duckdb", "postgres"},
+            owners=OWNERS,
+            deps=deps,
+        ))
     return specs
 
 

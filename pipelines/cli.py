@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -313,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cofasync` command; returns the process exit code."""
+    # Dagster flags beta parameters (backfill policies, pools) on every import; a user cannot act on it
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
