@@ -1,0 +1,154 @@
+"""`cofasync` end to end: a subprocess against a sandbox subprocess, into a fresh folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from resources.streams import parse_timestamp
+from sandbox.testing import run_sandbox_process
+
+TODAY = date(2026, 11, 23)
+# the contract started 45 days ago: the whole history the API holds for it, in a test-sized run (the
+# full two-year backfill is what `make sync` and the soak run)
+HORIZON = TODAY - timedelta(days=45)
+COFASYNC = str(Path(sys.executable).with_name("cofasync"))
+
+
+def env_for(handle, folder: Path, **overrides) -> dict[str, str]:
+    """The settings a user would export, pointing at the sandbox and at a fresh folder."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COFASERVE_", "COFASYNC_"))}
+    env.update({
+        "COFASERVE_BASE_URL": handle.base_url,
+        "COFASERVE_AUTH_URL": handle.base_url,
+        "COFASERVE_USERNAME": handle.credentials["username"],
+        "COFASERVE_PASSWORD": handle.credentials["password"],
+        "COFASERVE_API_KEY": handle.credentials["api_key"],
+        "COFASERVE_POLICY_NUMBER": handle.credentials["policy_number"],
+        "COFASERVE_LOCKOUT_DIR": str(folder / "lockout"),
+        "COFASYNC_TODAY": TODAY.isoformat(),
+        "COFASERVE_CONTRACT_START": HORIZON.isoformat(),
+        "LANDING_ROOT": str(folder / "landing"),
+        "WAREHOUSE_URL": f"duckdb:///{folder / 'warehouse.duckdb'}",
+        "DAGSTER_HOME": str(folder / "dagster"),
+    })
+    env.update(overrides)
+    return env
+
+
+def cofasync(env, *args, timeout=600) -> subprocess.CompletedProcess:
+    return subprocess.run([COFASYNC, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory):
+    """One sandbox process, one full `cofasync sync` into a fresh folder."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with run_sandbox_process(companies=200, today=TODAY) as handle:
+        env = env_for(handle, folder)
+        first = cofasync(env, "sync")
+        yield handle, env, folder, first
+
+
+def in_window(moment: str) -> bool:
+    return HORIZON <= parse_timestamp(moment).date() < TODAY
+
+
+def test_sync_lands_two_years_and_prints_a_summary(synced):
+    _, _, _, first = synced
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert f"due: {HORIZON.isoformat()} to {(TODAY - timedelta(days=1)).isoformat()}" in first.stdout
+    for line in ("Summary", "decision_history", "quarantined records: 0", "API calls:", "time:"):
+        assert line in first.stdout
+
+
+def test_the_warehouse_holds_every_decision_of_the_window_once(synced):
+    handle, _, folder, first = synced
+    assert first.returncode == 0
+    truth = {n["externalId"] for n in handle.truth("notifications") if in_window(n["eventDate"])}
+    deliveries = {d["externalId"]: d for d in handle.truth("deliveries")}
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.sql("select delivery_id, product_code, status, valid_from from history.decision_history "
+                       "where delivery_id is not null").fetchall()
+        links = dict(con.sql("select temporary_easy_number, easy_number from history.easy_number_map").fetchall())
+        notifications = con.execute("select count(*) from staging.stg_notifications").fetchone()[0]
+    assert notifications == len(truth)
+    # every decision notified in the window, plus the last decision of every product the reconciliation
+    # snapshot listed (older decisions still in force), each once
+    listed = {line["deliveryId"] for line in handle.truth("lines") if line["listed"] and line["deliveryId"]}
+    expected = {deliveries[x]["deliveryId"] for x in truth} | listed
+    assert sorted(r[0] for r in rows) == sorted(expected)
+    for delivery_id, product, status, valid_from in rows:
+        source = next(d for d in deliveries.values() if d["deliveryId"] == delivery_id)
+        assert (product, status) == (source["productCode"], source["status"])
+        assert valid_from == parse_timestamp(source["decisionDate"])
+    exposed = {link["temporaryEasyNumber"]: link["easyNumber"] for link in handle.truth("easy_number_links")
+               if link.get("identifiedAt") and in_window(link["identifiedAt"])}
+    assert exposed.items() <= links.items()
+
+
+def test_status_shows_every_stream_fresh(synced):
+    _, env, _, first = synced
+    assert first.returncode == 0
+    status = cofasync(env, "status")
+    assert status.returncode == 0, status.stderr[-2000:]
+    for stream in ("notifications", "portfolio", "deliveries", "orders", "overdues"):
+        line = next(line for line in status.stdout.splitlines() if line.strip().startswith(stream + " "))
+        assert (TODAY - timedelta(days=1)).isoformat() in line and " 0 " in line, line
+    assert "nightly_extract" in status.stdout and "SUCCESS" in status.stdout
+
+
+def test_a_second_sync_has_nothing_due_and_keeps_the_tables(synced):
+    handle, env, folder, first = synced
+    assert first.returncode == 0
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+        before = con.execute("select count(*) from history.decision_history").fetchone()[0]
+    handle.reset_counters()
+    second = cofasync(env, "sync")
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "every day up to yesterday has landed" in second.stdout
+    with duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from history.decision_history").fetchone()[0] == before
+    by_endpoint = handle.counters()["byEndpoint"]
+    assert not any("notifications" in endpoint or "deliveries" in endpoint for endpoint in by_endpoint)
+
+
+def test_a_missing_setting_is_named_before_any_work(synced, tmp_path):
+    handle, env, _, _ = synced
+    broken = {k: v for k, v in env_for(handle, tmp_path).items() if k != "COFASERVE_API_KEY"}
+    broken["WAREHOUSE_URL"] = "mysql://nope"
+    result = cofasync(broken, "sync")
+    assert result.returncode == 2
+    assert "COFASERVE_API_KEY" in result.stderr and "WAREHOUSE_URL" in result.stderr
+    assert not (tmp_path / "landing").exists()
+
+
+def test_a_day_outside_the_window_is_refused_with_the_available_dates(synced, tmp_path):
+    handle, _, _, _ = synced
+    handle.reset_counters()
+    result = cofasync(env_for(handle, tmp_path), "backfill", "--from", "2023-01-01", "--to", "2023-01-02")
+    assert result.returncode == 2
+    assert "two-year retention window" in result.stderr
+    assert f"available partitions are {HORIZON.isoformat()} to {(TODAY - timedelta(days=1)).isoformat()}" in result.stderr
+    assert handle.counters()["requests"] == 0
+
+
+def test_a_wrong_password_costs_one_attempt_and_later_runs_wait(synced, tmp_path):
+    handle, _, _, _ = synced
+    env = env_for(handle, tmp_path, COFASERVE_PASSWORD="not-the-password")
+    handle.reset_counters()
+    first = cofasync(env, "sync")
+    assert first.returncode != 0
+    assert "Incorrect username or password" in first.stderr or "rejected" in first.stderr.lower()
+    assert "not-the-password" not in first.stdout + first.stderr
+    assert handle.counters()["login"]["attempts"] == 1
+    second = cofasync(env, "sync")
+    assert second.returncode != 0
+    assert handle.counters()["login"]["attempts"] == 1  # no new attempt within the cool-down
+    assert "not-the-password" not in second.stdout + second.stderr
