@@ -119,18 +119,15 @@ def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
     registry = models_by_name()
     upstream = [registry[name].qualified for name in model.upstream]
     sources = {"sources": list(model.upstream)}
-    if model.refresh_kind == "company" and everything:
+    if everything:
+        template = _SCOPE_ALL if model.refresh_kind == "company" else _SCOPE_ALL_TEMPORARY
         for table in upstream:
             for column in ("easy_number", "temporary_easy_number"):
                 if column in columns_of(conn, table):
-                    conn.execute(sa.text(compose(_SCOPE_ALL, column=column, table=table)))
+                    conn.execute(sa.text(compose(template, column=column, table=table)))
     elif model.refresh_kind == "company":
         statement = sa.text(_SCOPE_FROM_CHANGES).bindparams(sa.bindparam("sources", expanding=True))
         conn.execute(statement, sources)
-    elif everything:
-        for table in upstream:
-            for column in ("easy_number", "temporary_easy_number"):
-                conn.execute(sa.text(compose(_SCOPE_ALL_TEMPORARY, column=column, table=table)))
     else:
         changed = sa.text(_SCOPE_TEMPORARY_CHANGED).bindparams(sa.bindparam("sources", expanding=True))
         conn.execute(changed, sources)
