@@ -42,12 +42,11 @@ _SCOPE_ALL_TEMPORARY = (
 )
 _SCOPE_TEMPORARY_BY_ID = """
 insert into _wh_scope (easy_number)
-select distinct easy_number from {table}
-where easy_number like 'Z%'
-    and (
-        order_id in (select order_id from _wh_changes where source_table in :sources)
-        or delivery_id in (select delivery_id from _wh_changes where source_table in :sources)
-    )
+select distinct listed.easy_number
+from {table} as listed
+inner join (select distinct {column} from _wh_changes where source_table in :sources) as changed
+    on changed.{column} = listed.{column}
+where listed.easy_number like 'Z%'
 """
 _SCOPE_TEMPORARY_CHANGED = """
 insert into _wh_scope (easy_number)
@@ -132,8 +131,9 @@ def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
         changed = sa.text(_SCOPE_TEMPORARY_CHANGED).bindparams(sa.bindparam("sources", expanding=True))
         conn.execute(changed, sources)
         for table in upstream:
-            by_id = sa.text(compose(_SCOPE_TEMPORARY_BY_ID, table=table))
-            conn.execute(by_id.bindparams(sa.bindparam("sources", expanding=True)), sources)
+            for column in ("order_id", "delivery_id"):  # one join each: an 'or' would rule out indexes
+                by_id = sa.text(compose(_SCOPE_TEMPORARY_BY_ID, table=table, column=column))
+                conn.execute(by_id.bindparams(sa.bindparam("sources", expanding=True)), sources)
     conn.execute(sa.text("analyze _wh_scope"))  # so that Postgres plans index lookups for a small scope
     return int(scalar(conn, "select count(distinct easy_number) from _wh_scope"))
 
