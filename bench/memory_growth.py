@@ -7,13 +7,9 @@ loader of ``bench/peer_comparison.py``). The child's peak RSS (``os.wait4``) is 
 the ratio largest ÷ smallest world, which should stay near 1 (memory bounded by a page and a day, not
 by the portfolio), beside the ratio of rows landed.
 
-``--soak`` instead runs the whole pipeline night after night: a two-year ``cofasync sync`` and then
-``--nights`` nightly syncs (the sandbox's clock one day further each time, ``--faults`` injected), each
-``cofasync sync`` its own process; it reports per night the calls, seconds and peak RSS, and the ratio
-of the last nights to the first ones (flat = no growth with the nights already landed).
+Night after night under faults is ``bench/soak.py`` (``make soak``).
 
     .venv/bin/python bench/memory_growth.py [--worlds 10000,100000] [--results bench/RESULTS.md]
-    .venv/bin/python bench/memory_growth.py --soak [--companies 1000] [--nights 30] [--faults mild]
 """
 
 from __future__ import annotations
@@ -31,7 +27,6 @@ if __package__ in (None, ""):
 from bench.common import (
     command_line,
     machine_line,
-    pipeline_env,
     ratio,
     report_result,
     run_child,
@@ -102,70 +97,14 @@ def growth(args) -> int:
     return 0 if all(r["ok"] for r in results) else 1
 
 
-def soak(args) -> int:
-    """A two-year sync then ``args.nights`` nightly syncs, each `cofasync sync` in its own process."""
-    from sandbox.testing import run_sandbox_process
-
-    nights = []
-    with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp, run_sandbox_process(
-        seed=args.seed, companies=args.companies, today=args.today, rate_limit="off", faults=args.faults
-    ) as sb:
-        cofasync = str(Path(sys.executable).with_name("cofasync"))
-        for night in range(args.nights + 1):
-            if night:
-                sb.advance(1)
-            sb.reset_counters()
-            child = run_child([cofasync, "sync"], env=pipeline_env(sb, Path(tmp)), timeout=3600)
-            counters = sb.counters()
-            entry = {"night": night, "today": sb.today.isoformat(), "exit": child.returncode,
-                     "seconds": round(child.seconds, 1), "peak_rss_mb": child.peak_rss_mb,
-                     "calls": counters["requests"], "faults": sum(counters.get("faults", {}).values())}
-            nights.append(entry)
-            print(f"{'backfill' if not night else f'night {night}'} ({entry['today']}): exit {child.returncode}, "
-                  f"{entry['calls']} calls ({entry['faults']} faults), {entry['seconds']} s, "
-                  f"peak RSS {entry['peak_rss_mb']:,.0f} MB", flush=True)
-            if not child.ok:
-                print(child.tail(), flush=True)
-    later = [n for n in nights[1:] if n["exit"] == 0]
-    k = max(1, len(later) // 4)
-    first, last = later[:k], later[-k:]
-
-    def mean(items, key):
-        return sum(i[key] for i in items) / len(items) if items else float("nan")
-
-    mem = ratio(mean(last, "peak_rss_mb"), mean(first, "peak_rss_mb"))
-    secs = ratio(mean(last, "seconds"), mean(first, "seconds"))
-    print(f"last {k} nights ÷ first {k} nights: peak RSS {mem:.2f}, seconds {secs:.2f}", flush=True)
-    body = "\n".join([
-        f"World: {args.companies:,} companies, faults `{args.faults}`; one two-year `cofasync sync`, then "
-        f"{args.nights} nightly syncs, each its own process.",
-        "",
-        table(["run", "today", "exit", "calls", "faults", "seconds", "peak RSS MB"],
-              [["backfill" if n["night"] == 0 else n["night"], n["today"], n["exit"], n["calls"], n["faults"],
-                n["seconds"], n["peak_rss_mb"]] for n in nights]),
-        "",
-        f"**last {k} nights ÷ first {k} nights: peak RSS {mem:.2f}, seconds {secs:.2f}** (flat = 1).",
-        "",
-        f"Command: `{command_line()}`  \nMachine: {machine_line()}",
-    ])
-    if args.results:
-        update_section("soak", "Soak: nightly syncs one after another", body, args.results)
-    report_result({"nights": nights, "ratio_rss": mem, "ratio_seconds": secs, "markdown": body})
-    return 0 if all(n["exit"] == 0 for n in nights) else 1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worlds", default="10000,100000", help="comma-separated world sizes, smallest first")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--today", type=date.fromisoformat, default=TODAY)
-    parser.add_argument("--soak", action="store_true", help="run nightly syncs one after another instead")
-    parser.add_argument("--companies", type=int, default=1000, help="--soak: the world's size")
-    parser.add_argument("--nights", type=int, default=30, help="--soak: nightly syncs after the backfill")
-    parser.add_argument("--faults", default="mild", help="--soak: the sandbox's fault preset")
     parser.add_argument("--results", type=Path, help="also write this benchmark's section of a RESULTS.md")
     args = parser.parse_args(argv)
-    return soak(args) if args.soak else growth(args)
+    return growth(args)
 
 
 if __name__ == "__main__":

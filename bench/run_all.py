@@ -23,7 +23,8 @@ if __package__ in (None, ""):
 from bench.common import RESULTS, ROOT, machine, run_child, section, table
 
 BENCH = ROOT / "bench"
-NOT_BENCHMARKS = {"__init__", "common", "run_all"}
+NOT_BENCHMARKS = {"__init__", "common", "run_all", "soak"}
+"""Not run by `make bench`: helpers, and the soak (`make soak`, an hour-scale run of its own)."""
 TIMEOUT = 20 * 60
 
 
@@ -88,6 +89,24 @@ def headline(name: str, result: dict | None, stdout: str) -> list[list]:
     return rows
 
 
+def kept_sections(path: Path) -> str:
+    """Sections of an existing RESULTS.md written by other commands (`make soak`'s "## Soak"), kept as they are."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    match = re.search(r"^## Soak\b.*?(?=^## |^<!-- bench:|\Z)", text, re.S | re.M)
+    return match.group(0).rstrip() + "\n" if match else ""
+
+
+def load() -> str:
+    try:
+        import os
+
+        return "load average {:.2f} / {:.2f} / {:.2f}".format(*os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", help="comma-separated benchmark names (default: all in bench/)")
@@ -100,10 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     status: list[list] = []
     sections: list[str] = []
     failed: list[str] = []
+    kept = kept_sections(args.results)
     for bench in benchmarks(only):
         command = [sys.executable, "-m", f"bench.{bench.name}", *bench.args]
         shown = " ".join([".venv/bin/python", "-m", f"bench.{bench.name}", *bench.args])
-        print(f"\n=== {bench.name}: {shown}", flush=True)
+        before = load()
+        print(f"\n=== {bench.name}: {shown} ({before})", flush=True)
         child = run_child(command, timeout=TIMEOUT, echo=True)
         result = None
         try:
@@ -114,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if not child.ok:
             failed.append(bench.name)
             print(f"--- {bench.name}: {outcome}\n{child.tail()}", flush=True)
-        status.append([bench.name, outcome, f"{child.seconds:.0f}"])
+        status.append([bench.name, outcome, f"{child.seconds:.0f}", before, load()])
         summary += [[*row, bench.name] for row in headline(bench.name, result, child.stdout)]
         if result and result.get("markdown"):
             body = result["markdown"]
@@ -133,19 +154,20 @@ def main(argv: list[str] | None = None) -> int:
         f"Written by `make bench` (`.venv/bin/python -m bench.run_all`) on {when}; total {total / 60:.1f} min.",
         f"Machine: {m['cores']} cores, {m['memory_gb']} GB memory, {m['cpu']}, Python {m['python']}, {m['os']}.",
         "Every figure is a ratio of two measurements taken in the same run, on this machine; each benchmark "
-        "ran in its own process, one after the other, the machine otherwise idle.",
+        "ran in its own process, one after the other (the load averages below show what else the machine "
+        "was doing: other work on a 2-core machine lowers throughput figures, not call counts).",
         "",
         "## Summary",
         "",
         table(["figure", "measured", "target", "benchmark"], summary) if summary else "(no figures)",
         "",
-        table(["benchmark", "outcome", "seconds"], status),
+        table(["benchmark", "outcome", "seconds", "machine load before", "after"], status),
         "",
         "A benchmark's own exit code is non-zero when it failed or missed a target it checks itself "
         "(client_rate_budget, landing_memory).",
         "",
     ])
-    args.results.write_text(header + "\n" + "\n".join(sections))
+    args.results.write_text(header + "\n" + "\n".join(sections) + ("\n" + kept if kept else ""))
     print(f"\nwrote {args.results} ({total / 60:.1f} min); "
           + (f"failed or missed targets: {', '.join(failed)}" if failed else "every benchmark ran"), flush=True)
     return 1 if failed else 0
