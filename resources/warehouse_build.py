@@ -162,7 +162,7 @@ def run_build(
             if not model.is_view:
                 conn.execute(sa.text(compose(DELETE_ALL, name=model.qualified)))
         conn.execute(sa.text("delete from _wh_partitions"))
-    conn.execute(sa.text("delete from _wh_changes"))
+    conn.execute(sa.text("truncate _wh_changes"))
     build_id = int(scalar(conn, "select coalesce(max(build_id), 0) + 1 from _wh_builds"))
     outcome = BuildOutcome(build_id=build_id, full_refresh=full_refresh)
     changed_tables: set[str] = set()
@@ -183,8 +183,8 @@ def run_build(
         step = time.perf_counter()
         create_indexes(conn, dialect)
         outcome.step_seconds["indexes"] = round(time.perf_counter() - step, 3)
-    conn.execute(sa.text("delete from _wh_scope"))
-    conn.execute(sa.text("delete from _wh_changes"))
+    conn.execute(sa.text("truncate _wh_scope"))
+    conn.execute(sa.text("truncate _wh_changes"))
     conn.execute(
         sa.text(
             "insert into _wh_builds (build_id, started_at, finished_at, full_refresh, partitions_loaded, "

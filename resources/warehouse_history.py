@@ -114,7 +114,7 @@ def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
     """Fill `_wh_scope` with the numbers whose rows `model` recomputes: company numbers (definitive and
     temporary, closed over the number map) for `by company` models; temporary numbers whose evidence
     changed for `by temporary number` ones. Returns how many distinct numbers are in scope."""
-    conn.execute(sa.text("delete from _wh_scope"))
+    conn.execute(sa.text("truncate _wh_scope"))
     registry = models_by_name()
     upstream = [registry[name].qualified for name in model.upstream]
     sources = {"sources": list(model.upstream)}

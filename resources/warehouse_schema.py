@@ -30,7 +30,9 @@ _META_DDL = (
     "temporary_easy_number varchar, order_id varchar, delivery_id varchar)",
     "create table if not exists _wh_scope (easy_number varchar)",
 )
-SCRATCH_TABLES = ("_wh_changes", "_wh_scope")  # emptied by every build; recreated when the models change
+# Emptied by every build with truncate (a deleted row would stay in Postgres until vacuumed, and these
+# tables see every number of a full build); only builders touch them. Recreated when the models change.
+SCRATCH_TABLES = ("_wh_changes", "_wh_scope")
 
 # Statement templates: {body} is a model file's select, every other placeholder a checked identifier.
 _CREATE_SCHEMA = "create schema if not exists {name}"
