@@ -26,7 +26,7 @@ from resources.warehouse_dialects import place_batch
 from resources.warehouse_history import note_changes, refresh_history
 from resources.warehouse_inputs import PartitionRun, current_partitions, read_partitions
 from resources.warehouse_models import Model, load_models, select_body
-from resources.warehouse_schema import columns_of, create_indexes, ensure_schema, scalar
+from resources.warehouse_schema import analyze_tables, columns_of, create_indexes, ensure_schema, scalar
 from resources.warehouse_sql import DELETE_ALL, INSERT_MODEL, compose
 
 ROWS_PER_BATCH = 500_000
@@ -179,10 +179,12 @@ def run_build(
         conn, changed_tables, full_refresh=full_refresh, commit_steps=commit_steps
     )
     outcome.step_seconds.update(history_seconds)
-    if created:
+    if full_refresh:
         step = time.perf_counter()
-        create_indexes(conn, dialect)
-        outcome.step_seconds["indexes"] = round(time.perf_counter() - step, 3)
+        if created:
+            create_indexes(conn, dialect)
+        analyze_tables(conn, dialect)
+        outcome.step_seconds["indexes_and_statistics"] = round(time.perf_counter() - step, 3)
     conn.execute(sa.text("truncate _wh_scope"))
     conn.execute(sa.text("truncate _wh_changes"))
     conn.execute(

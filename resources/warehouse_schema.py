@@ -40,6 +40,7 @@ _CREATE_VIEW = "create view {name} as\n{body}"
 _CREATE_TABLE = "create table {name} as select * from (\n{body}\n) as model_rows limit 0"
 _DROP_VIEW = "drop view {name}"
 _DROP_TABLE = "drop table {name}"
+_ANALYZE = "analyze {name}"
 
 
 def scalar(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
@@ -97,6 +98,17 @@ def create_indexes(conn: Connection, dialect: str) -> None:
         columns = columns_of(conn, model.qualified)
         for statement in index_statements(dialect, model, columns, model.name in read_by_history):
             conn.execute(sa.text(statement))
+
+
+def analyze_tables(conn: Connection, dialect: str) -> None:
+    """Refresh Postgres's planner statistics of every model table, after a full build loaded them in
+    one transaction (autovacuum would only catch up later, and the next night's plans need them).
+    Takes no lock readers wait on. DuckDB keeps its statistics as it writes."""
+    if dialect != "postgresql":
+        return
+    for model in load_models():
+        if not model.is_view:
+            conn.execute(sa.text(compose(_ANALYZE, name=model.qualified)))
 
 
 def ensure_schema(conn: Connection, dialect: str) -> bool:
