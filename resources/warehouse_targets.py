@@ -108,16 +108,22 @@ class EngineTarget:
         self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
 
     def exists(self) -> bool:
+        query = "select count(*) from information_schema.tables where table_name = '_wh_builds'"
         with self.engine.connect() as conn:
-            return sa.inspect(conn).has_table("_wh_builds")
+            return bool(conn.execute(sa.text(query)).scalar())
 
     @contextmanager
     def build_connection(self, *, fresh: bool) -> Iterator[Connection]:
-        """One transaction for the whole build: committed if the block succeeds, rolled back if not."""
+        """Postgres: one transaction for the whole build, committed if the block succeeds, rolled back if
+        not. In-memory DuckDB: its one connection; the build commits as it goes (nobody else reads it)."""
+        if self.dialect == "duckdb":
+            with self.engine.connect() as conn:
+                yield conn
+                conn.commit()
+            return
         with self.engine.begin() as conn:
-            if self.dialect == "postgresql":
-                # One builder at a time; readers take no part in this lock.
-                conn.execute(sa.text("select pg_advisory_xact_lock(4242001)"))
+            # One builder at a time; readers take no part in this lock.
+            conn.execute(sa.text("select pg_advisory_xact_lock(4242001)"))
             yield conn
 
     @contextmanager

@@ -56,3 +56,15 @@ def test_an_unbuilt_duckdb_warehouse_says_so(tmp_path):
 def test_only_duckdb_and_postgres_urls_are_accepted():
     with pytest.raises(ValueError, match="unsupported"):
         Warehouse("sqlite:///x.db")
+
+
+def test_an_in_memory_duckdb_warehouse_builds_night_after_night(tmp_path):
+    from tests.sql.scenario import NIGHTS
+
+    store = LandingStore(str(tmp_path))
+    warehouse = Warehouse("duckdb:///:memory:")
+    for night in NIGHTS:
+        night(store)
+        report = warehouse.build(store)
+    assert not report.full_refresh and report.row_counts["decision_history"] == 5
+    assert [c.name for c in warehouse.checks() if not c.passed] == []
