@@ -18,9 +18,10 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# two workers, one per core; a module's tests stay on one worker (they share its fixtures)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 sandbox: $(STAMP)
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8787

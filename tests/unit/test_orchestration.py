@@ -118,3 +118,32 @@ def test_progress_draws_a_bar_on_a_terminal_and_plain_lines_otherwise():
     lines = plain.getvalue().splitlines()
     assert lines[0].startswith("[1/2] extract 2026-03-28") and lines[1].startswith("[2/2] models")
     assert "\r" not in plain.getvalue()
+
+
+def test_a_killed_cofasync_run_is_closed_and_frees_its_api_pool_slot(tmp_path):
+    import os
+    import socket
+    import subprocess
+
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from pipelines.cli import HOST_TAG, PID_TAG, recover_interrupted_runs
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    host = socket.gethostname()
+    killed, live, elsewhere = (
+        instance.add_run(DagsterRun(job_name="nightly_extract", run_id=f"run-{name}", status=dg.DagsterRunStatus.STARTED,
+                                    tags={PID_TAG: str(pid), HOST_TAG: where}))
+        for name, pid, where in (("killed", dead.pid, host), ("live", os.getpid(), host),
+                                 ("elsewhere", dead.pid, "another-host")))
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("cofaserve_api", 1)
+    storage.claim_concurrency_slot("cofaserve_api", killed.run_id, "notifications")
+
+    assert recover_interrupted_runs(instance) == [killed.run_id]
+    assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(live.run_id).status == dg.DagsterRunStatus.STARTED
+    assert instance.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED
+    assert storage.get_concurrency_info("cofaserve_api").claimed_slots == []
