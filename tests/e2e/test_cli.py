@@ -152,3 +152,16 @@ def test_a_wrong_password_costs_one_attempt_and_later_runs_wait(synced, tmp_path
     assert second.returncode != 0
     assert handle.counters()["login"]["attempts"] == 1  # no new attempt within the cool-down
     assert "not-the-password" not in second.stdout + second.stderr
+
+
+def test_doctor_checks_everything_with_one_login(synced, tmp_path):
+    handle, env, _, first = synced
+    assert first.returncode == 0
+    handle.reset_counters()
+    result = cofasync(env, "doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for line in ("settings: ok", "landing zone: ok", "warehouse: ok", "API: ok"):
+        assert line in result.stdout
+    assert handle.counters()["login"]["attempts"] == 1
+    broken = cofasync(env_for(handle, tmp_path, COFASERVE_API_KEY="wrong-key"), "doctor")
+    assert broken.returncode == 1 and "API:" in broken.stdout and "wrong-key" not in broken.stdout
