@@ -90,12 +90,13 @@ def headline(name: str, result: dict | None, stdout: str) -> list[list]:
 
 
 def kept_sections(path: Path) -> str:
-    """Sections of an existing RESULTS.md written by other commands (`make soak`'s "## Soak"), kept as they are."""
+    """Sections of an existing RESULTS.md that `make bench` does not write, kept as they are: `make soak`'s
+    "## Soak" and the hand-written "## Analysis" of the figures (dated; read it against the run it names)."""
     if not path.exists():
         return ""
     text = path.read_text()
-    match = re.search(r"^## Soak\b.*?(?=^## |^<!-- bench:|\Z)", text, re.S | re.M)
-    return match.group(0).rstrip() + "\n" if match else ""
+    found = re.findall(r"^## (?:Soak|Analysis)\b.*?(?=^## |^<!-- bench:|\Z)", text, re.S | re.M)
+    return "\n".join(m.rstrip() + "\n" for m in found)
 
 
 def load() -> str:
