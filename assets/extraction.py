@@ -27,7 +27,7 @@ class LandedSummary:
     rows_by_day: dict[date, int] = field(default_factory=dict)
     quarantined_by_day: dict[date, int] = field(default_factory=dict)
     records: int = 0
-    keys: list[tuple] = field(default_factory=list)
+    duplicate_keys: int = 0
     outside_days: int = 0
     unknown_field_records: int = 0
     unknown_fields: set[str] = field(default_factory=set)
@@ -72,6 +72,7 @@ class DayRouter:
         self._api_window = api_window
         self._open: dict[date, object] = {}
         self._committed: set[date] = set()
+        self._keys: dict[date | None, set[tuple]] = {}
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
@@ -95,6 +96,7 @@ class DayRouter:
         writer = self._open.pop(day)
         writer.__exit__(None, None, None)
         self._committed.add(day)
+        self._keys.pop(day, None)  # duplicates are checked within a partition: memory stays one day's
 
     def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None,
              only_day: date | None = None, first_sight: bool = True) -> None:
@@ -132,7 +134,12 @@ class DayRouter:
             for day, day_rows in sorted(by_day.items()):
                 self._writer(day).write_record(raw_json, request, day_rows)
                 self.summary.rows_by_day[day] += len(day_rows)
-                self.summary.keys.extend(tuple(r.get(k) for k in self._stream.key) for r in day_rows)
+                seen = self._keys.setdefault(day, set())
+                for row in day_rows:
+                    key = tuple(row.get(k) for k in self._stream.key)
+                    if key in seen:
+                        self.summary.duplicate_keys += 1
+                    seen.add(key)
             return
         day = only_day or self._quarantine_day(raw, day_of)
         self._writer(day).quarantine(raw_json, reason, request)

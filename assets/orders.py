@@ -2,7 +2,7 @@
 of orders still pending (temporary `Z…` EASY numbers included) until they reach a final status."""
 
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pyarrow as pa
@@ -101,16 +101,26 @@ def latest_order_states(store: LandingStore, before: date | None = None) -> dict
     return latest
 
 
-def pending_orders(store: LandingStore) -> dict[str, str]:
+REPOLL_AFTER = timedelta(days=7)
+"""A pending order is re-polled once nothing was heard of it for this long. Every order status change
+moves the order's portfolio event date, so the nightly extraction sees it the day it happens; the re-poll
+is the safety net for an order the API stays silent about."""
+
+
+def pending_orders(store: LandingStore, quiet_for: timedelta | None | str = "default",
+                   now: datetime | None = None) -> dict[str, str]:
     """Return {orderId: easyNumber to ask with} for every landed order whose latest known state is not
-    final, across the nightly orders and the earlier re-polls."""
-    return {order: easy for order, (_, easy, status) in sorted(latest_order_states(store).items())
-            if status not in FINAL_STATUSES}
+    final, across the nightly orders and the earlier re-polls, and (unless ``quiet_for`` is None) was
+    extracted at least ``quiet_for`` (default :data:`REPOLL_AFTER`) ago."""
+    quiet_for = REPOLL_AFTER if quiet_for == "default" else quiet_for
+    now = datetime.now(UTC) if now is None else now
+    return {order: easy for order, (seen, easy, status) in sorted(latest_order_states(store).items())
+            if status not in FINAL_STATUSES and (quiet_for is None or now - seen >= quiet_for)}
 
 
 def repoll_pending_orders(client, store: LandingStore, as_of: date, run_id: str) -> LandedSummary:
-    """Fetch every order still pending and land its state under the partition ``as_of`` of the
-    re-poll stream."""
+    """Fetch every order still pending that the API has been silent about for a week, and land its state
+    under the partition ``as_of`` of the re-poll stream."""
     wanted = {order: (easy, as_of) for order, easy in pending_orders(store).items()}
     pairs = fetch_in_day_order(client, client.get_order, wanted, what="order")
     summary = land_dated_records(store, REPOLL_STREAM, [as_of], run_id, pairs)

@@ -117,7 +117,7 @@ def landing_checks(summary: LandedSummary, asset_key: dg.AssetKey, threshold: fl
             passed=total is None or seen == total,
             metadata={"records_seen": seen, "api_reported_total": -1 if total is None else total},
         ))
-    duplicates = len(summary.keys) - len(set(summary.keys))
+    duplicates = summary.duplicate_keys
     results.append(dg.AssetCheckResult(
         asset_key=asset_key, check_name="no_duplicate_keys", passed=duplicates == 0,
         metadata={"duplicate_keys": duplicates},

@@ -138,3 +138,11 @@ def test_unknown_fields_are_kept_and_reported(tmp_path):
     summary = land_records(store, "notifications", [D1], "run1", None, [record], by_event_day)
     assert summary.unknown_field_records == 1 and summary.unknown_fields == {"riskGrade"}
     assert '"riskGrade": "B"' in store.read_table("notifications", D1)["_raw_json"][0].as_py()
+
+
+def test_a_key_landed_twice_in_a_partition_is_counted_as_a_duplicate(tmp_path):
+    store = LandingStore(str(tmp_path))
+    twice = [notification(1, "2026-03-28T10:00:00Z"), notification(1, "2026-03-28T10:00:00Z"),
+             notification(2, "2026-03-29T10:00:00Z")]
+    summary = land_records(store, "notifications", [D1, D2], "run1", None, twice, by_event_day)
+    assert summary.duplicate_keys == 1 and summary.rows == 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from datetime import date
+from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
@@ -36,6 +36,7 @@ def land_orders(store: LandingStore, rows: list[dict]) -> None:
 
 def evaluate_pending_sensor(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDING_ROOT", str(tmp_path))
+    monkeypatch.setattr("assets.orders.REPOLL_AFTER", timedelta(0))  # as if a week had passed
     sensor = defs.resolve_sensor_def("pending_orders_sensor")
     with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()) as context:
         return sensor.evaluate_tick(context)
@@ -147,3 +148,15 @@ def test_a_killed_cofasync_run_is_closed_and_frees_its_api_pool_slot(tmp_path):
     assert instance.get_run_by_id(live.run_id).status == dg.DagsterRunStatus.STARTED
     assert instance.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED
     assert storage.get_concurrency_info("cofaserve_api").claimed_slots == []
+
+
+def test_a_pending_order_heard_of_recently_is_not_repolled(tmp_path):
+    from datetime import UTC, datetime
+
+    from assets.orders import REPOLL_AFTER, pending_orders
+
+    store = LandingStore(str(tmp_path))
+    land_orders(store, [order_row("O1", "STATUS_PENDING_UNDERWRITING")])
+    assert pending_orders(store) == {}
+    assert pending_orders(store, now=datetime.now(UTC) + REPOLL_AFTER) == {"O1": "12345678"}
+    assert pending_orders(store, quiet_for=None) == {"O1": "12345678"}
