@@ -1,0 +1,214 @@
+"""`make soak`: the pipeline against a hostile sandbox night after night, with syncs killed mid-way.
+
+A sandbox process (hostile faults: 5xx bursts, 429 storms, cut connections, token revocations,
+malformed records; every night also opens with one fault of each kind) serves a world of N companies.
+`cofasync sync` backfills the window, then the clock advances one day at a time for NIGHTS nights, each
+followed by the nightly sync (reconciliation snapshots weekly, mid-way and on the last night). On KILLS
+chosen nights the sync is killed with SIGKILL while it extracts or while it builds the warehouse (its
+DuckDB building copy exists), then run again the same night. At the end the history tables must equal
+the sandbox's ground truth (`tests/exactness.py`), every damaged record must be in quarantine, and the
+sandbox must have counted no login lockout.
+
+    .venv/bin/python -m bench.soak                                  # 30 nights, 200 companies, 2 kills
+    .venv/bin/python -m bench.soak --nights 60 --kills 4 --companies 500 --keep /tmp/soak
+
+Prints its figures (nights, faults served by kind, kills, retries, final comparison) and, when
+bench/RESULTS.md exists, writes them there under the heading "## Soak" (replacing that section only).
+Exit code 0 when the final comparison is exact and nothing locked the account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sandbox.testing import run_sandbox_process
+from tests.exactness import Kill, NightlyDriver, Truth, compare_with_truth
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+TODAY = date(2026, 11, 23)
+OPENING = ["revoke", "503", "cut", "429", "500"]
+KILL_PHASES = ("extract", "building")
+KILL_DELAYS = {"extract": (0.3, 2.5), "building": (0.0, 0.8)}
+
+
+def scratch_dir() -> Path:
+    """A scratch folder on tmpfs when there is one (Dagster's SQLite event log fsyncs each event)."""
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and shm.stat().st_mode & 0o002 else None
+    return Path(tempfile.mkdtemp(prefix="soak-", dir=base))
+
+
+def client_retries(dagster_home: Path) -> int:
+    """Retries the client reported (`api_retries`) in the materializations of every recorded run."""
+    from dagster import DagsterEventType, DagsterInstance
+    from dagster._core.instance.ref import InstanceRef
+
+    total = 0
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        for run in instance.get_runs():
+            per_asset: dict = {}
+            for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+                materialization = record.dagster_event.event_specific_data.materialization
+                value = materialization.metadata.get("api_retries")
+                if value is not None:
+                    per_asset[materialization.asset_key] = int(value.value)
+            total += sum(per_asset.values())
+    return total
+
+
+def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, seed: int = 42,
+         faults: str | dict = "hostile", contract_days: int | None = None, rng_seed: int = 7,
+         night_timeout: float = 900.0, log=print) -> dict:
+    """Run the soak in `root`; return its figures (see `format_figures`), `report` included."""
+    if nights < 3 or kills > nights - 1:
+        raise ValueError("need at least 3 nights and fewer kills than nights")
+    rng = random.Random(rng_seed)
+    spec = {"preset": faults} if isinstance(faults, str) else dict(faults)
+    snapshot_nights = {nights // 2, nights}
+    # kills on distinct nights after the first, alternating extraction and building
+    planned = sorted(rng.sample(range(2, nights + 1), kills))
+    plan = {night: KILL_PHASES[i % 2] for i, night in enumerate(planned)}
+    started = time.monotonic()
+    contract_start = TODAY - timedelta(days=contract_days) if contract_days else None
+    with run_sandbox_process(seed=seed, companies=companies, today=TODAY, faults="none") as sb:
+        driver = NightlyDriver(sb, root, f"duckdb:///{root}/warehouse.duckdb", contract_start=contract_start,
+                               night_timeout=night_timeout)
+        sb.set_faults({**spec, "queue": OPENING})
+        first = driver.sync()
+        log(f"night 0 {first.today}: backfilled {len(first.days)} days in {first.attempts[-1].seconds:.0f}s")
+        pending: list[str] = []  # kills still to land, in order
+        for number in range(1, nights + 1):
+            driver.advance()
+            sb.set_faults({**spec, "queue": OPENING})
+            if number in plan:
+                pending.append(plan[number])
+            kill = [Kill(pending[0], rng.uniform(*KILL_DELAYS[pending[0]]))] if pending else []
+            night = driver.sync(snapshot=number in snapshot_nights, kills=kill)
+            if any(a.killed for a in night.attempts):
+                pending.pop(0)  # else the sync finished before the kill: try again the next night
+            log(f"night {number} {night.today}: " + ", ".join(
+                f"{'killed in ' + a.kill_phase if a.killed else 'exit ' + str(a.returncode)} {a.seconds:.0f}s"
+                for a in night.attempts))
+        truth = Truth.load(sb)
+        counters = sb.counters()
+    report = compare_with_truth(driver, truth)
+    attempts = driver.attempts
+    killed = [a for a in attempts if a.killed]
+    nightly = [sum(a.seconds for a in n.attempts) for n in driver.nights[1:]]
+    return {
+        "nights": nights,
+        "companies": companies,
+        "backfill_days": len(driver.nights[0].days),
+        "backfill_seconds": round(sum(a.seconds for a in driver.nights[0].attempts), 1),
+        "night_seconds_median": round(statistics.median(nightly), 1) if nightly else 0.0,
+        "night_seconds_max": round(max(nightly), 1) if nightly else 0.0,
+        "wall_seconds": round(time.monotonic() - started, 1),
+        "faults": dict(sorted(counters["faults"].items())),
+        "malformed_served": counters["malformedServed"],
+        "requests": counters["requests"],
+        "http_status": dict(sorted(counters["byStatus"].items())),
+        "logins": counters["login"],
+        "kills": [{"night": str(n.today), "phase": a.kill_phase, "after_seconds": round(a.seconds, 1)}
+                  for n in driver.nights for a in n.attempts if a.killed],
+        "failed_attempts": sum(1 for a in attempts if not a.ok and not a.killed),
+        "attempts": len(attempts),
+        "client_retries": client_retries(root / "dagster"),
+        "comparison": report.counts,
+        "discrepancies": len(report.discrepancies),
+        "exact": report.ok,
+        "report": report,
+        "killed_attempts": killed,
+    }
+
+
+def format_figures(f: dict) -> str:
+    """The figures as Markdown (the "## Soak" section of bench/RESULTS.md)."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    kills = "; ".join(f"{k['night']} while {k['phase']} ({k['after_seconds']}s in)" for k in f["kills"]) or "none"
+    faults = ", ".join(f"{k} {v}" for k, v in f["faults"].items())
+    comparison = ", ".join(f"{k} {v}" for k, v in f["comparison"].items())
+    logins = f["logins"]
+    lines = [
+        "## Soak",
+        "",
+        f"`make soak` (bench/soak.py), {stamp}: {f['nights']} nights after a backfill of {f['backfill_days']} "
+        f"days, {f['companies']} companies, hostile faults (every night opens with one fault of each kind).",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| nights | {f['nights']} (backfill {f['backfill_seconds']} s; a night: median "
+        f"{f['night_seconds_median']} s, max {f['night_seconds_max']} s; whole soak {f['wall_seconds']} s) |",
+        f"| API requests served | {f['requests']:,} (by status: "
+        + ", ".join(f"{k} {v:,}" for k, v in f["http_status"].items()) + ") |",
+        f"| faults served by kind | {faults}; malformed records {f['malformed_served']} |",
+        f"| client retries (reported by completed steps) | {f['client_retries']:,} |",
+        f"| syncs killed with SIGKILL, then resumed | {len(f['kills'])}: {kills} |",
+        f"| other failed sync attempts (re-run the same night) | {f['failed_attempts']} of {f['attempts']} |",
+        f"| logins | {logins['attempts']} attempts, {logins['failures']} failures, "
+        f"{logins['lockouts']} lockouts |",
+        f"| final comparison with the truth | {'exact' if f['exact'] else str(f['discrepancies']) + ' discrepancies'}"
+        f" ({comparison}) |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_results(section: str, path: Path = RESULTS) -> bool:
+    """Replace the "## Soak" section of bench/RESULTS.md (or append it); False when the file is absent."""
+    if not path.exists():
+        return False
+    text = path.read_text()
+    pattern = re.compile(r"^## Soak\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text.rstrip("\n") + "\n")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--nights", type=int, default=30)
+    parser.add_argument("--companies", type=int, default=200)
+    parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=42, help="the sandbox world's seed")
+    parser.add_argument("--rng-seed", type=int, default=7, help="seed of the kill nights and delays")
+    parser.add_argument("--faults", default="hostile", help="sandbox fault preset or JSON spec")
+    parser.add_argument("--contract-days", type=int, default=None,
+                        help="backfill only this many days (COFASERVE_CONTRACT_START); default: the two-year window")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    faults = json.loads(args.faults) if args.faults.lstrip().startswith("{") else args.faults
+    root = args.keep or scratch_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        figures = soak(root, nights=args.nights, companies=args.companies, kills=args.kills, seed=args.seed,
+                       faults=faults, contract_days=args.contract_days, rng_seed=args.rng_seed,
+                       log=lambda line: print(line, flush=True))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(root, ignore_errors=True)
+    section = format_figures(figures)
+    print()
+    print(section)
+    if not figures["exact"]:
+        print(figures["report"].describe(60))
+    if write_results(section):
+        print(f"(written to {RESULTS})")
+    ok = figures["exact"] and figures["logins"]["lockouts"] == 0 and len(figures["kills"]) >= min(2, args.kills)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
