@@ -116,6 +116,13 @@ class _TokenRequest:
         return _Tokens(SecretStr(id_token), SecretStr(refresh) if refresh else None, self._sent_at + expires_in)
 
 
+_SHARED_TOKENS: dict[str, _Tokens] = {}
+"""Tokens by credential fingerprint, shared by the clients of one process (a `cofasync sync` runs several
+Dagster jobs, each with its own client): a valid token is reused instead of logging in again. Held in
+memory only, never written anywhere."""
+_SHARED_LOCK = threading.Lock()
+
+
 class TokenManager:
     """Holds the current tokens of one client; logs in and refreshes as needed. Thread-safe.
 
@@ -183,7 +190,27 @@ class TokenManager:
 
     # ------------------------------------------------------------------------------------------- private
 
+    def _share(self) -> None:
+        if self._clock is time.monotonic and self._tokens is not None:
+            with _SHARED_LOCK:
+                _SHARED_TOKENS[self._fingerprint] = self._tokens
+
+    def _adopt_shared(self) -> bool:
+        """Take a still-valid token another client of this process obtained with the same credentials."""
+        if self._clock is not time.monotonic:
+            return False
+        with _SHARED_LOCK:
+            shared = _SHARED_TOKENS.get(self._fingerprint)
+        if shared is None or shared is self._tokens:
+            return False
+        if self._clock() >= shared.expires_at - self._settings.token_refresh_margin_seconds:
+            return False
+        self._tokens = shared
+        return True
+
     def _renew(self) -> None:
+        if self._tokens is None and self._adopt_shared():
+            return
         tokens = self._tokens
         if tokens is not None and tokens.refresh_token is not None:
             self._transport.telemetry.add("token_refreshes")
@@ -199,6 +226,7 @@ class TokenManager:
                 if new.refresh_token is None:
                     new.refresh_token = tokens.refresh_token
                 self._tokens = new
+                self._share()
                 return
         self._tokens = None
         self._login()
@@ -244,6 +272,7 @@ class TokenManager:
             log.error("%s", error)
             raise error from None
         self._guard.clear(self._fingerprint)
+        self._share()
         log.info("logged in to CofaServe")
 
     def _request(self, body: dict[str, Any], grant: str) -> _Tokens:
