@@ -152,7 +152,7 @@ class NightlyDriver:
 
     def __init__(self, sandbox, root: Path, warehouse_url: str, *, followers: Iterable[str] = (),
                  contract_start: date | None = None, snapshot_every_days: int = 7, max_attempts: int = 4,
-                 night_timeout: float = 900.0, extra_env: dict[str, str] | None = None):
+                 night_timeout: float = 900.0, wall_clock: bool = False, extra_env: dict[str, str] | None = None):
         self.sb = sandbox
         self.root = Path(root)
         self.warehouse_url = warehouse_url
@@ -161,6 +161,7 @@ class NightlyDriver:
         self.snapshot_every_days = snapshot_every_days
         self.max_attempts = max_attempts
         self.night_timeout = night_timeout  # a watchdog, not a measure: an attempt past it has hung
+        self.wall_clock = wall_clock  # True: the landing clock is the machine's (recorded nights then differ)
         self.extra_env = dict(extra_env or {})
         self.nights: list[Night] = []
         self.attempts: list[Attempt] = []
@@ -247,7 +248,8 @@ class NightlyDriver:
         now = datetime.combine(self.sb.today, datetime.min.time(), UTC) + NIGHT_START
         if self._clock_floor is not None and self._clock_floor > now:
             now = self._clock_floor
-        cmd = [sys.executable, "-m", "tests.exactness", "cofasync", "--now", now.isoformat(), "--", *argv]
+        clock = [] if self.wall_clock else ["--now", now.isoformat()]
+        cmd = [sys.executable, "-m", "tests.exactness", "cofasync", *clock, "--", *argv]
         attempt = Attempt(argv=list(argv), started_at=now, warehouse_url=warehouse_url or self.warehouse_url)
         started = time.monotonic()
         proc = subprocess.Popen(cmd, env=self.env(warehouse_url), cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -1143,22 +1145,24 @@ def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, wareho
 # ---------------------------------------------------------------------------------------------------------
 
 def _cofasync(argv: list[str]) -> int:
-    """Run `cofasync` with the landing zone's clock starting at `--now` (see the module doc)."""
+    """Run `cofasync` with the landing zone's clock starting at `--now` (see the module doc), or with the
+    wall clock when `--now` is not given."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m tests.exactness cofasync")
-    parser.add_argument("--now", required=True, help="the landing clock's start, ISO 8601 with offset")
+    parser.add_argument("--now", help="the landing clock's start, ISO 8601 with offset (default: the wall clock)")
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
-    start = datetime.fromisoformat(args.now).astimezone(UTC)
-    ticks = time.monotonic()
+    if args.now:
+        start = datetime.fromisoformat(args.now).astimezone(UTC)
+        ticks = time.monotonic()
 
-    import resources.landing as landing
+        import resources.landing as landing
 
-    if not callable(getattr(landing, "_utcnow", None)):
-        raise SystemExit("resources.landing._utcnow is gone: the exactness harness needs the landing clock")
-    landing._utcnow = lambda: start + timedelta(seconds=time.monotonic() - ticks)
+        if not callable(getattr(landing, "_utcnow", None)):
+            raise SystemExit("resources.landing._utcnow is gone: the exactness harness needs the landing clock")
+        landing._utcnow = lambda: start + timedelta(seconds=time.monotonic() - ticks)
     from pipelines.cli import main
 
     return main(rest)
@@ -1166,5 +1170,5 @@ def _cofasync(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     if sys.argv[1:2] != ["cofasync"]:
-        raise SystemExit("usage: python -m tests.exactness cofasync --now ISO -- <cofasync arguments>")
+        raise SystemExit("usage: python -m tests.exactness cofasync [--now ISO] -- <cofasync arguments>")
     sys.exit(_cofasync(sys.argv[2:]))
