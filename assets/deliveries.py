@@ -12,7 +12,7 @@ from datetime import date
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
-from .runtime import daily_extraction_asset
+from .runtime import extraction_asset
 
 STREAM = "deliveries"
 
@@ -51,7 +51,7 @@ def extract_deliveries(client, store: LandingStore, days: list[date], run_id: st
     return summary
 
 
-deliveries_asset = daily_extraction_asset(
+deliveries_asset = extraction_asset(
     STREAM,
     "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
     "fetched only for the decisions that day's notifications and portfolio rows mention.",

@@ -8,7 +8,7 @@ from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, land_records
-from .runtime import daily_extraction_asset
+from .runtime import extraction_asset
 
 STREAM = "notifications"
 
@@ -25,7 +25,7 @@ def extract_notifications(client, store: LandingStore, days: list[date], run_id:
     return summary
 
 
-notifications_asset = daily_extraction_asset(
+notifications_asset = extraction_asset(
     STREAM,
     "One row per CofaServe notification (a decision change), in the partition of its GMT event day.",
     extract_notifications,

@@ -4,25 +4,13 @@ of orders still pending (temporary `Z…` EASY numbers included) until they reac
 
 from datetime import UTC, date, datetime, timedelta
 
-import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines.partitions import utc_today
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
-from .runtime import (
-    API_POOL,
-    OWNERS,
-    TRANSIENT_RETRY,
-    daily_extraction_asset,
-    landing_check_specs,
-    landing_checks,
-    open_client,
-    summary_metadata,
-    telemetry_delta,
-)
+from .runtime import extraction_asset
 
 STREAM = "orders"
 REPOLL_STREAM = "order_polls"
@@ -128,7 +116,7 @@ def repoll_pending_orders(client, store: LandingStore, as_of: date, run_id: str)
     return summary
 
 
-orders_asset = daily_extraction_asset(
+orders_asset = extraction_asset(
     STREAM,
     "One row per order mentioned by the partition's GMT day (new, pending or decided), in its state at "
     "extraction time.",
@@ -137,27 +125,12 @@ orders_asset = daily_extraction_asset(
 )
 
 
-@dg.asset(
-    name=REPOLL_STREAM,
-    description="One row per order still pending (temporary Z EASY numbers included) at each re-poll, "
-    "under the GMT day of the poll; stops once an order reaches a final status.",
-    pool=API_POOL,
-    retry_policy=TRANSIENT_RETRY,
-    group_name="extract",
-    kinds={"python", "parquet"},
-    owners=OWNERS,
-    deps=[STREAM],
-    check_specs=landing_check_specs(REPOLL_STREAM),
-    required_resource_keys={"cofaserve", "landing"},
+
+order_polls_asset = extraction_asset(
+    REPOLL_STREAM,
+    "One row per order still pending (temporary Z EASY numbers included) at each re-poll, under the GMT "
+    "day of the poll; stops once an order reaches a final status.",
+    repoll_pending_orders,
+    deps=(STREAM,),
+    daily=False,
 )
-def order_polls_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Re-poll every order whose latest known status is not final."""
-    landing = context.resources.landing
-    with open_client(context.resources.cofaserve) as client:
-        before = client.telemetry.snapshot()
-        summary = repoll_pending_orders(client, landing.store(), utc_today(), context.run_id)
-        api = telemetry_delta(before, client.telemetry.snapshot())
-    return dg.MaterializeResult(
-        metadata=summary_metadata(summary, api),
-        check_results=landing_checks(summary, context.asset_key, landing.quarantine_threshold),
-    )

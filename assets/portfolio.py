@@ -4,24 +4,11 @@ GMT days; and the reconciliation snapshot, the full portfolio as listed on one d
 
 from datetime import date
 
-import dagster as dg
-
-from pipelines.partitions import utc_today
 from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, land_records
-from .runtime import (
-    API_POOL,
-    OWNERS,
-    TRANSIENT_RETRY,
-    daily_extraction_asset,
-    landing_check_specs,
-    landing_checks,
-    open_client,
-    summary_metadata,
-    telemetry_delta,
-)
+from .runtime import extraction_asset
 
 STREAM = "portfolio"
 SNAPSHOT_STREAM = "portfolio_snapshot"
@@ -58,7 +45,7 @@ def extract_portfolio_snapshot(client, store: LandingStore, as_of: date, run_id:
     return summary
 
 
-portfolio_asset = daily_extraction_asset(
+portfolio_asset = extraction_asset(
     STREAM,
     "One row per company × product whose last decision (or pending order) fell on the partition's GMT "
     "day, as the portfolio listed it.",
@@ -66,26 +53,11 @@ portfolio_asset = daily_extraction_asset(
 )
 
 
-@dg.asset(
-    name=SNAPSHOT_STREAM,
-    description="The whole portfolio as listed on the snapshot's GMT day (one row per company × product); "
-    "weekly and on demand. The only extract that may close a record for being absent.",
-    pool=API_POOL,
-    retry_policy=TRANSIENT_RETRY,
-    group_name="extract",
-    kinds={"python", "parquet"},
-    owners=OWNERS,
-    check_specs=landing_check_specs(SNAPSHOT_STREAM),
-    required_resource_keys={"cofaserve", "landing"},
+
+portfolio_snapshot_asset = extraction_asset(
+    SNAPSHOT_STREAM,
+    "The whole portfolio as listed on the snapshot's GMT day (one row per company × product); weekly and "
+    "on demand. The only extract that may close a record for being absent.",
+    extract_portfolio_snapshot,
+    daily=False,
 )
-def portfolio_snapshot_asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Land a reconciliation snapshot of the full portfolio under today's GMT day."""
-    landing = context.resources.landing
-    with open_client(context.resources.cofaserve) as client:
-        before = client.telemetry.snapshot()
-        summary = extract_portfolio_snapshot(client, landing.store(), utc_today(), context.run_id)
-        api = telemetry_delta(before, client.telemetry.snapshot())
-    return dg.MaterializeResult(
-        metadata=summary_metadata(summary, api),
-        check_results=landing_checks(summary, context.asset_key, landing.quarantine_threshold),
-    )

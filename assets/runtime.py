@@ -146,16 +146,22 @@ def open_client(cofaserve) -> Iterator:
         yield cofaserve.get_client()
 
 
-def daily_extraction_asset(name: str, description: str, extract, deps: tuple[str, ...] = ()):
-    """Build the Dagster asset of one daily-partitioned stream around ``extract(client, store, days,
-    run_id) -> LandedSummary``: window check, API pool, single-run backfills, metadata and checks."""
+def extraction_asset(name: str, description: str, extract, deps: tuple[str, ...] = (), daily: bool = True):
+    """Build the Dagster asset of one stream around its extract function: the API pool, transient-only
+    retries, metadata and landing checks.
+
+    ``daily``: partitioned by GMT day with single-run backfills; ``extract(client, store, days, run_id)``
+    gets the run's days, checked against the API's window first. Otherwise the stream is landed as of
+    today: ``extract(client, store, today, run_id)`` (the snapshot, the order re-polls).
+    """
     from pipelines.partitions import daily_partitions
+
+    partitioning = ({"partitions_def": daily_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+                    if daily else {})
 
     @dg.asset(
         name=name,
         description=description,
-        partitions_def=daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
         pool=API_POOL,
         retry_policy=TRANSIENT_RETRY,
         group_name="extract",
@@ -164,17 +170,16 @@ def daily_extraction_asset(name: str, description: str, extract, deps: tuple[str
         deps=list(deps),
         check_specs=landing_check_specs(name),
         required_resource_keys={"cofaserve", "landing"},
+        **partitioning,
     )
     def _asset(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        days = run_days(context)
+        scope = run_days(context) if daily else utc_today()
         landing = context.resources.landing
         with open_client(context.resources.cofaserve) as client:
             before = client.telemetry.snapshot()
-            summary = extract(client, landing.store(), days, context.run_id)
+            summary = extract(client, landing.store(), scope, context.run_id)
             api = telemetry_delta(before, client.telemetry.snapshot())
-        context.log.info(
-            f"{name}: landed {summary.rows} rows over {len(days)} day(s), quarantined {summary.quarantined}"
-        )
+        context.log.info(f"{name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
         return dg.MaterializeResult(
             metadata=summary_metadata(summary, api),
             check_results=landing_checks(summary, context.asset_key, landing.quarantine_threshold),
