@@ -48,12 +48,14 @@ def scratch_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="soak-", dir=base))
 
 
-def client_retries(dagster_home: Path) -> int:
-    """Retries the client reported (`api_retries`) in the materializations of every recorded run."""
+def dagster_figures(dagster_home: Path) -> dict:
+    """From every run recorded in the Dagster home: the client's retries reported in the materializations
+    (`api_retries`, counted once per asset and run), the steps Dagster's retry policy re-ran, and the
+    steps that failed (those include the retried ones)."""
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    total = 0
+    figures = {"client_retries": 0, "step_retries": 0, "step_failures": 0}
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
         for run in instance.get_runs():
             per_asset: dict = {}
@@ -62,8 +64,10 @@ def client_retries(dagster_home: Path) -> int:
                 value = materialization.metadata.get("api_retries")
                 if value is not None:
                     per_asset[materialization.asset_key] = int(value.value)
-            total += sum(per_asset.values())
-    return total
+            figures["client_retries"] += sum(per_asset.values())
+            figures["step_retries"] += len(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY))
+            figures["step_failures"] += len(instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE))
+    return figures
 
 
 def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, seed: int = 42,
@@ -122,7 +126,7 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
                   for n in driver.nights for a in n.attempts if a.killed],
         "failed_attempts": sum(1 for a in attempts if not a.ok and not a.killed),
         "attempts": len(attempts),
-        "client_retries": client_retries(root / "dagster"),
+        **dagster_figures(root / "dagster"),
         "comparison": report.counts,
         "discrepancies": len(report.discrepancies),
         "exact": report.ok,
@@ -138,6 +142,7 @@ def format_figures(f: dict) -> str:
     faults = ", ".join(f"{k} {v}" for k, v in f["faults"].items())
     comparison = ", ".join(f"{k} {v}" for k, v in f["comparison"].items())
     logins = f["logins"]
+    needing = sum(f["faults"].get(kind, 0) for kind in ("error", "throttle", "cut"))
     lines = [
         "## Soak",
         "",
@@ -149,9 +154,13 @@ def format_figures(f: dict) -> str:
         f"| nights | {f['nights']} (backfill {f['backfill_seconds']} s; a night: median "
         f"{f['night_seconds_median']} s, max {f['night_seconds_max']} s; whole soak {f['wall_seconds']} s) |",
         f"| API requests served | {f['requests']:,} (by status: "
-        + ", ".join(f"{k} {v:,}" for k, v in f["http_status"].items()) + ") |",
+        + ", ".join(f"{k} {v:,}" for k, v in f["http_status"].items())
+        + "; a 400 is the refresh of a revoked token, answered before the password login) |",
         f"| faults served by kind | {faults}; malformed records {f['malformed_served']} |",
-        f"| client retries (reported by completed steps) | {f['client_retries']:,} |",
+        f"| retries | fault answers that each need one (5xx, 429, cut): {needing:,}; reported by the client in "
+        f"the steps' metadata: {f['client_retries']:,} (steps that completed and report API figures; the "
+        f"reference lists and killed attempts report none); steps re-run by Dagster's retry policy: "
+        f"{f['step_retries']}; steps failed: {f['step_failures']} |",
         f"| syncs killed with SIGKILL, then resumed | {len(f['kills'])}: {kills} |",
         f"| other failed sync attempts (re-run the same night) | {f['failed_attempts']} of {f['attempts']} |",
         f"| logins | {logins['attempts']} attempts, {logins['failures']} failures, "
