@@ -44,9 +44,11 @@ lands; what it alone would have shown is not exposed.
 - Closing rows: for each version, the first snapshot taken after the last snapshot listing the key
   while that version was current (or after its decision when none) and before the next version, if any.
   The key is listed by a snapshot when `lines(s)` lists the line under the key's definitive number or
-  under one of its exposed temporary numbers. change_kind is `aged_out` when the line is still in the
-  truth (it left the listing only by passing the two-year window), `deleted` otherwise; valid_from = the
-  snapshot's time; valid_to = the next version's valid_from.
+  under one of its exposed temporary numbers, even when the company's record was served damaged (a
+  quarantined record is not an absence: closing it would claim a deletion that never happened).
+  change_kind is `aged_out` when the line is still in the truth (it left the listing only by passing the
+  two-year window), `deleted` otherwise; valid_from = the snapshot's time; valid_to = the next
+  version's valid_from.
 - Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) (a
   damaged notification still names its order) or by a portfolio row of t (a damaged company's row still
   names its orders unless its easy number was removed and the line has no temporary number). From the
@@ -657,8 +659,10 @@ class Oracle:
         return result
 
     def _snapshot_listings(self, resolve) -> dict[date, set[tuple[str, str]]]:
+        """The keys each snapshot listed, as the API listed them: a company whose record was served
+        damaged was listed all the same (a quarantined record is not an absence)."""
         return {n.today: {(resolve.get(ln["easyNumber"], ln["easyNumber"]), ln["productCode"])
-                          for ln in n.lines if ln["listed"] and self.landed(ln)}
+                          for ln in n.lines if ln["listed"]}
                 for n in self.snapshot_nights}
 
     def _closing(self, key, version, next_at, listed, in_truth) -> dict | None:
