@@ -52,10 +52,12 @@ lands; what it alone would have shown is not exposed.
 - Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) (a
   damaged notification still names its order) or by a portfolio row of t (a damaged company's row still
   names its orders unless its easy number was removed and the line has no temporary number). From the
-  first night it is mentioned, the pipeline sees its state once per night (the latest version visible
-  at t) until it sees a final status (CLOSED, REJECTED, ANNULED). The history holds each distinct state
-  seen, once: a status that began and ended between two nights is not observable. valid_from =
-  statusDate; valid_to = the next seen state's statusDate. A damaged order never lands: no history.
+  first night it is mentioned until its state is final (CLOSED, REJECTED, ANNULED), its state on every
+  night (the latest version visible at t) is observable: a pending order's status change surfaces in
+  that day's portfolio (the line's event date) and the order is fetched, and the pending orders the API
+  stays silent about are re-polled. The history holds each distinct state current on some night, once:
+  a status that began and ended between two nights is not observable. valid_from = statusDate; valid_to
+  = the next such state's statusDate. A damaged order never lands: no history.
 - Overdue cases (`overdue_history`): on night t the pipeline lists the cases whose current lastUpdateDate
   (visible at t) falls on a day of D(t) and sees that current version; a list item whose id was removed
   cannot be fetched (a damaged date is fetched anyway). The history holds each distinct version seen,
