@@ -10,6 +10,7 @@ from .runtime import OWNERS
 def model_specs() -> list[dg.AssetSpec]:
     """One asset spec per model file, in its layer's group, described by its header (grain, key), with
     its upstream models (or, for staging, the landed stream it reads) as dependencies."""
+    from resources.warehouse_inputs import landed_stream
     from resources.warehouse_models import load_models
 
     models = load_models()
@@ -18,7 +19,7 @@ def model_specs() -> list[dg.AssetSpec]:
     for model in models:
         deps = [dg.AssetKey([layer_of[up], up]) if up in layer_of else dg.AssetKey(up) for up in model.upstream]
         if model.stream is not None:
-            deps = [dg.AssetKey(model.stream)]
+            deps = [dg.AssetKey(landed_stream(model.stream))]
         specs.append(dg.AssetSpec(
             dg.AssetKey([model.layer, model.name]),
             description=f"{model.summary[:1].upper()}{model.summary[1:]} Grain: {model.grain}. Key: {', '.join(model.key)}.",

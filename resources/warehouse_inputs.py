@@ -2,12 +2,16 @@
 
 The landed columns are the stream registry's (`resources.streams`); the warehouse reads every typed
 column plus the lineage columns `_partition`, `_run_id`, `_extracted_at` (`_request` and `_raw_json`
-stay in the landing zone). `current_partitions()` lists the current run of every partition from the
-landing store's manifests, and `read_partitions()` reads exactly the files those manifests name.
+stay in the landing zone). It also reads the quarantine of the streams in `QUARANTINES`, as the input
+`<stream>_quarantine`: each record's reason and the easy number its raw JSON names (a quarantined
+snapshot record still names a company the API listed). `current_partitions()` lists the current run of
+every partition from the landing store's manifests, and `read_partitions()` reads exactly the files
+those manifests name.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +26,29 @@ LINEAGE_COLUMNS = ("_partition", "_run_id", "_extracted_at")
 # Added by the loader: the manifest's partition key and the row's position in its run (dedupe order).
 LOADER_FIELDS = (pa.field("_partition_key", pa.string()), pa.field("_row_in_partition", pa.int64()))
 
-STREAMS: tuple[str, ...] = tuple(STREAM_REGISTRY)
+# Quarantine inputs (input name -> landed stream) and what is read of each quarantined record.
+QUARANTINES: dict[str, str] = {"portfolio_snapshot_quarantine": "portfolio_snapshot"}
+QUARANTINE_FIELDS = (pa.field("reason", pa.string()), pa.field("easy_number", pa.string()))
+_QUARANTINE_LINEAGE = {"partition": "_partition", "run_id": "_run_id", "extracted_at": "_extracted_at"}
+
+# Every input the warehouse reads (a staging model `stg_<input>` each): the landed streams, the quarantines.
+STREAMS: tuple[str, ...] = tuple(STREAM_REGISTRY) + tuple(QUARANTINES)
 STREAM_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(stream.typed_schema.names) for name, stream in STREAM_REGISTRY.items()
-}
+} | {name: tuple(f.name for f in QUARANTINE_FIELDS) for name in QUARANTINES}
+
+
+def landed_stream(name: str) -> str:
+    """The landed stream whose manifests the input `name` reads (a quarantine's stream, else itself)."""
+    return QUARANTINES.get(name, name)
 
 
 def read_schema(stream: str) -> pa.Schema:
-    """The landed columns the warehouse reads: typed columns, then the lineage columns."""
-    schema = STREAM_REGISTRY[stream].schema
-    return pa.schema([schema.field(n) for n in STREAM_COLUMNS[stream] + LINEAGE_COLUMNS])
+    """The landed columns the warehouse reads: typed columns (of a quarantine: `QUARANTINE_FIELDS`),
+    then the lineage columns."""
+    schema = STREAM_REGISTRY[landed_stream(stream)].schema
+    typed = list(QUARANTINE_FIELDS) if stream in QUARANTINES else [schema.field(n) for n in STREAM_COLUMNS[stream]]
+    return pa.schema(typed + [schema.field(n) for n in LINEAGE_COLUMNS])
 
 
 def landed_schema(stream: str) -> pa.Schema:
@@ -59,18 +76,20 @@ def as_store(landing: LandingStore | str | Path) -> LandingStore:
 def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]:
     """The current run of every landed partition of `stream`, sorted by partition key.
 
-    Superseded and unfinished runs are never listed: only what the manifests name as current.
+    Superseded and unfinished runs are never listed: only what the manifests name as current. A
+    quarantine input lists the same runs, with their quarantine files (often none).
     """
+    quarantine = stream in QUARANTINES
     runs = [
         PartitionRun(
             stream=stream,
             partition=manifest["partition"] or CURRENT,
             run_id=str(manifest["run_id"]),
-            files=tuple(manifest["files"]),
-            rows=manifest.get("rows"),
+            files=tuple(manifest["quarantine_files" if quarantine else "files"]),
+            rows=manifest.get("quarantined" if quarantine else "rows"),
             written_at=manifest.get("written_at"),
         )
-        for manifest in landing.manifests(stream)
+        for manifest in landing.manifests(landed_stream(stream))
     ]
     return sorted(runs, key=lambda r: r.partition)
 
@@ -81,6 +100,26 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
         for f in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def named_easy_number(stream: str, raw_json: str | None) -> str | None:
+    """The easy number a quarantined record of `stream` names, read as the stream reads `easyNumber`;
+    None when the raw JSON does not parse or holds no valid easyNumber."""
+    spec = next(f for f in STREAM_REGISTRY[stream].fields if f.column == "easy_number")
+    row: dict = {}
+    try:
+        spec.extract(json.loads(raw_json), row, "")
+    except (TypeError, ValueError):  # no text, not JSON, or no valid easyNumber (a ContractViolation)
+        return None
+    return row["easy_number"]
+
+
+def _quarantine_as_landed(stream: str, table: pa.Table) -> pa.Table:
+    """Quarantine rows shaped as landed rows: the lineage under its landed names, plus the easy number
+    each raw JSON names."""
+    table = table.rename_columns([_QUARANTINE_LINEAGE.get(n, n) for n in table.column_names])
+    named = [named_easy_number(stream, raw) for raw in table.column("raw_json").to_pylist()]
+    return table.append_column("easy_number", pa.array(named, pa.string()))
 
 
 _READ = """
@@ -97,7 +136,8 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
     Only the named files are read (never a directory listing), so a run being written or superseded
     meanwhile cannot leak in. Columns a file lacks become nulls. `_row_in_partition` orders the rows of
     a partition as landed (file, then row). The files are read by an in-process DuckDB (fast on many
-    small files), through the landing store's filesystem for object storage.
+    small files), through the landing store's filesystem for object storage. Quarantine files are
+    shaped by `_quarantine_as_landed`.
     """
     runs = list(runs)
     if not runs:
@@ -111,6 +151,8 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
             paths.append(path if landing.local else landing.fs.unstrip_protocol(path))
             keys.append(run.partition)
             indexes.append(index)
+    if not paths:  # runs that quarantined nothing name no quarantine file
+        return landed_schema(stream).empty_table()
     files = pa.table({"path": paths, "partition_key": keys, "file_index": pa.array(indexes, pa.int64())})
     with duckdb.connect() as reader:
         reader.execute("set TimeZone = 'UTC'")
@@ -118,4 +160,6 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
             reader.register_filesystem(landing.fs)
         reader.register("files", files)
         table = reader.sql(_READ, params={"paths": paths}).to_arrow_table()
+    if stream in QUARANTINES:
+        table = _quarantine_as_landed(QUARANTINES[stream], table)
     return _conform(table, landed_schema(stream))

@@ -69,7 +69,8 @@ class Model:
 
     @property
     def stream(self) -> str | None:
-        """The landed stream a staging model reads (stg_<stream>), else None."""
+        """The input a staging model reads (stg_<input>: a landed stream or a quarantine, see
+        `warehouse_inputs.STREAMS`), else None."""
         return self.name.removeprefix("stg_") if self.layer == "staging" else None
 
 

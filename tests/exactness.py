@@ -45,10 +45,11 @@ lands; what it alone would have shown is not exposed.
   while that version was current (or after its decision when none) and before the next version, if any.
   The key is listed by a snapshot when `lines(s)` lists the line under the key's definitive number or
   under one of its exposed temporary numbers, even when the company's record was served damaged (a
-  quarantined record is not an absence: closing it would claim a deletion that never happened).
-  change_kind is `aged_out` when the line is still in the truth (it left the listing only by passing the
-  two-year window), `deleted` otherwise; valid_from = the snapshot's time; valid_to = the next
-  version's valid_from.
+  quarantined record is not an absence: closing it would claim a deletion that never happened). A
+  snapshot that served a company's record without its easyNumber (damage `missing_id`) closes nothing:
+  that record could be anyone's. change_kind is `aged_out` when the line is still in the truth (it left
+  the listing only by passing the two-year window), `deleted` otherwise; valid_from = the snapshot's
+  time; valid_to = the next version's valid_from.
 - Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) (a
   damaged notification still names its order) or by a portfolio row of t (a damaged company's row still
   names its orders unless its easy number was removed and the line has no temporary number). From the
@@ -464,6 +465,9 @@ class Oracle:
         self.damaged_delivery = truth.damaged("deliveries")
         self.damaged_order = truth.damaged("orders")
         self.damaged_overdue = truth.damaged("overdues")
+        nameless = {key for key, damage in self.damaged_company.items() if damage["kind"] == "missing_id"}
+        self.unreadable_snapshots = {n.today for n in self.snapshot_nights
+                                     if any(ln["listed"] and ln["easyNumber"] in nameless for ln in n.lines)}
         self.versions_of_order: dict[str, list[dict]] = defaultdict(list)
         for v in truth.order_versions:
             self.versions_of_order[v["orderId"]].append(v)
@@ -673,7 +677,7 @@ class Oracle:
                   if self.snapshot_times[s] >= start and (next_at is None or self.snapshot_times[s] < next_at)]
         listing = [at for at, s in inside if key in listed[s]]
         after = max(listing) if listing else start
-        closers = [(at, s) for at, s in inside if at > after]
+        closers = [(at, s) for at, s in inside if at > after and s not in self.unreadable_snapshots]
         if not closers:
             return None
         at, s = closers[0]

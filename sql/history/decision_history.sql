@@ -2,9 +2,9 @@
 -- grain: one row per version of a company × product: one per decision (delivery), plus a closing row
 --        when a reconciliation snapshot stops listing the product (change_kind deleted or aged_out)
 -- key: easy_number, product_code, version_no (current version: valid_to is null)
--- upstream: stg_deliveries, stg_portfolio, stg_portfolio_snapshot, easy_number_map
+-- upstream: stg_deliveries, stg_portfolio, stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine, easy_number_map
 -- materialized: table
--- refresh: by company; all companies when stg_portfolio_snapshot changes
+-- refresh: by company; all companies when stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine changes
 --
 -- valid_from is the decision timestamp (decision_at) of the delivery; valid_to is the next version's
 -- valid_from. A decision is read from the delivery detail when landed, else from the portfolio row
@@ -12,6 +12,13 @@
 -- version's last listing (and before the next version) that no longer lists the product: aged_out when
 -- the version was an inactive decision at least two years old at that snapshot (it left the API's
 -- window), deleted otherwise. Incremental extracts never close a version.
+--
+-- A snapshot's quarantined record is not an absence: the API listed the company, only its record was
+-- damaged. A company named by a quarantined record of a snapshot counts as listed by that snapshot with
+-- every product it has here (a listing whose product_code is null), so none is deleted or aged out by
+-- it. A quarantined record whose easyNumber cannot be read could be any company's, so its snapshot
+-- cannot prove any absence: it closes nothing (only closing_snapshots close; its rows still count as
+-- listings), and a later snapshot closes what is really gone. Never invent a deletion.
 
 with
 
@@ -166,13 +173,32 @@ snapshots as (
 
 ),
 
+closing_snapshots as (
+
+    select snapshots.source_partition, snapshots.snapshot_at
+    from snapshots
+    where not exists (
+        select 1
+        from staging.stg_portfolio_snapshot_quarantine as unreadable
+        where unreadable.source_partition = snapshots.source_partition
+            and unreadable.easy_number is null
+    )
+
+),
+
 snapshot_listings as (
 
     select distinct
         coalesce(number_map.easy_number, listed.easy_number) as easy_number,
         listed.product_code,
         snapshots.snapshot_at
-    from staging.stg_portfolio_snapshot as listed
+    from (
+        select source_partition, easy_number, product_code
+        from staging.stg_portfolio_snapshot
+        union all
+        select source_partition, easy_number, cast(null as varchar) as product_code
+        from staging.stg_portfolio_snapshot_quarantine
+    ) as listed
     inner join snapshots
         on snapshots.source_partition = listed.source_partition
     left join number_map
@@ -187,7 +213,7 @@ last_listings as (
     from sequenced
     inner join snapshot_listings
         on snapshot_listings.easy_number = sequenced.easy_number
-        and snapshot_listings.product_code = sequenced.product_code
+        and coalesce(snapshot_listings.product_code, sequenced.product_code) = sequenced.product_code
         and snapshot_listings.snapshot_at >= sequenced.version_at
         and (sequenced.next_version_at is null or snapshot_listings.snapshot_at < sequenced.next_version_at)
     group by sequenced.delivery_id
@@ -196,13 +222,13 @@ last_listings as (
 
 closures as (
 
-    select sequenced.delivery_id, min(snapshots.snapshot_at) as closed_at
+    select sequenced.delivery_id, min(closing_snapshots.snapshot_at) as closed_at
     from sequenced
     left join last_listings
         on last_listings.delivery_id = sequenced.delivery_id
-    inner join snapshots
-        on snapshots.snapshot_at > coalesce(last_listings.last_listed_at, sequenced.version_at)
-        and (sequenced.next_version_at is null or snapshots.snapshot_at < sequenced.next_version_at)
+    inner join closing_snapshots
+        on closing_snapshots.snapshot_at > coalesce(last_listings.last_listed_at, sequenced.version_at)
+        and (sequenced.next_version_at is null or closing_snapshots.snapshot_at < sequenced.next_version_at)
     group by sequenced.delivery_id
 
 ),

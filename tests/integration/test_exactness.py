@@ -176,10 +176,6 @@ def test_the_comparison_catches_each_kind_of_error(exact_run):
         assert found(mutate), mutate.__name__
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "known bug: a company whose portfolio record is quarantined in a reconciliation snapshot gets its "
-    "products closed as 'deleted' (sql/history/decision_history.sql sees only stg_portfolio_snapshot, "
-    "not the snapshot's quarantine); remove this marker with the fix"))
 def test_a_quarantined_snapshot_record_is_not_a_deletion():
     """The API listed the company; only its record was damaged. Fault seed 24 damages four companies'
     portfolio records (every kind), one of them with a decision inside the 90-day window backfilled here:

@@ -1,7 +1,8 @@
 """Write small landing zones for warehouse tests through the real `LandingStore` writer.
 
 `land()` lands one run of one (stream, partition) with a chosen extraction time, so that tests control
-`_extracted_at` (which drives `recorded_at` and observation-time validity in the warehouse).
+`_extracted_at` (which drives `recorded_at` and observation-time validity in the warehouse), and may
+quarantine records in the same run.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def land(
     run_id: str,
     rows: Iterable[Mapping[str, Any]],
     extracted_at: datetime | str,
+    quarantined: Iterable[str] = (),
 ) -> dict:
-    """Land `rows` (typed columns of `stream`; missing ones null) as run `run_id` of `partition`.
+    """Land `rows` (typed columns of `stream`; missing ones null) as run `run_id` of `partition`, and
+    quarantine the raw JSON texts `quarantined`.
 
     Every row gets `_extracted_at = extracted_at` and a raw JSON. Returns the manifest written.
     """
@@ -45,5 +48,7 @@ def land(
     with mock.patch.object(landing_module, "_utcnow", return_value=extracted_at):
         with store.open_partition(stream, partition, run_id) as writer:
             writer.write([{**row, "_raw_json": _raw(row)} for row in rows])
+            for raw_json in quarantined:
+                writer.quarantine(raw_json, "broke its contract", f"GET /{stream}")
     assert writer.manifest is not None
     return writer.manifest

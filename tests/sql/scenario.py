@@ -4,8 +4,9 @@ Night 1: first decisions, a pending order under a temporary number, notification
 Night 2: the temporary number is resolved, a decision is reduced, an overdue is declared.
 Night 3: night 1's deliveries partition is re-run (its first run is superseded), a company is renamed,
          a reconciliation snapshot lists the portfolio.
-Night 4: a second snapshot no longer lists one product (deleted), an order is annulled on a re-poll,
-         the overdue progresses, a customer reference is set.
+Night 4: a second snapshot no longer lists one product (deleted) and quarantines a company's damaged
+         record (still listed), an order is annulled on a re-poll, the overdue progresses, a customer
+         reference is set.
 """
 
 from __future__ import annotations
@@ -116,13 +117,12 @@ def night_3(store: LandingStore) -> None:
 def night_4(store: LandingStore) -> None:
     at = "2025-01-05 02:00"
     land(store, "portfolio_snapshot", "2025-01-05", "n4", [  # 200 × CREDITLIMIT is gone: deleted
-        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0,
-                 company={**COMPANY, "company_name": "ACME HOLDING"}),
         _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
         _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
                  company={**COMPANY, "company_name": "GAMMA SA"}),
-    ], "2025-01-05 03:00")
+    ], "2025-01-05 03:00", quarantined=[  # 100's record is damaged: 100 × CREDITLIMIT is still listed
+        '{"easyNumber": "100", "products": [{"productCode": "CREDITLIMIT", "orderDate": "2025-13-32"}]}'])
     land(store, "order_polls", "2025-01-05", "n4", [
         {"order_id": "O8", "easy_number": "200", "product_code": "ECL", "order_at": ts("2025-01-02 08:00"),
          "status": "STATUS_ANNULED", "status_at": ts("2025-01-04 17:00")},

@@ -163,6 +163,69 @@ def test_only_a_reconciliation_snapshot_closes_a_record_deleted_or_aged_out(harn
     ]
 
 
+def _quarantined(partition, taken_at, *easy_numbers):
+    return [{"source_partition": partition, "extracted_at": ts(taken_at), "easy_number": easy_number,
+             "reason": "products[0].orderDate: expected a timestamp" if easy_number else "easyNumber: missing"}
+            for easy_number in easy_numbers]
+
+
+def _versions(harness):
+    return harness.rows("decision_history", "easy_number, product_code, version_no",
+                        ["easy_number", "product_code", "valid_from", "change_kind"])
+
+
+def test_a_company_whose_snapshot_record_is_quarantined_is_still_listed(harness):
+    harness.stage("stg_deliveries", [
+        delivery("D10", "100", "2025-01-10 10:00"),  # record quarantined in March: listed, stays open
+        delivery("D11", "100", "2025-01-12 10:00", product_code="ECL"),
+        delivery("D20", "200", "2025-01-10 10:00"),  # simply absent in March: deleted
+        delivery("D70", "700", "2025-01-10 10:00"),  # listed as Z7 in February, quarantined as Z7 in March
+    ])
+    harness.stage("stg_orders", [{"order_id": "O7", "easy_number": "700", "temporary_easy_number": "Z7"}])
+    harness.stage("stg_portfolio_snapshot",
+                  _snapshot("2025-02-01", "2025-02-01 03:00", ("100", "D10", "2025-01-10 10:00", "DECIDED_FULL"),
+                            ("200", "D20", "2025-01-10 10:00", "DECIDED_FULL"), ("Z7", None, None, None))
+                  + [listing("100", "2025-02-01", "2025-02-01 03:00", "D11", "2025-01-12 10:00", "DECIDED_FULL",
+                             product_code="ECL")]
+                  + _snapshot("2025-03-01", "2025-03-01 03:00", ("900", None, None, None)))
+    harness.stage("stg_portfolio_snapshot_quarantine", _quarantined("2025-03-01", "2025-03-01 03:00", "100", "Z7"))
+    harness.refresh_history()
+    assert _versions(harness) == [
+        {"easy_number": "100", "product_code": "CREDITLIMIT", "valid_from": ts("2025-01-10 10:00"),
+         "change_kind": "observed"},
+        {"easy_number": "100", "product_code": "ECL", "valid_from": ts("2025-01-12 10:00"), "change_kind": "observed"},
+        {"easy_number": "200", "product_code": "CREDITLIMIT", "valid_from": ts("2025-01-10 10:00"),
+         "change_kind": "observed"},
+        {"easy_number": "200", "product_code": "CREDITLIMIT", "valid_from": ts("2025-03-01 03:00"),
+         "change_kind": "deleted"},
+        {"easy_number": "700", "product_code": "CREDITLIMIT", "valid_from": ts("2025-01-10 10:00"),
+         "change_kind": "observed"},
+    ]
+
+
+def test_a_snapshot_with_an_unreadable_quarantined_record_closes_nothing(harness):
+    harness.stage("stg_deliveries", [
+        delivery("D30", "300", "2025-01-10 10:00"),                 # absent from March and April
+        delivery("D31", "301", "2023-02-15 10:00", "WITHDRAWN"),    # two years old from 15 February
+    ])
+    listed_900 = ("900", None, None, None)
+    harness.stage("stg_portfolio_snapshot",
+                  _snapshot("2025-02-01", "2025-02-01 03:00", ("300", "D30", "2025-01-10 10:00", "DECIDED_FULL"),
+                            ("301", "D31", "2023-02-15 10:00", "WITHDRAWN"), listed_900)
+                  + _snapshot("2025-03-01", "2025-03-01 03:00", listed_900)
+                  + _snapshot("2025-04-01", "2025-04-01 03:00", listed_900))
+    # March's snapshot quarantined a record whose easyNumber cannot be read: it may have been 300's or 301's
+    harness.stage("stg_portfolio_snapshot_quarantine", _quarantined("2025-03-01", "2025-03-01 03:00", None))
+    harness.refresh_history()
+    kept = [(r["easy_number"], r["valid_from"], r["change_kind"]) for r in _versions(harness)]
+    assert kept == [
+        ("300", ts("2025-01-10 10:00"), "observed"),
+        ("300", ts("2025-04-01 03:00"), "deleted"),       # by April's snapshot, not March's
+        ("301", ts("2023-02-15 10:00"), "withdrawn"),
+        ("301", ts("2025-04-01 03:00"), "aged_out"),      # nor aged out by March's
+    ]
+
+
 def test_order_history_versions_distinct_states_from_orders_and_polls(harness):
     pending = {"order_id": "O1", "easy_number": "100", "product_code": "CREDITLIMIT",
                "order_at": ts("2025-01-01 09:00"), "status": "STATUS_PENDING_UNDERWRITING",

@@ -32,3 +32,25 @@ def test_reference_columns_are_renamed(harness):
                         ["source_partition", "country_code", "identifier_type", "identifier_label"]) == [
         {"source_partition": "current", "country_code": "FRA", "identifier_type": "SIREN_FRA",
          "identifier_label": "SIREN"}]
+
+
+def test_a_snapshot_s_quarantine_keeps_each_named_company_once_and_the_unreadable_records(harness):
+    def record(easy_number, partition, reason):
+        return {"easy_number": easy_number, "reason": reason, "_partition_key": partition}
+
+    harness.land("portfolio_snapshot_quarantine", [
+        record("100", "2025-01-01", "first copy"),
+        record("100", "2025-01-01", "products[0].orderDate: expected a timestamp"),
+        record(None, "2025-01-01", "not JSON"),
+        record(None, "2025-01-01", "easyNumber: required field is missing or null"),
+        record("100", "2025-01-08", "products[0].amount.value: expected a number"),
+    ])
+    assert harness.rows("stg_portfolio_snapshot_quarantine", "source_partition, easy_number",
+                        ["source_partition", "easy_number", "reason"]) == [
+        {"source_partition": "2025-01-01", "easy_number": "100",
+         "reason": "products[0].orderDate: expected a timestamp"},
+        {"source_partition": "2025-01-01", "easy_number": None,
+         "reason": "easyNumber: required field is missing or null"},
+        {"source_partition": "2025-01-08", "easy_number": "100",
+         "reason": "products[0].amount.value: expected a number"},
+    ]

@@ -40,6 +40,25 @@ def test_a_file_landed_before_a_column_existed_reads_as_nulls(tmp_path):
     assert table.column("notification_id").to_pylist() == ["N1"]
 
 
+def test_a_snapshot_s_quarantine_is_read_with_the_easy_number_each_raw_json_names(tmp_path):
+    store = LandingStore(str(tmp_path))
+    listed = {"easy_number": "900", "product_code": "CREDITLIMIT", "order_id": "O9"}
+    land(store, "portfolio_snapshot", date(2025, 1, 1), "r1", [listed], "2025-01-02 02:00", quarantined=[
+        '{"easyNumber": "100", "products": []}', '{"easyNumber": 200, "products": 3}', '{"companyName": "X"}',
+        '{"easyNumber": ""}', '["easyNumber"]', "not json"])
+    land(store, "portfolio_snapshot", date(2025, 1, 2), "r2", [listed], "2025-01-03 02:00")  # none quarantined
+    runs = current_partitions(store, "portfolio_snapshot_quarantine")
+    assert [(r.partition, r.run_id, r.rows, len(r.files)) for r in runs] == [
+        ("2025-01-01", "r1", 6, 1), ("2025-01-02", "r2", 0, 0)]
+    table = read_partitions(store, runs)
+    assert table.schema == landed_schema("portfolio_snapshot_quarantine")
+    assert table.column("easy_number").to_pylist() == ["100", "200", None, None, None, None]
+    assert set(table.column("_partition_key").to_pylist()) == {"2025-01-01"}
+    assert set(table.column("_run_id").to_pylist()) == {"r1"}
+    assert set(table.column("reason").to_pylist()) == {"broke its contract"}
+    assert read_partitions(store, runs[1:]).num_rows == 0
+
+
 def test_an_object_storage_root_is_read_through_its_filesystem():
     store = LandingStore("memory://warehouse-test/landing")
     land(store, "notifications", date(2025, 1, 1), "r1", [NOTE], "2025-01-02 02:00")
