@@ -11,7 +11,14 @@ from datetime import date
 
 from resources.landing import LandingStore
 
-from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
+from .extraction import (
+    LandedSummary,
+    fetch_in_day_order,
+    land_dated_records,
+    landed_by_day,
+    quarantined_items,
+    text,
+)
 from .runtime import extraction_asset
 
 STREAM = "deliveries"
@@ -21,20 +28,20 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
     """Return {externalId or deliveryId: (easyNumber, day)} for every decision the landed notifications
     and portfolio rows of ``days`` mention, one entry per decision, in day order."""
     wanted: dict[str, tuple[str, date]] = {}
+    notes = landed_by_day(store, "notifications", days, ["external_id", "easy_number"])
+    rows = landed_by_day(store, "portfolio", days, ["external_id", "delivery_id", "easy_number"])
+    damaged = quarantined_items(store, "notifications", days)
     for day in days:
-        notes = store.read_table("notifications", day).select(["external_id", "easy_number"])
-        for ext, easy in zip(notes["external_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
+        for ext, easy in notes.get(day, ()):
             if ext:
                 wanted.setdefault(ext, (easy, day))
-        rows = store.read_table("portfolio", day).select(["external_id", "delivery_id", "easy_number"])
-        for ext, delivery, easy in zip(rows["external_id"].to_pylist(), rows["delivery_id"].to_pylist(),
-                                       rows["easy_number"].to_pylist(), strict=True):
+        for ext, delivery, easy in rows.get(day, ()):
             key = ext or delivery
             if key:
                 wanted.setdefault(key, (easy, day))
         # a notification that broke its contract may still name its decision: fetch it anyway, so a
         # malformed notification never hides a decision from history
-        for raw in quarantined_items(store, "notifications", day):
+        for raw in damaged.get(day, ()):
             ext, easy = text(raw.get("externalId")), text(raw.get("easyNumber"))
             if ext and easy:
                 wanted.setdefault(ext, (easy, day))

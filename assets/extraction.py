@@ -1,21 +1,22 @@
 """The one mechanism every extraction asset uses to land API records into per-day partitions.
 
 A run covers a range of GMT days (one day nightly, many in a backfill). Records arrive from the client
-in the API's order and are routed by their event day to one landing writer per day; every day of the
-range gets a manifest, even a day with no records, so "landed, and empty" is distinguishable from
-"never landed". Records that break their contract go to quarantine with their raw JSON and reason.
+in the API's order, are flattened once and routed by their event day into one range writer
+(``resources.landing_range``) for the whole run; every day of the range gets a manifest, even a day with
+no records, so "landed, and empty" is distinguishable from "never landed". Records that break their
+contract go to quarantine with their raw JSON and reason.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from resources.cofaserve import NotFoundError
-from resources.landing import LandingStore
+from resources.landing import LandingStore, count_duplicate_keys
+from resources.landing_range import open_range
 from resources.streams import ContractViolation, get_stream
 
 
@@ -43,240 +44,130 @@ class LandedSummary:
         return sum(self.quarantined_by_day.values())
 
 
-class OutOfRange(ValueError):
-    """A record's event day lies outside the days this run covers."""
-
-
 class DayRouter:
-    """Lands records of one stream into per-day partitions of a run.
-
-    Writers are opened on first use. While records arrive in day order (the API lists by date), a
-    day's partition is committed as soon as a later day appears, so memory stays bounded by one day;
-    the remaining days, including empty ones, are committed by `close()`. If the run fails, `abort()`
-    leaves every uncommitted day's previous state untouched.
+    """Lands the records of one stream run into its partitions: the days of a daily stream through one
+    range writer (rows may arrive in any day order; every day is committed together by ``close()``), a
+    non-daily stream's one partition through a partition writer. If the run fails, ``abort()`` leaves
+    every partition's previous state untouched.
     """
 
-    def __init__(
-        self,
-        store: LandingStore,
-        stream: str,
-        days: list[date],
-        run_id: str,
-        api_window: dict | None,
-    ) -> None:
+    def __init__(self, store: LandingStore, stream: str, days: list, run_id: str, api_window: dict | None) -> None:
         self._store = store
         self._stream = get_stream(stream)
-        self._days = sorted(days)
+        self._days = sorted(days) if self._stream.daily else list(days)
         self._day_set = set(days)
-        self._run_id = run_id
-        self._api_window = api_window
-        self._open: dict[date, object] = {}
-        self._committed: set[date] = set()
-        self._keys: dict[date | None, set[tuple]] = {}
+        if self._stream.daily:
+            self._writer = open_range(store, stream, days, run_id, api_window).__enter__()
+        else:
+            self._writer = _OnePartition(store.open_partition(stream, None, run_id, api_window=api_window).__enter__())
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
-    def _writer(self, day: date):
-        if day in self._committed:
-            raise OutOfRange(
-                f"{self._stream.name}: a record for {day} arrived after that day was committed; "
-                "the API did not list items in date order. Re-run the range one day at a time."
-            )
-        writer = self._open.get(day)
-        if writer is None:
-            # days before this one will get no more records when the API lists in date order
-            for earlier in [d for d in self._open if day is not None and d < day]:
-                self._commit(earlier)
-            writer = self._store.open_partition(self._stream.name, day, self._run_id, api_window=self._api_window)
-            writer.__enter__()
-            self._open[day] = writer
-        return writer
-
-    def _commit(self, day: date) -> None:
-        writer = self._open.pop(day)
-        writer.__exit__(None, None, None)
-        self._committed.add(day)
-        self._keys.pop(day, None)  # duplicates are checked within a partition: memory stays one day's
-
-    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None,
-             only_day: date | None = None, first_sight: bool = True) -> None:
+    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
         """Flatten one record and land its rows on their days, or quarantine it with the reason.
 
         ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
         documents response does not repeat).
         """
         raw, raw_json, request = record.raw, record.raw_json, record.request
-        if first_sight:
-            self.summary.records += 1
-        unknown = getattr(record, "unknown_fields", ()) if first_sight else ()
+        summary = self.summary
+        summary.records += 1
+        unknown = getattr(record, "unknown_fields", ())
         if unknown:
-            self.summary.unknown_field_records += 1
-            self.summary.unknown_fields.update(unknown)
-        rows: list[dict] = []
+            summary.unknown_field_records += 1
+            summary.unknown_fields.update(unknown)
         reason = record.error
         if reason is None:
             try:
-                rows = self._stream.flatten({**raw, **extra} if extra and isinstance(raw, dict) else raw)
+                rows = self._stream.flatten_values({**raw, **extra} if extra and isinstance(raw, dict) else raw)
             except ContractViolation as exc:
                 reason = str(exc)
         if reason is None:
-            by_day: dict[date, list[dict]] = {}
+            columns = self._stream.columns
+            by_day: dict[date, list[tuple]] = {}
             for row in rows:
-                day = day_of(row)
-                if only_day is not None and day != only_day:
-                    continue  # replayed for another day: those rows land with their own day
+                day = day_of(dict(zip(columns, row, strict=True)))
                 if day not in self._day_set:
                     # rows outside the run's days are landed by the run of their own day; counted
                     # and reported, never silently ignored
-                    self.summary.outside_days += 1
+                    summary.outside_days += 1
                     continue
                 by_day.setdefault(day, []).append(row)
-            for day, day_rows in sorted(by_day.items()):
-                self._writer(day).write_record(raw_json, request, day_rows)
-                self.summary.rows_by_day[day] += len(day_rows)
-                seen = self._keys.setdefault(day, set())
-                for row in day_rows:
-                    key = tuple(row.get(k) for k in self._stream.key)
-                    if key in seen:
-                        self.summary.duplicate_keys += 1
-                    seen.add(key)
+            for day, day_rows in by_day.items():
+                summary.rows_by_day[day] += self._writer.write_values(day, raw_json, request, day_rows)
             return
-        day = only_day or self._quarantine_day(raw, day_of)
-        self._writer(day).quarantine(raw_json, reason, request)
-        self.summary.quarantined_by_day[day] += 1
+        day = self._quarantine_day(day_of)
+        self._writer.quarantine(day, raw_json, reason, request)
+        summary.quarantined_by_day[day] += 1
 
-    def _quarantine_day(self, raw: dict | None, day_of: Callable[[dict], date | None]) -> date:
-        # a rejected record has no trustworthy date of its own; use the day the caller routes it to
-        # when that does not depend on the record, else the latest open day, so this run reports it
+    def _quarantine_day(self, day_of: Callable[[dict], date | None]):
+        # a rejected record has no trustworthy date of its own: use the day the caller routes it to when
+        # that does not depend on the record, else the run's last day
         try:
             day = day_of({})
         except Exception:
             day = None
-        if day in self._day_set and day not in self._committed:
-            return day
-        if self._open:
-            return max(self._open)
-        for day in self._days:
-            if day not in self._committed:
-                return day
-        return self._days[-1]
+        return day if day in self._day_set else self._days[-1]
 
     def close(self) -> LandedSummary:
-        """Commit every day of the run (empty days included) and return what was landed."""
-        for day in self._days:
-            if day in self._committed:
-                continue
-            if day not in self._open:
-                self._open[day] = self._store.open_partition(
-                    self._stream.name, day, self._run_id, api_window=self._api_window
-                ).__enter__()
-            self._commit(day)
+        """Commit every partition of the run (empty days included) and return what was landed."""
+        writer, self._writer = self._writer, None
+        writer.__exit__(None, None, None)
+        self.summary.duplicate_keys = writer.duplicate_keys
         return self.summary
 
     def abort(self, exc: BaseException) -> None:
-        """Discard every uncommitted day of this run, leaving their previous state in place."""
-        for day in list(self._open):
-            writer = self._open.pop(day)
+        """Discard everything this run wrote, leaving every partition's previous state in place."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
             writer.__exit__(type(exc), exc, exc.__traceback__)
+
+
+class _OnePartition:
+    """A non-daily stream's partition writer, spoken to as a range writer of the one day ``None``."""
+
+    def __init__(self, writer) -> None:
+        self._writer = writer
+        self.duplicate_keys = 0
+
+    def write_values(self, day, raw_json: str, request: str, rows: list[tuple]) -> int:
+        columns = self._writer.stream.columns
+        return self._writer.write_record(raw_json, request, [dict(zip(columns, row, strict=True)) for row in rows])
+
+    def quarantine(self, day, raw_json: str, reason: str, request: str) -> None:
+        self._writer.quarantine(raw_json, reason, request)
+
+    def __exit__(self, *exc) -> None:
+        self._writer.__exit__(*exc)
+        if exc[0] is None:
+            store, stream = self._writer.store, self._writer.stream
+            self.duplicate_keys = count_duplicate_keys(store, stream, self._writer.manifest["files"])
 
 
 def land_records(
     store: LandingStore,
     stream: str,
-    days: list[date],
+    days: list,
     run_id: str,
     api_window: dict | None,
     records: Iterable,
     day_of: Callable[[dict], date | None],
 ) -> LandedSummary:
-    """Land client records (objects with raw, raw_json, request, error) into per-day partitions.
+    """Land client records (objects with raw, raw_json, request, error) into their partitions.
 
-    Records may arrive in any day order (a portfolio company holds products of several days): over a
-    range of days they are first spooled to a temporary file and then landed day by day, so memory holds
-    only file offsets. Days are committed only once every record has been read; on an error every
-    uncommitted day keeps its previous state and the error propagates. A record that breaks its contract
-    is quarantined under the run's last day (its own date cannot be trusted).
+    Records may arrive in any day order (a portfolio company holds products of several days). Days are
+    committed only once every record has been read; on an error every day keeps its previous state and
+    the error propagates. A record that breaks its contract is quarantined under the day ``day_of``
+    gives without looking at the record, else under the run's last day (its own date cannot be trusted).
     """
     router = DayRouter(store, stream, days, run_id, api_window)
     try:
-        if len(days) == 1:
-            for record in records:
-                router.land(record, day_of)
-        else:
-            with _Spool() as spool:
-                for record in records:
-                    spool.add(record, _record_days(router, record, day_of, days[-1]))
-                router.summary.records = spool.count
-                for day in sorted(spool.days):
-                    for record in spool.replay(day):
-                        router.land(record, day_of, only_day=day, first_sight=False)
-                router.summary.unknown_field_records = spool.unknown_records
-                router.summary.unknown_fields = spool.unknown_fields
+        for record in records:
+            router.land(record, day_of)
     except BaseException as exc:
         router.abort(exc)
         raise
     return router.close()
-
-
-def _record_days(router: DayRouter, record, day_of, fallback: date) -> set[date]:
-    """The days a record has rows on (its quarantine day when it breaks its contract)."""
-    if record.error is not None:
-        return {fallback}
-    try:
-        rows = router._stream.flatten(record.raw)
-    except ContractViolation:
-        return {fallback}
-    return {day_of(row) for row in rows} or {fallback}
-
-
-@dataclass
-class _SpooledRecord:
-    raw: object
-    raw_json: str
-    request: str
-    error: str | None
-    unknown_fields: tuple = ()
-
-
-class _Spool:
-    """A temporary file of records with an index of file offsets per day (constant memory per record)."""
-
-    def __enter__(self) -> _Spool:
-        self._file = tempfile.TemporaryFile(mode="w+b")
-        self._index: dict[date | None, list[int]] = {}
-        self.count = 0
-        self.unknown_records = 0
-        self.unknown_fields: set[str] = set()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._file.close()
-
-    @property
-    def days(self):
-        return [d for d in self._index if d is not None]
-
-    def add(self, record, days: set) -> None:
-        offset = self._file.seek(0, 2)
-        unknown = tuple(getattr(record, "unknown_fields", ()) or ())
-        line = json.dumps({"j": record.raw_json, "r": record.request, "e": record.error, "u": unknown})
-        self._file.write(line.encode() + b"\n")
-        self.count += 1
-        if unknown:
-            self.unknown_records += 1
-            self.unknown_fields.update(unknown)
-        for day in days:
-            self._index.setdefault(day, []).append(offset)
-
-    def replay(self, day: date) -> Iterator[_SpooledRecord]:
-        for offset in self._index.get(day, []):
-            self._file.seek(offset)
-            entry = json.loads(self._file.readline())
-            try:
-                raw = json.loads(entry["j"])
-            except ValueError:
-                raw = None
-            yield _SpooledRecord(raw, entry["j"], entry["r"], entry["e"], tuple(entry["u"]))
 
 
 def land_dated_records(
@@ -286,7 +177,7 @@ def land_dated_records(
     run_id: str,
     pairs: Iterable[tuple[date, object, dict | None]],
 ) -> LandedSummary:
-    """Land (day, record, extra) triples: all rows of a record go to the given day, in day order.
+    """Land (day, record, extra) triples: all rows of a record go to the given day.
 
     Used for by-id fetches, whose partition is the day of the change that triggered the fetch.
     """
@@ -300,20 +191,32 @@ def land_dated_records(
     return router.close()
 
 
-def quarantined_items(store: LandingStore, stream: str, day: date) -> list[dict]:
-    """Return the raw JSON objects quarantined for one stream and day (those that are objects at all).
+def landed_by_day(store: LandingStore, stream: str, days: list[date], columns: list[str]) -> dict[date, list[tuple]]:
+    """Return {day: [(column values...), ...]} of the current landed rows of ``days``, each day's rows in
+    landed order (one read of the landing zone for the whole range)."""
+    table = store.read_table(stream, days, columns=["_partition", *columns])
+    found: dict[date, list[tuple]] = {}
+    values = [table[name].to_pylist() for name in columns]
+    for day, *row in zip(table["_partition"].to_pylist(), *values, strict=True):
+        found.setdefault(day, []).append(tuple(row))
+    return found
+
+
+def quarantined_items(store: LandingStore, stream: str, days: list[date]) -> dict[date, list[dict]]:
+    """Return {day: [raw JSON objects]} quarantined for one stream over ``days`` (those that are objects).
 
     A record that broke its contract may still name what changed (an externalId, an orderId): callers
     use it so that one damaged field never hides a change from the fetches it should trigger.
     """
-    items = []
-    for raw_json in store.read_quarantine(stream, day)["raw_json"].to_pylist():
+    table = store.read_quarantine(stream, days)
+    items: dict[date, list[dict]] = {}
+    for day, raw_json in zip(table["partition"].to_pylist(), table["raw_json"].to_pylist(), strict=True):
         try:
             value = json.loads(raw_json) if raw_json else None
         except ValueError:
             continue
         if isinstance(value, dict):
-            items.append(value)
+            items.setdefault(day, []).append(value)
     return items
 
 

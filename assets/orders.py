@@ -9,7 +9,14 @@ import pyarrow.compute as pc
 
 from resources.landing import LandingStore
 
-from .extraction import LandedSummary, fetch_in_day_order, land_dated_records, quarantined_items, text
+from .extraction import (
+    LandedSummary,
+    fetch_in_day_order,
+    land_dated_records,
+    landed_by_day,
+    quarantined_items,
+    text,
+)
 from .runtime import extraction_asset
 
 STREAM = "orders"
@@ -36,19 +43,20 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
             wanted.pop(order, None)
             wanted[order] = (easy, day)
 
+    rows = landed_by_day(store, "portfolio", days, ["order_id", "easy_number", "temporary_easy_number"])
+    notes = landed_by_day(store, "notifications", days, ["order_id", "easy_number"])
+    damaged_notes = quarantined_items(store, "notifications", days)
+    damaged_companies = quarantined_items(store, "portfolio", days)
     for day in days:
-        rows = store.read_table("portfolio", day).select(["order_id", "easy_number", "temporary_easy_number"])
-        for order, easy, temp in zip(rows["order_id"].to_pylist(), rows["easy_number"].to_pylist(),
-                                     rows["temporary_easy_number"].to_pylist(), strict=True):
+        for order, easy, temp in rows.get(day, ()):
             mention(order, easy or temp, day)
-        notes = store.read_table("notifications", day).select(["order_id", "easy_number"])
-        for order, easy in zip(notes["order_id"].to_pylist(), notes["easy_number"].to_pylist(), strict=True):
+        for order, easy in notes.get(day, ()):
             mention(order, easy, day)
         # a damaged notification or portfolio company still names its orders
-        for raw in quarantined_items(store, "notifications", day):
+        for raw in damaged_notes.get(day, ()):
             if text(raw.get("orderId")) and text(raw.get("easyNumber")):
                 mention(raw["orderId"], raw["easyNumber"], day)
-        for raw in quarantined_items(store, "portfolio", day):
+        for raw in damaged_companies.get(day, ()):
             products = raw.get("products") if isinstance(raw.get("products"), list) else []
             for product in products:
                 if isinstance(product, dict) and text(product.get("orderId")):
@@ -74,7 +82,7 @@ def latest_order_states(store: LandingStore, before: date | None = None) -> dict
     given."""
     latest: dict[str, tuple] = {}
     for stream in (STREAM, REPOLL_STREAM):
-        table = store.read_table(stream).select(["order_id", "easy_number", "temporary_easy_number",
+        table = store.read_table(stream, columns=["order_id", "easy_number", "temporary_easy_number",
                                                   "status", "_extracted_at", "_partition"])
         if table.num_rows == 0:
             continue

@@ -24,19 +24,23 @@ step with the same Dagster run id never overwrites the files a manifest names.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import os
 import re
 import secrets
+import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import fsspec
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
@@ -44,6 +48,8 @@ from resources.streams import ContractViolation, Stream, canonical_json, get_str
 
 MANIFEST_VERSION = 1
 CURRENT = "current"
+RANGE_PREFIX = "range="
+"""Folder prefix of the files a range run shares between the days it covers (see ``resources.landing_range``)."""
 """Partition key of streams that are not daily-partitioned (``_partition`` is NULL)."""
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -58,6 +64,12 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 """Columns of quarantine files: one row per record that broke its contract."""
+
+
+def quarantine_row(stream: str, partition: date | None, run_id: str, reason: str, request: str | None,
+                   raw_json: str | None) -> tuple:
+    """One quarantine row, its values in ``QUARANTINE_SCHEMA`` order (extracted now)."""
+    return (stream, partition, run_id, reason, request, raw_json, _utcnow())
 
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _WRITER_OWNED = ("_partition", "_run_id", "_extracted_at")
@@ -215,19 +227,30 @@ class LandingStore:
 
     def _put_atomic(self, path: str, data: bytes) -> None:
         """Replace ``path`` with ``data`` so a reader sees the old or the new content, never a mix."""
-        directory, name = path.rsplit("/", 1)
-        tmp = f"{directory}/.{name}.tmp-{secrets.token_hex(4)}"
-        self.fs.makedirs(directory, exist_ok=True)
+        self._put_many_atomic([(path, data)])
+
+    def _put_many_atomic(self, files: list[tuple[str, bytes]]) -> None:
+        """Replace each path with its data, each atomically (old or new content, never a mix); locally
+        every new content is durable before any rename, and the renames are durable on return."""
+        staged, made = [], set()
+        for path, data in files:
+            directory, name = path.rsplit("/", 1)
+            tmp = f"{directory}/.{name}.tmp-{secrets.token_hex(4)}"
+            if directory not in made:
+                self.fs.makedirs(directory, exist_ok=True)
+                made.add(directory)
+            if self.local:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+            else:  # object stores: a single PUT is atomic; the copy keeps other fsspec backends safe too
+                self.fs.pipe_file(tmp, data)
+            staged.append((tmp, path))
         if self.local:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            _fsync_dir(directory)
-        else:  # object stores: a single PUT is atomic; the copy keeps other fsspec backends safe too
-            self.fs.pipe_file(tmp, data)
-            self.fs.mv(tmp, path)
+            make_durable(tmp for tmp, _ in staged)
+        for tmp, path in staged:
+            self._rename(tmp, path)
+        if self.local:
+            make_durable(made)
 
     def _rename(self, src: str, dst: str) -> None:
         if self.local:
@@ -277,26 +300,31 @@ class LandingStore:
     def current_files(self, stream: str) -> list[str]:
         """Return the absolute paths (local root) or URLs of every current run's data files of ``stream``.
 
-        This is what the warehouse reads: every partition with a manifest contributes at least one file (an
-        empty run writes one zero-row file), and no file of a superseded or unfinished run is listed.
+        Every partition with a manifest contributes at least one file (an empty run writes one zero-row
+        file), no file of a superseded or unfinished run is listed, and each file is listed once. A file
+        written by a range run holds several days: a daily partition's rows are those of its files whose
+        ``_partition`` is that day (what :meth:`read_table` and the warehouse read).
         """
-        return [self._absolute(f) for m in self.manifests(stream) for f in m["files"]]
+        return list(dict.fromkeys(self._absolute(f) for m in self.manifests(stream) for f in m["files"]))
 
     def current_quarantine_files(self, stream: str) -> list[str]:
-        """Return the absolute paths or URLs of the current runs' quarantine files (may be empty)."""
-        return [self._absolute(f) for m in self.manifests(stream) for f in m["quarantine_files"]]
+        """Return the absolute paths or URLs of the current runs' quarantine files (may be empty), each once."""
+        return list(dict.fromkeys(self._absolute(f) for m in self.manifests(stream) for f in m["quarantine_files"]))
 
-    def _selected(self, stream: str, partition: date | None) -> list[dict]:
+    def _selected(self, stream: str, partition: date | Iterable[date] | None) -> list[dict]:
         spec = get_stream(stream)
         if partition is None:
             return self.manifests(stream)
         if not spec.daily:
             raise LandingError(f"stream {stream} is not daily-partitioned: read it with partition=None")
-        found = self.manifest(stream, partition)
-        return [] if found is None else [found]
+        days = [partition] if isinstance(partition, date) else sorted(set(partition))
+        found = (self.manifest(stream, day) for day in days)
+        return [m for m in found if m is not None]
 
-    def read_table(self, stream: str, partition: date | None = None, columns: Iterable[str] | None = None) -> pa.Table:
-        """Return the current rows of one partition, or of every partition when ``partition`` is None.
+    def read_table(self, stream: str, partition: date | Iterable[date] | None = None,
+                   columns: Iterable[str] | None = None) -> pa.Table:
+        """Return the current rows of one partition, of several days (an iterable of dates), or of every
+        partition when ``partition`` is None; partitions in order, each one's rows in landed order.
 
         The table has exactly the stream's schema, or only ``columns`` in that order (files landed before
         a column was added get nulls). An unknown column raises LandingError.
@@ -308,23 +336,33 @@ class LandingStore:
             if unknown:
                 raise LandingError(f"stream {stream} has no columns {unknown}")
             schema = pa.schema([schema.field(c) for c in columns])
-        files = [f for m in self._selected(stream, partition) for f in m["files"]]
-        return self._read(files, schema)
+        return self._read(self._selected(stream, partition), "files", "_partition", schema)
 
-    def read_quarantine(self, stream: str, partition: date | None = None) -> pa.Table:
-        """Return the current quarantined records of one partition, or of all when ``partition`` is None."""
-        files = [f for m in self._selected(stream, partition) for f in m["quarantine_files"]]
-        return self._read(files, QUARANTINE_SCHEMA)
+    def read_quarantine(self, stream: str, partition: date | Iterable[date] | None = None) -> pa.Table:
+        """Return the current quarantined records of one partition, of several days, or of all when
+        ``partition`` is None."""
+        return self._read(self._selected(stream, partition), "quarantine_files", "partition", QUARANTINE_SCHEMA)
 
-    def _read(self, files: list[str], schema: pa.Schema) -> pa.Table:
-        tables = []
-        for relative in files:
+    def _read(self, manifests: list[dict], files_key: str, day_column: str, schema: pa.Schema) -> pa.Table:
+        # a file shared by several days (a range run) is read once, for the days whose manifest names it
+        days_of: dict[str, list[date | None]] = {}
+        for manifest in manifests:
+            day = None if manifest["partition"] is None else date.fromisoformat(manifest["partition"])
+            for relative in manifest[files_key]:
+                days_of.setdefault(relative, []).append(day)
+        tables, order = [], []
+        for relative, days in days_of.items():
             with self.fs.open(self._join(relative), "rb") as fh:
-                present = pq.read_schema(fh).names
-                fh.seek(0)
-                wanted = [n for n in schema.names if n in present]
-                tables.append(_conform(pq.read_table(fh, columns=wanted), schema))
-        return pa.concat_tables(tables) if tables else schema.empty_table()
+                table = _read_days(pq.ParquetFile(fh), [*schema.names, day_column], day_column, days)
+            tables.append(_conform(table, schema))
+            order.append(table[day_column] if day_column in table.column_names else pa.nulls(len(table), pa.date32()))
+        if not tables:
+            return schema.empty_table()
+        table = pa.concat_tables(tables)
+        if len(manifests) > 1:  # partitions in order, each one's rows as landed (the sort is stable)
+            days = pa.chunked_array([c.cast(pa.date32()) for c in order])
+            table = table.take(pc.sort_indices(days))
+        return table
 
     # -- garbage collection ------------------------------------------------------------------------
     def garbage_collect(self, stream: str, *, retention: timedelta | None = None, now: datetime | None = None) -> list[str]:
@@ -332,29 +370,51 @@ class LandingStore:
 
         Removed: files of runs superseded more than ``retention`` (default: the store's) ago, and leftovers
         of failed or killed writers (temporary files, files no manifest names): at once on a local root,
-        where the partition lock proves no writer owns them, otherwise once older than ``retention``.
-        Never removed: the files a manifest names as current. A partition being written is skipped.
+        where the partition (or range) lock proves no writer owns them, otherwise once older than
+        ``retention``. Never removed: a file any manifest names as current, or as superseded within
+        ``retention`` (a range run's file is shared by the manifests of its days). A partition or range
+        being written is skipped.
         """
         get_stream(stream)
         retention = self.retention if retention is None else retention
         now = _utcnow() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
+        cutoff = now - retention
         keys = set(self._manifest_keys(stream))
+        ranges: set[str] = set()
         for quarantine in (False, True):
             with contextlib.suppress(FileNotFoundError):
                 listed = self.fs.ls(self._stream_dir(stream, quarantine), detail=False)
                 keys |= {p.rsplit("/partition=", 1)[-1] for p in listed if "/partition=" in p}
+                ranges |= {p.rsplit("/", 1)[-1] for p in listed if p.rsplit("/", 1)[-1].startswith(RANGE_PREFIX)}
+        needed = self._needed_files(stream, cutoff)
         removed: list[str] = []
         for key in sorted(keys):
             try:
                 with self._locked(stream, key):
-                    removed += self._collect_partition(stream, key, now - retention)
+                    removed += self._collect_partition(stream, key, cutoff, needed)
+            except PartitionLocked:
+                continue
+        for key in sorted(ranges):
+            try:
+                with self._locked(stream, key):
+                    removed += self._collect_files(stream, key, cutoff, needed)
             except PartitionLocked:
                 continue
         return removed
 
-    def _collect_partition(self, stream: str, key: str, cutoff: datetime) -> list[str]:
+    def _needed_files(self, stream: str, cutoff: datetime) -> set[str]:
+        """Files some manifest of ``stream`` names as current, or as superseded after ``cutoff``."""
+        needed: set[str] = set()
+        for manifest in self.manifests(stream):
+            needed |= set(manifest["files"]) | set(manifest["quarantine_files"])
+            for old in manifest.get("superseded", []):
+                if datetime.fromisoformat(old["superseded_at"]) >= cutoff:
+                    needed |= set(old["files"]) | set(old["quarantine_files"])
+        return needed
+
+    def _collect_partition(self, stream: str, key: str, cutoff: datetime, needed: set[str]) -> list[str]:
         manifest = self._read_manifest(stream, key)
-        keep: set[str] = set()
+        keep: set[str] = set(needed)
         expired: list[str] = []
         if manifest is not None:
             keep |= set(manifest["files"]) | set(manifest["quarantine_files"])
@@ -378,8 +438,13 @@ class LandingStore:
                 if self.local or _older_than(self.fs, path, cutoff):
                     self._remove(path)
                     removed.append(self._absolute(self._relative(path)))
+        return removed + self._collect_files(stream, f"partition={key}", cutoff, keep)
+
+    def _collect_files(self, stream: str, folder: str, cutoff: datetime, keep: set[str]) -> list[str]:
+        """Remove the files under ``{stream}/{folder}`` (data and quarantine) that ``keep`` does not name."""
+        removed = []
         for quarantine in (False, True):
-            directory = self._partition_dir(stream, key, quarantine)
+            directory = f"{self._stream_dir(stream, quarantine)}/{folder}"
             for path in self.fs.find(directory):
                 relative = self._relative(path)
                 if relative in keep or (not self.local and not _older_than(self.fs, path, cutoff)):
@@ -389,6 +454,20 @@ class LandingStore:
             if self.local:
                 _remove_empty_dirs(directory)
         return removed
+
+
+def count_duplicate_keys(store: LandingStore, stream: Stream, files: Iterable[str]) -> int:
+    """How many rows of ``files`` (paths relative to the root, or absolute) repeat the stream key of
+    another row of the same partition."""
+    columns = ["_partition", *stream.key]
+    tables = []
+    for path in files:
+        with store.fs.open(path if path.startswith(store.path) else store._join(path), "rb") as fh:
+            tables.append(pq.read_table(fh, columns=columns))
+    keys = pa.concat_tables(tables) if tables else None
+    if keys is None or keys.num_rows == 0:
+        return 0
+    return keys.num_rows - keys.group_by(columns).aggregate([]).num_rows
 
 
 def _iso(value: Any) -> str:
@@ -402,9 +481,43 @@ def _dump(manifest: dict) -> bytes:
 
 
 def _fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY)
+    make_durable([directory])
+
+
+def _load_syncfs():
     try:
-        os.fsync(fd)
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    syncfs.argtypes = [ctypes.c_int]
+    return syncfs
+
+
+_SYNCFS = _load_syncfs() if sys.platform.startswith("linux") else None
+_SYNCFS_FROM = 8  # below this many paths, an fsync of each costs less than flushing the whole filesystem
+
+
+def make_durable(paths: Iterable[str]) -> None:
+    """Return once the content of the given local files and directories (a directory: its entries, so
+    renames into it) is on stable storage. Many paths cost one ``syncfs`` per filesystem where Linux has
+    it; otherwise each path is fsynced."""
+    paths = list(dict.fromkeys(paths))
+    if _SYNCFS is not None and len(paths) >= _SYNCFS_FROM:
+        one_per_device = {os.stat(path).st_dev: path for path in paths}
+        if all(_syncfs(path) for path in one_per_device.values()):
+            return
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _syncfs(path: str) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _SYNCFS(fd) == 0
     finally:
         os.close(fd)
 
@@ -434,14 +547,42 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _read_days(parquet: pq.ParquetFile, names: list[str], day_column: str, days: list[date | None]) -> pa.Table:
+    """Read ``names`` (those the file has) of the rows of ``days`` (all rows when a day is None): a file of
+    a range run holds several days, so only row groups whose statistics may hold one of them are read."""
+    present = parquet.schema_arrow.names
+    wanted = list(dict.fromkeys(n for n in names if n in present))
+    if None in days or day_column not in present:
+        return parquet.read(columns=wanted)
+    index = parquet.schema_arrow.get_field_index(day_column)
+    groups = []
+    for g in range(parquet.metadata.num_row_groups):
+        stats = parquet.metadata.row_group(g).column(index).statistics
+        if stats is None or not stats.has_min_max or any(stats.min <= day <= stats.max for day in days):
+            groups.append(g)
+    if not groups:
+        return parquet.schema_arrow.empty_table().select(wanted)
+    table = parquet.read_row_groups(groups, columns=wanted)
+    return table.filter(pc.is_in(table[day_column], pa.array(days, pa.date32())))
+
+
 class _RollingParquet:
     """Writes rows into Parquet part files under temporary names, one row group per ``row_group_size``
-    rows, a new part file every ``rows_per_file`` rows. Holds at most one row group of rows in memory."""
+    rows, a new part file every ``rows_per_file`` rows. Holds at most one row group of rows in memory.
 
-    def __init__(self, store: LandingStore, directory: str, attempt: str, schema: pa.Schema, label: str):
+    With ``day_column``, ``days[i]`` counts the rows of each day in ``done[i]`` (a range run's files hold
+    several days). With ``durable=False`` a closed file is not fsynced: the caller makes many files
+    durable at once (:func:`make_durable`) before naming them.
+    """
+
+    def __init__(self, store: LandingStore, directory: str, attempt: str, schema: pa.Schema, label: str,
+                 *, day_column: str | None = None, durable: bool = True):
         self.store, self.directory, self.attempt, self.schema, self.label = store, directory, attempt, schema, label
         self.done: list[tuple[str, str, int]] = []  # (temporary path, final path, rows) of closed files
-        self._buffer: list[dict] = []
+        self.days: list[Counter] = []  # rows per day of each closed file (with day_column)
+        self._day_column, self._durable = day_column, durable
+        self._file_days: Counter = Counter()
+        self._buffer: list[tuple] = []  # rows: values in schema order
         self._writer: pq.ParquetWriter | None = None
         self._handle: Any = None
         self._file_rows = 0
@@ -451,7 +592,7 @@ class _RollingParquet:
     def files(self) -> int:
         return len(self.done) + (self._current is not None)
 
-    def append(self, row: dict) -> None:
+    def append(self, row: tuple) -> None:
         self._buffer.append(row)
         if len(self._buffer) >= self.store.row_group_size:
             self.flush()
@@ -466,7 +607,10 @@ class _RollingParquet:
             if self._writer is None:
                 self._open()
             take = min(table.num_rows - offset, self.store.rows_per_file - self._file_rows)
-            self._writer.write_table(table.slice(offset, take), row_group_size=self.store.row_group_size)
+            part = table.slice(offset, take)
+            self._writer.write_table(part, row_group_size=self.store.row_group_size)
+            if self._day_column is not None:
+                self._file_days.update({e["values"]: e["counts"] for e in part[self._day_column].value_counts().to_pylist()})
             self._file_rows += take
             offset += take
             if self._file_rows >= self.store.rows_per_file:
@@ -484,11 +628,13 @@ class _RollingParquet:
 
     def _close_file(self) -> None:
         self._writer.close()
-        if self.store.local:
+        if self.store.local and self._durable:
             self._handle.flush()
             os.fsync(self._handle.fileno())
         self._handle.close()
         self.done.append((*self._current, self._file_rows))
+        self.days.append(self._file_days)
+        self._file_days = Counter()
         self._writer = self._handle = self._current = None
 
     def finish(self, at_least_one: bool) -> None:
@@ -514,21 +660,47 @@ class _RollingParquet:
         self._buffer, self._writer, self._handle, self._current = [], None, None, None
 
 
-def _to_table(rows: list[dict], schema: pa.Schema, label: str) -> pa.Table:
-    try:
-        return pa.Table.from_pylist(rows, schema=schema)
-    except (pa.ArrowException, TypeError, ValueError, OverflowError):
-        pass
-    for f in schema:  # find the column, and say which Python types it got, without echoing values
+def _to_table(rows: list[tuple], schema: pa.Schema, label: str) -> pa.Table:
+    """Rows (tuples of values in ``schema`` order) as an Arrow table; a value that does not fit its column
+    raises LandingError naming the column and the Python types it got, never the values."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    arrays = []
+    for f, values in zip(schema, columns, strict=True):
         try:
-            pa.array([r.get(f.name) for r in rows], type=f.type)
+            arrays.append(pa.array(values, type=f.type))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
-            kinds = sorted({type(r.get(f.name)).__name__ for r in rows})
+            kinds = sorted({type(v).__name__ for v in values})
             raise LandingError(f"{label}: column {f.name!r} ({f.type}) cannot hold values of type {kinds}") from None
-    raise LandingError(f"{label}: rows do not fit the schema")
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
-class PartitionWriter:
+class _WriterBlock:
+    """The ``with`` block of a writer: a clean exit commits, an exception discards, and the lock taken on
+    entry (``_lock``, an ExitStack) is released either way."""
+
+    _lock: contextlib.ExitStack | None
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._lock is None:
+            return False
+        try:
+            if exc_type is None:
+                self._commit()
+            else:
+                self._discard()
+        finally:
+            lock, self._lock = self._lock, None
+            lock.close()
+        return False
+
+    def _commit(self) -> None:
+        raise NotImplementedError
+
+    def _discard(self) -> None:
+        raise NotImplementedError
+
+
+class PartitionWriter(_WriterBlock):
     """Writes one run of one (stream, partition); use it as a context manager (see LandingStore.open_partition).
 
     Counters: ``rows`` (data rows written), ``quarantined`` (records quarantined), ``files`` (data part
@@ -586,6 +758,7 @@ class PartitionWriter:
         extracted_at = _utcnow()
         common = {"_partition": self.partition, "_run_id": self.run_id, "_extracted_at": extracted_at,
                   "_raw_json": raw_json, "_request": request}
+        names = self.stream.schema.names
         count = 0
         for row in rows:
             if not row.keys() <= self._allowed:
@@ -594,7 +767,7 @@ class PartitionWriter:
             full = {**common, **row}
             if full["_raw_json"] is None:
                 raise LandingError(f"{self.stream.name}: a landed row needs its raw JSON (raw_json= or _raw_json)")
-            self._data.append(full)
+            self._data.append(tuple(full.get(name) for name in names))
             count += 1
         self.rows += count
         return count
@@ -620,23 +793,9 @@ class PartitionWriter:
     def quarantine(self, raw_json: str, reason: str, request: str | None = None) -> None:
         """Set one record aside in the quarantine dataset with its raw JSON and the reason."""
         self._require_open()
-        self._quarantine.append({"stream": self.stream.name, "partition": self.partition, "run_id": self.run_id,
-                                 "reason": reason, "request": request, "raw_json": raw_json,
-                                 "extracted_at": _utcnow()})
+        self._quarantine.append(quarantine_row(self.stream.name, self.partition, self.run_id, reason, request,
+                                               raw_json))
         self.quarantined += 1
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if self._lock is None:
-            return False
-        try:
-            if exc_type is None:
-                self._commit()
-            else:
-                self._discard()
-        finally:
-            lock, self._lock = self._lock, None
-            lock.close()
-        return False
 
     def _discard(self) -> None:
         for part in (self._data, self._quarantine):
@@ -665,23 +824,35 @@ class PartitionWriter:
                         store._remove(path)
 
     def _manifest(self, previous: dict | None) -> dict:
-        now = _utcnow()
-        superseded = [] if previous is None else list(previous.get("superseded", []))
-        if previous is not None:
-            superseded.append({key: previous[key] for key in ("run_id", "attempt", "files", "quarantine_files")}
-                              | {"superseded_at": now.isoformat()})
-        return {
-            "version": MANIFEST_VERSION,
-            "stream": self.stream.name,
-            "partition": None if self.partition is None else self.partition.isoformat(),
-            "run_id": self.run_id,
-            "attempt": self.attempt,
-            "files": [self.store._relative(final) for _, final, _ in self._data.done],
-            "file_rows": [rows for _, _, rows in self._data.done],
-            "rows": self.rows,
-            "quarantined": self.quarantined,
-            "quarantine_files": [self.store._relative(final) for _, final, _ in self._quarantine.done],
-            "written_at": now.isoformat(),
-            "api_window": self.api_window,
-            "superseded": superseded,
-        }
+        return next_manifest(
+            previous, self.store, self.stream.name, self.partition, self.run_id, self.attempt, self.api_window,
+            files=[(final, rows) for _, final, rows in self._data.done], rows=self.rows,
+            quarantine_files=[final for _, final, _ in self._quarantine.done], quarantined=self.quarantined,
+        )
+
+
+def next_manifest(previous: dict | None, store: LandingStore, stream: str, partition: date | None, run_id: str,
+                  attempt: str, api_window: dict | None, *, files: list[tuple[str, int]], rows: int,
+                  quarantine_files: list[str], quarantined: int) -> dict:
+    """The manifest naming a new current run of one partition (``files``: absolute paths and their rows),
+    the previous run moved to ``superseded`` (kept until garbage collection)."""
+    now = _utcnow()
+    superseded = [] if previous is None else list(previous.get("superseded", []))
+    if previous is not None:
+        superseded.append({key: previous[key] for key in ("run_id", "attempt", "files", "quarantine_files")}
+                          | {"superseded_at": now.isoformat()})
+    return {
+        "version": MANIFEST_VERSION,
+        "stream": stream,
+        "partition": None if partition is None else partition.isoformat(),
+        "run_id": run_id,
+        "attempt": attempt,
+        "files": [store._relative(final) for final, _ in files],
+        "file_rows": [count for _, count in files],
+        "rows": rows,
+        "quarantined": quarantined,
+        "quarantine_files": [store._relative(final) for final in quarantine_files],
+        "written_at": now.isoformat(),
+        "api_window": api_window,
+        "superseded": superseded,
+    }

@@ -31,9 +31,10 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
+import orjson
 import pyarrow as pa
 
 
@@ -74,7 +75,7 @@ def parse_timestamp(value: Any, where: str = "value") -> datetime:
     if not isinstance(value, str) or not _TS_RE.fullmatch(value):
         raise ContractViolation(f"{where}: expected a UTC timestamp like 2026-03-01T23:59:59Z, got {_show(value)}")
     try:
-        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+        return datetime.fromisoformat(value)  # the regex allows only the Z form: UTC
     except ValueError:
         raise ContractViolation(f"{where}: {_show(value)} is not a real instant") from None
 
@@ -103,8 +104,14 @@ def parse_day(value: Any, where: str = "value") -> date:
 
 
 def canonical_json(value: Any) -> str:
-    """Return ``value`` as compact JSON with sorted keys (the same value always gives the same text)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Return ``value`` as compact JSON with sorted keys (the same value always gives the same text);
+    NaN and Infinity, which JSON cannot hold, raise ValueError."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{value!r} is not JSON")
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, or a non-finite number inside
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical_list(items: Any, sort_by: tuple[str, ...], where: str = "value") -> str:
@@ -191,35 +198,53 @@ class Field:
     required: bool = False
     sort_by: tuple[str, ...] = ()  # json lists only
 
+    def __post_init__(self) -> None:
+        parts = tuple(self.path.split("."))
+        names = tuple(f.name for f in self.arrow_fields())
+        object.__setattr__(self, "_parts", parts)
+        object.__setattr__(self, "_key", parts[0] if len(parts) == 1 else None)
+        object.__setattr__(self, "_nulls", (None,) * len(names))
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "_parse", _PARSERS.get(self.kind))
+
     def arrow_fields(self) -> list[pa.Field]:
         """Return the Arrow column(s) this field produces."""
         if self.kind == "money":
             return [pa.field(f"{self.column}_value", pa.float64()), pa.field(f"{self.column}_currency", pa.string())]
         return [pa.field(self.column, _ARROW_TYPES[self.kind])]
 
-    def extract(self, item: Mapping[str, Any], row: dict[str, Any], where: str) -> None:
-        """Read this field from ``item`` into ``row``; raise ContractViolation on a broken contract."""
-        value: Any = item
-        for part in self.path.split("."):
-            if value is None:
-                break
-            if not isinstance(value, dict):
-                raise ContractViolation(f"{where}{self.path}: expected an object above {part!r}, got {_show(value)}")
-            value = value.get(part)
-        label = where + self.path
+    def read(self, item: Mapping[str, Any], out: list, where: str) -> None:
+        """Append this field's value(s) read from ``item`` to ``out`` (one per column in ``names``);
+        raise ContractViolation on a broken contract (``where`` prefixes the path in the reason)."""
+        key = self._key
+        if key is not None:
+            value = item.get(key)
+        else:
+            value = item
+            for part in self._parts:
+                if value is None:
+                    break
+                if not isinstance(value, dict):
+                    raise ContractViolation(f"{where}{self.path}: expected an object above {part!r}, got {_show(value)}")
+                value = value.get(part)
         if value is None:
             if self.required:
-                raise ContractViolation(f"{label}: required field is missing or null")
-            if self.kind == "money":
-                row[f"{self.column}_value"] = row[f"{self.column}_currency"] = None
-            else:
-                row[self.column] = None
+                raise ContractViolation(f"{where}{self.path}: required field is missing or null")
+            out.extend(self._nulls)
+        elif self._parse is not None:
+            out.append(self._parse(value, where + self.path))
         elif self.kind == "money":
-            row[f"{self.column}_value"], row[f"{self.column}_currency"] = parse_money(value, label)
-        elif self.kind == "json":
-            row[self.column] = canonical_list(value, self.sort_by, label)
+            out.extend(parse_money(value, where + self.path))
         else:
-            row[self.column] = _PARSERS[self.kind](value, label)
+            out.append(canonical_list(value, self.sort_by, where + self.path))
+
+    def extract(self, item: Mapping[str, Any], row: dict[str, Any], where: str) -> None:
+        """Read this field from ``item`` into ``row``; raise ContractViolation on a broken contract."""
+        if not isinstance(item, dict):  # read() trusts its caller to have checked this
+            raise ContractViolation(f"{where}{self.path}: expected an object above {self._parts[0]!r}, got {_show(item)}")
+        values: list = []
+        self.read(item, values, where)
+        row.update(zip(self.names, values, strict=True))
 
 
 @dataclass(frozen=True)
@@ -240,6 +265,7 @@ class Stream:
     each_fields: tuple[Field, ...] = ()
     each_nonempty: bool = False
     typed_schema: pa.Schema = field(init=False, repr=False, compare=False)
+    columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
     schema: pa.Schema = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -251,24 +277,25 @@ class Stream:
             raise ValueError(f"stream {self.name}: key columns {missing} are not columns")
         object.__setattr__(self, "typed_schema", typed)
         object.__setattr__(self, "schema", pa.schema(list(typed) + list(COMMON_FIELDS)))
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """The typed column names, in schema order (what ``flatten`` rows hold)."""
-        return tuple(self.typed_schema.names)
+        object.__setattr__(self, "columns", tuple(typed.names))  # typed column names: what flatten rows hold
 
     def flatten(self, item: Any) -> list[dict[str, Any]]:
         """Return the typed rows of one wire item; raise ContractViolation if it breaks its contract.
 
         Pure and deterministic: the same item always gives equal rows.
         """
+        columns = self.columns
+        return [dict(zip(columns, values, strict=True)) for values in self.flatten_values(item)]
+
+    def flatten_values(self, item: Any) -> list[tuple]:
+        """Return the rows of ``flatten`` as tuples of values in ``columns`` order (the fast path)."""
         if not isinstance(item, dict):
             raise ContractViolation(f"{self.name}: expected a JSON object, got {_show(item)}")
-        base: dict[str, Any] = {}
+        base: list = []
         for spec in self.fields:
-            spec.extract(item, base, "")
+            spec.read(item, base, "")
         if self.each is None:
-            return [base]
+            return [tuple(base)]
         elements = item.get(self.each)
         if not isinstance(elements, list):
             raise ContractViolation(f"{self.each}: expected a list, got {_show(elements)}")
@@ -278,10 +305,11 @@ class Stream:
         for index, element in enumerate(elements):
             if not isinstance(element, dict):
                 raise ContractViolation(f"{self.each}[{index}]: expected an object, got {_show(element)}")
-            row = dict(base)
+            values = base.copy()
+            where = f"{self.each}[{index}]."
             for spec in self.each_fields:
-                spec.extract(element, row, f"{self.each}[{index}].")
-            rows.append(row)
+                spec.read(element, values, where)
+            rows.append(tuple(values))
         return rows
 
 

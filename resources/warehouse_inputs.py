@@ -127,14 +127,19 @@ select landed.*, files.partition_key as _partition_key,
     files.file_index * 4294967296 + landed.file_row_number as _row_in_partition
 from read_parquet($paths, union_by_name = true, filename = true, file_row_number = true) as landed
 inner join files on files.path = landed.filename
+    -- a range run's file holds several days: a daily partition takes the rows of its own day
+    and (landed.{day} is null or cast(landed.{day} as varchar) = files.partition_key)
 """
+# the column naming a landed row's day (an identifier from this whitelist, never a value)
+_DAY_COLUMN = {"data": "_partition", "quarantine": "partition"}
 
 
 def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.Table:
     """Read the files of `runs` (one stream) into one table shaped as `landed_schema(stream)`.
 
     Only the named files are read (never a directory listing), so a run being written or superseded
-    meanwhile cannot leak in. Columns a file lacks become nulls. `_row_in_partition` orders the rows of
+    meanwhile cannot leak in; of a file a range run shared between days, a partition takes only the rows
+    of its day. Columns a file lacks become nulls. `_row_in_partition` orders the rows of
     a partition as landed (file, then row). The files are read by an in-process DuckDB (fast on many
     small files), through the landing store's filesystem for object storage. Quarantine files are
     shaped by `_quarantine_as_landed`.
@@ -154,12 +159,14 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
     if not paths:  # runs that quarantined nothing name no quarantine file
         return landed_schema(stream).empty_table()
     files = pa.table({"path": paths, "partition_key": keys, "file_index": pa.array(indexes, pa.int64())})
+    paths = list(dict.fromkeys(paths))  # each file read once, however many partitions it holds
     with duckdb.connect() as reader:
         reader.execute("set TimeZone = 'UTC'")
         if not landing.local:
             reader.register_filesystem(landing.fs)
         reader.register("files", files)
-        table = reader.sql(_READ, params={"paths": paths}).to_arrow_table()
+        query = _READ.format(day=_DAY_COLUMN["quarantine" if stream in QUARANTINES else "data"])
+        table = reader.sql(query, params={"paths": paths}).to_arrow_table()
     if stream in QUARANTINES:
         table = _quarantine_as_landed(QUARANTINES[stream], table)
     return _conform(table, landed_schema(stream))

@@ -67,7 +67,11 @@ class ApiModel(BaseModel):
     @classmethod
     def json_keys(cls) -> frozenset[str]:
         """The top-level JSON keys this model knows (its aliases)."""
-        return frozenset(field.alias or name for name, field in cls.model_fields.items())
+        keys = cls.__dict__.get("_json_keys")
+        if keys is None:
+            keys = frozenset(field.alias or name for name, field in cls.model_fields.items())
+            type.__setattr__(cls, "_json_keys", keys)
+        return keys
 
 
 class Money(ApiModel):

@@ -14,7 +14,6 @@ short (or empty) before the count is reached. Only one page is held at a time.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 
 from .errors import MalformedResponseError, PagingError
+from .records import canonical_json
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,7 @@ class RangePaging:
 
 
 def _digest(items: list[Any]) -> str:
-    canonical = json.dumps(items, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(items).encode()).hexdigest()
 
 
 def iterate_pages(

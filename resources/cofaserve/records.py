@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from .models import ApiModel
@@ -18,7 +19,10 @@ from .models import ApiModel
 
 def canonical_json(value: Any) -> str:
     """Deterministic JSON text: sorted keys, no spaces, UTF-8 characters kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits (JSON allows it, orjson does not)
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,7 @@ def parse_record(model: type[ApiModel], item: Any, request: str) -> Record:
     raw_json = canonical_json(item)
     if not isinstance(item, dict):
         return Record(None, item, raw_json, f"expected a JSON object, got {type(item).__name__}", request)
-    unknown = tuple(sorted(set(item) - model.json_keys()))
+    unknown = tuple(sorted(item.keys() - model.json_keys()))
     try:
         parsed = model.model_validate_json(raw_json)
     except ValidationError as exc:

@@ -181,6 +181,9 @@ class ClientSettings(BaseModel):
     # --- concurrency
     max_workers: int = Field(default=4, ge=1, le=64)
     """Default thread count of :meth:`CofaServeClient.fetch_many`."""
+    prefetch_pages: int = Field(default=1, ge=0, le=8)
+    """Pages a listing fetches ahead on a background thread while the caller handles the current one
+    (0: strictly one page at a time)."""
 
     @field_validator("base_url", "auth_url")
     @classmethod

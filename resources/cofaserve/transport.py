@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 import httpx
+import orjson
 
 from .budget import RateBudget
 from .errors import (
@@ -66,10 +67,19 @@ def describe(request: httpx.Request) -> str:
     return f"{request.method} {request.url.raw_path.decode('ascii', 'replace')}"
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def decode_json(response: httpx.Response) -> Any:
-    """The response body as JSON; a body that is not JSON raises :class:`MalformedResponseError` (retried)."""
+    """The response body as JSON; a body that is not JSON (NaN and Infinity are not) raises
+    :class:`MalformedResponseError` (retried)."""
     try:
-        return json.loads(response.content)
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass  # orjson refuses integers beyond 64 bits, which JSON allows: the standard parser decides
+    try:
+        return json.loads(response.content, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedResponseError(
             f"{describe(response.request)}: HTTP {response.status_code} body is not JSON "

@@ -1,5 +1,7 @@
 """Paging strategies (page/pageSize and range + Content-Range) and the consistency checks."""
 
+import time
+
 import httpx
 import pytest
 
@@ -36,7 +38,7 @@ def test_page_strategy_stops_on_the_last_page_by_count(tmp_path, n, expected_pag
 def test_listing_is_lazy_one_page_at_a_time(tmp_path):
     api = FakeApi()
     api.list_route(COUNTRIES, "countries", countries(100))
-    with make_client(tmp_path, api, page_size=10) as client:
+    with make_client(tmp_path, api, page_size=10, prefetch_pages=0) as client:
         stream = client.iter_countries()
         first = next(stream)
         assert first.raw["name"] == "C0" and stream.reported_total == 100
@@ -46,6 +48,46 @@ def test_listing_is_lazy_one_page_at_a_time(tmp_path):
         assert len(api.business_requests()) == 2
         stream.close()
     assert len(api.business_requests()) == 2
+
+
+def test_prefetch_reads_ahead_at_most_the_pages_it_is_allowed_and_stops_on_close(tmp_path):
+    api = FakeApi()
+    api.list_route(COUNTRIES, "countries", countries(100))
+    with make_client(tmp_path, api, page_size=10, prefetch_pages=2) as client:
+        stream = client.iter_countries()
+        assert api.business_requests() == []  # nothing before the first item is asked for
+        first = next(stream)
+        assert first.raw["name"] == "C0"
+        deadline = time.monotonic() + 5
+        while len(api.business_requests()) < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        # the page in hand, two pages waiting, one more fetched and blocked until a slot frees
+        assert len(api.business_requests()) == 4
+        stream.close()
+        asked = len(api.business_requests())
+        time.sleep(0.1)
+        assert len(api.business_requests()) == asked <= 4
+    assert pages_asked(api)[:asked] == [(p, 10) for p in range(1, asked + 1)]
+
+
+def test_prefetched_listing_yields_every_item_in_order_and_raises_a_page_error_where_it_occurs(tmp_path):
+    api = FakeApi()
+    items = countries(45)
+
+    def handler(request):
+        page = int(request.url.params["page"])
+        if page == 3:
+            return json_response(200, {"countries": "not a list", "count": 45})
+        return json_response(200, {"countries": items[(page - 1) * 20:page * 20], "count": 45})
+
+    api.route(COUNTRIES, handler)
+    with make_client(tmp_path, api, page_size=20, prefetch_pages=1, max_attempts=1) as client:
+        got = []
+        with pytest.raises(RetryExhaustedError):
+            for record in client.iter_countries():
+                got.append(record.raw)
+    assert got == items[:40]  # the two good pages arrived whole, in order, before the error
 
 
 def test_page_size_and_parameter_names_are_settings(tmp_path):

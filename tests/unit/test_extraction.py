@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from assets.extraction import OutOfRange, land_dated_records, land_records
+from assets.extraction import land_dated_records, land_records
 from resources.landing import LandingStore
 
 D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
@@ -113,13 +113,30 @@ def test_a_company_with_products_decided_on_two_days_lands_one_row_on_each(tmp_p
     assert store.read_table("portfolio", D3)["product_code"].to_pylist() == ["ECL"]
 
 
-def test_a_by_id_record_for_an_already_committed_day_is_an_error_not_a_loss(tmp_path):
+def test_by_id_records_out_of_day_order_land_on_their_days(tmp_path):
     store = LandingStore(str(tmp_path))
     pairs = [(D2, notification(1, "2026-03-29T10:00:00Z"), None), (D3, notification(2, "2026-03-30T10:00:00Z"), None),
              (D2, notification(3, "2026-03-29T11:00:00Z"), None)]
-    with pytest.raises(OutOfRange, match="date order"):
-        land_dated_records(store, "notifications", [D2, D3], "run1", pairs)
-    assert store.manifest("notifications", D3) is None  # the failed run published nothing more
+    summary = land_dated_records(store, "notifications", [D2, D3], "run1", pairs)
+    assert summary.rows_by_day == {D2: 2, D3: 1}
+    assert store.read_table("notifications", D2)["notification_id"].to_pylist() == ["N1", "N3"]
+    assert store.read_table("notifications", D3)["notification_id"].to_pylist() == ["N2"]
+
+
+def test_a_failed_range_run_publishes_no_day(tmp_path):
+    store = LandingStore(str(tmp_path))
+    land_records(store, "notifications", [D1], "run1", None, [notification(1, "2026-03-28T10:00:00Z")], by_event_day)
+
+    def failing():
+        yield notification(2, "2026-03-28T11:00:00Z")
+        yield notification(3, "2026-03-30T11:00:00Z")
+        raise ConnectionError("cut")
+
+    with pytest.raises(ConnectionError):
+        land_records(store, "notifications", [D1, D2, D3], "run2", None, failing(), by_event_day)
+    assert store.read_table("notifications", D1)["notification_id"].to_pylist() == ["N1"]
+    assert store.manifest("notifications", D3) is None
+    assert [p for p in store.fs.find(store.path) if "run2" in p] == []  # nothing of the failed run is left
 
 
 def test_dated_records_go_to_the_day_given(tmp_path):

@@ -1,0 +1,204 @@
+"""Range runs: one run of a daily stream over many days, landed in part files the days share.
+
+A backfill covers hundreds of days. Landing each day as its own Parquet file and manifest costs a file
+footer and several fsyncs per day, however few rows the day holds. A :class:`RangeWriter` instead
+streams the rows of all its days, in arrival order, into shared part files (one row group in memory, a
+new file every ``rows_per_file`` rows; each file counts its rows per day), and on a clean exit commits
+every day of the range:
+
+1. the part files are closed, renamed to their final names and made durable (one sync per filesystem);
+2. in batches of days, under each day's partition lock, the day's manifest is replaced by one naming
+   this run and the part files that hold rows of the day (a day without rows names the first part file:
+   it holds none of the day's rows, so the day reads as landed and empty); each batch of manifests is
+   made durable, then renamed into place.
+
+An exception, or a process killed before step 2, leaves every day exactly as it was; killed during step
+2, each day is either on its previous run or on this one, never a mix. Readers take a daily partition's
+rows from its files where ``_partition`` is the day (:meth:`LandingStore.read_table`, the warehouse's
+reader), so a later run of one day supersedes exactly that day. Layout::
+
+    {stream}/range={first}--{last}/run={run_id}/part-{n:05d}-{attempt}.parquet
+    _quarantine/{stream}/range={first}--{last}/run={run_id}/part-{n:05d}-{attempt}.parquet
+
+The range lock (``_locks/{stream}/range=....lock``) keeps two writers of one range apart and tells
+garbage collection that the range's files are being written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from resources.landing import (
+    QUARANTINE_SCHEMA,
+    RANGE_PREFIX,
+    LandingError,
+    LandingStore,
+    _dump,
+    _RollingParquet,
+    _utcnow,
+    _WriterBlock,
+    count_duplicate_keys,
+    make_durable,
+    next_manifest,
+    partition_key,
+    quarantine_row,
+)
+from resources.streams import Stream, get_stream
+
+COMMIT_BATCH_DAYS = 128
+"""Days whose manifests are swapped together (their partition locks are held at once)."""
+
+
+def open_range(store: LandingStore, stream: str, days: Iterable[date], run_id: str,
+               api_window: Mapping[str, Any] | None = None) -> RangeWriter:
+    """Return a :class:`RangeWriter` (a context manager) for one run of a daily ``stream`` over ``days``.
+
+    Every day of ``days`` gets a manifest naming this run when the ``with`` block exits cleanly, days
+    without rows included. The arguments are checked as :meth:`LandingStore.open_partition` checks them.
+    """
+    days = sorted(set(days))
+    if not days:
+        raise LandingError("a range run needs at least one day")
+    spec = get_stream(stream)
+    if not spec.daily:
+        raise LandingError(f"stream {stream} is not daily-partitioned: land it with open_partition(..., None, ...)")
+    # open_partition validates the day type, the run id and the api window, and owns that wording
+    window = store.open_partition(stream, days[0], run_id, api_window).api_window
+    for day in days:
+        store.open_partition(stream, day, run_id)
+    return RangeWriter(store, spec, days, run_id, window)
+
+
+class RangeWriter(_WriterBlock):
+    """Writes one run of a daily stream over several days; use it as a context manager (see open_range).
+
+    Counters: ``rows_by_day``, ``quarantined_by_day``; after a clean exit ``duplicate_keys`` (rows whose
+    stream key repeats another row of the same day) and ``manifests`` ({day: manifest written}).
+    """
+
+    def __init__(self, store: LandingStore, stream: Stream, days: list[date], run_id: str, api_window: dict | None):
+        self.store, self.stream, self.days, self.run_id, self.api_window = store, stream, days, run_id, api_window
+        self.rows_by_day: Counter = Counter()
+        self.quarantined_by_day: Counter = Counter()
+        self.duplicate_keys = 0
+        self.manifests: dict[date, dict] = {}
+        self.attempt: str | None = None
+        self._day_set = frozenset(days)
+        self._allowed = frozenset(stream.columns)
+        self._lock: contextlib.ExitStack | None = None
+        self._data: _RollingParquet | None = None
+        self._quarantine: _RollingParquet | None = None
+
+    @property
+    def key(self) -> str:
+        """The range's folder name: ``range={first}--{last}``."""
+        return f"{RANGE_PREFIX}{self.days[0].isoformat()}--{self.days[-1].isoformat()}"
+
+    def __enter__(self) -> RangeWriter:
+        if self.attempt is not None:
+            raise LandingError("a RangeWriter is used once; open a new one for another run")
+        lock = contextlib.ExitStack()
+        lock.enter_context(self.store._locked(self.stream.name, self.key))
+        self._lock = lock
+        attempt = self.attempt = secrets.token_hex(4)
+        name, run = self.stream.name, f"run={self.run_id}"
+        label = f"{name} {self.key}"
+        self._data = _RollingParquet(self.store, f"{self.store._stream_dir(name)}/{self.key}/{run}", attempt,
+                                     self.stream.schema, label, day_column="_partition", durable=False)
+        self._quarantine = _RollingParquet(self.store, f"{self.store._stream_dir(name, True)}/{self.key}/{run}",
+                                           attempt, QUARANTINE_SCHEMA, f"quarantine of {label}",
+                                           day_column="partition", durable=False)
+        return self
+
+    def _check(self, day: date) -> None:
+        if self._lock is None:
+            raise LandingError("write inside the 'with open_range(...)' block")
+        if day not in self._day_set:
+            raise LandingError(f"{self.stream.name}: {day} is not a day of this range run ({self.key})")
+
+    def write_record(self, day: date, raw_json: str, request: str | None, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append the typed rows (dicts) of one API record to ``day``, each keeping the record's raw JSON
+        and request; return how many. Rows are checked as :meth:`PartitionWriter.write` checks them."""
+        columns = self.stream.columns
+        values = []
+        for row in rows:
+            if not row.keys() <= self._allowed:
+                raise LandingError(f"{self.stream.name}: unknown columns {sorted(set(row) - self._allowed)}")
+            values.append(tuple(row.get(name) for name in columns))
+        return self.write_values(day, raw_json, request, values)
+
+    def write_values(self, day: date, raw_json: str, request: str | None, rows: Iterable[tuple]) -> int:
+        """Append the rows of one API record as :meth:`Stream.flatten_values` gives them (values in the
+        stream's ``columns`` order) to ``day``; return how many."""
+        self._check(day)
+        if raw_json is None:
+            raise LandingError(f"{self.stream.name}: a landed row needs its raw JSON")
+        width = len(self.stream.columns)
+        common = (day, self.run_id, _utcnow(), request, raw_json)  # COMMON_FIELDS order
+        append = self._data.append
+        count = 0
+        for row in rows:
+            if len(row) != width:
+                raise LandingError(f"{self.stream.name}: a row has {len(row)} values for {width} typed columns")
+            append(row + common)
+            count += 1
+        self.rows_by_day[day] += count
+        return count
+
+    def quarantine(self, day: date, raw_json: str, reason: str, request: str | None = None) -> None:
+        """Set one record aside in the quarantine dataset of ``day`` with its raw JSON and the reason."""
+        self._check(day)
+        self._quarantine.append(quarantine_row(self.stream.name, day, self.run_id, reason, request, raw_json))
+        self.quarantined_by_day[day] += 1
+
+    def _discard(self) -> None:
+        for part in (self._data, self._quarantine):
+            finals = [final for _, final, _ in part.done]
+            part.discard()
+            for path in finals:  # renamed already when a commit failed before naming them
+                with contextlib.suppress(Exception):
+                    self.store._remove(path)
+
+    def _commit(self) -> None:
+        store, named = self.store, False
+        try:
+            self._data.finish(at_least_one=True)
+            self._quarantine.finish(at_least_one=False)
+            parts = self._data.done + self._quarantine.done
+            for temporary, final, _ in parts:
+                store._rename(temporary, final)
+            if store.local:
+                directories = [p.directory for p in (self._data, self._quarantine) if p.done]
+                make_durable([final for _, final, _ in parts] + directories)
+            self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
+            for start in range(0, len(self.days), COMMIT_BATCH_DAYS):
+                self._commit_days(self.days[start:start + COMMIT_BATCH_DAYS])
+                named = True
+        finally:
+            if not named:
+                self._discard()
+
+    def _commit_days(self, days: list[date]) -> None:
+        store, name = self.store, self.stream.name
+        data = [(final, counts) for (_, final, _), counts in zip(self._data.done, self._data.days, strict=True)]
+        quarantine = [(final, counts) for (_, final, _), counts in
+                      zip(self._quarantine.done, self._quarantine.days, strict=True)]
+        with contextlib.ExitStack() as locks:
+            updates = []
+            for day in days:
+                key = partition_key(day)
+                locks.enter_context(store._locked(name, key))
+                files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
+                manifest = next_manifest(
+                    store._read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
+                    files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
+                    quarantine_files=[final for final, counts in quarantine if counts[day]],
+                )
+                updates.append((store._manifest_path(name, key), _dump(manifest)))
+                self.manifests[day] = manifest
+            store._put_many_atomic(updates)
