@@ -19,7 +19,6 @@ from .extraction import (
     quarantined_items,
     text,
 )
-from .runtime import extraction_asset
 
 STREAM = "deliveries"
 
@@ -56,12 +55,3 @@ def extract_deliveries(client, store: LandingStore, days: list[date], run_id: st
     summary = land_dated_records(store, STREAM, days, run_id, pairs)
     summary.reported_total = len(wanted)
     return summary
-
-
-deliveries_asset = extraction_asset(
-    STREAM,
-    "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
-    "fetched only for the decisions that day's notifications and portfolio rows mention.",
-    extract_deliveries,
-    deps=("notifications", "portfolio"),
-)

@@ -8,7 +8,6 @@ from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, land_records
-from .runtime import extraction_asset
 
 STREAM = "notifications"
 
@@ -23,10 +22,3 @@ def extract_notifications(client, store: LandingStore, days: list[date], run_id:
     summary.reported_total = getattr(records, "reported_total", None)
     summary.api_window = window.to_params()
     return summary
-
-
-notifications_asset = extraction_asset(
-    STREAM,
-    "One row per CofaServe notification (a decision change), in the partition of its GMT event day.",
-    extract_notifications,
-)

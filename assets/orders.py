@@ -17,7 +17,6 @@ from .extraction import (
     quarantined_items,
     text,
 )
-from .runtime import extraction_asset
 
 STREAM = "orders"
 REPOLL_STREAM = "order_polls"
@@ -122,23 +121,3 @@ def repoll_pending_orders(client, store: LandingStore, as_of: date, run_id: str)
     summary = land_dated_records(store, REPOLL_STREAM, [as_of], run_id, pairs)
     summary.reported_total = len(wanted)
     return summary
-
-
-orders_asset = extraction_asset(
-    STREAM,
-    "One row per order mentioned by the partition's GMT day (new, pending or decided), in its state at "
-    "extraction time.",
-    extract_orders,
-    deps=("notifications", "portfolio"),
-)
-
-
-
-order_polls_asset = extraction_asset(
-    REPOLL_STREAM,
-    "One row per order still pending (temporary Z EASY numbers included) at each re-poll, under the GMT "
-    "day of the poll; stops once an order reaches a final status.",
-    repoll_pending_orders,
-    deps=(STREAM,),
-    daily=False,
-)

@@ -8,7 +8,6 @@ from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 
 from .extraction import LandedSummary, land_records
-from .runtime import extraction_asset
 
 STREAM = "portfolio"
 SNAPSHOT_STREAM = "portfolio_snapshot"
@@ -43,21 +42,3 @@ def extract_portfolio_snapshot(client, store: LandingStore, as_of: date, run_id:
     summary.reported_total = getattr(records, "reported_total", None)
     summary.api_window = None
     return summary
-
-
-portfolio_asset = extraction_asset(
-    STREAM,
-    "One row per company × product whose last decision (or pending order) fell on the partition's GMT "
-    "day, as the portfolio listed it.",
-    extract_portfolio,
-)
-
-
-
-portfolio_snapshot_asset = extraction_asset(
-    SNAPSHOT_STREAM,
-    "The whole portfolio as listed on the snapshot's GMT day (one row per company × product); weekly and "
-    "on demand. The only extract that may close a record for being absent.",
-    extract_portfolio_snapshot,
-    daily=False,
-)

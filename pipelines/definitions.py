@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.deliveries import deliveries_asset
-from assets.notifications import notifications_asset
-from assets.orders import order_polls_asset, orders_asset
+from assets.extraction_assets import (
+    deliveries_asset,
+    notifications_asset,
+    order_polls_asset,
+    orders_asset,
+    portfolio_asset,
+    portfolio_snapshot_asset,
+)
 from assets.overdues import overdues_asset
-from assets.portfolio import portfolio_asset, portfolio_snapshot_asset
 from assets.reference import reference_asset
 from assets.warehouse import warehouse_assets
 from pipelines.jobs import models_job, nightly_job, order_polls_job, snapshot_job

@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import fsspec
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -274,8 +275,12 @@ class LandingStore:
         return self._read_manifest(stream, partition_key(partition))
 
     def _read_manifest(self, stream: str, key: str) -> dict | None:
+        path = self._manifest_path(stream, key)
         try:
-            return json.loads(self.fs.cat_file(self._manifest_path(stream, key)))
+            if self.local:
+                with open(path, "rb") as fh:
+                    return orjson.loads(fh.read())
+            return orjson.loads(self.fs.cat_file(path))
         except FileNotFoundError:
             return None
 
@@ -463,7 +468,7 @@ def count_duplicate_keys(store: LandingStore, stream: Stream, files: Iterable[st
     tables = []
     for path in files:
         with store.fs.open(path if path.startswith(store.path) else store._join(path), "rb") as fh:
-            tables.append(pq.read_table(fh, columns=columns))
+            tables.append(pq.ParquetFile(fh).read(columns=columns))
     keys = pa.concat_tables(tables) if tables else None
     if keys is None or keys.num_rows == 0:
         return 0
@@ -477,7 +482,7 @@ def _iso(value: Any) -> str:
 
 
 def _dump(manifest: dict) -> bytes:
-    return json.dumps(manifest, indent=1, sort_keys=True).encode()
+    return orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 def _fsync_dir(directory: str) -> None:
@@ -572,12 +577,15 @@ class _RollingParquet:
 
     With ``day_column``, ``days[i]`` counts the rows of each day in ``done[i]`` (a range run's files hold
     several days). With ``durable=False`` a closed file is not fsynced: the caller makes many files
-    durable at once (:func:`make_durable`) before naming them.
+    durable at once (:func:`make_durable`) before naming them. ``buffer_rows`` (at most
+    ``row_group_size``) makes smaller row groups to hold fewer rows in memory.
     """
 
     def __init__(self, store: LandingStore, directory: str, attempt: str, schema: pa.Schema, label: str,
-                 *, day_column: str | None = None, durable: bool = True):
+                 *, day_column: str | None = None, durable: bool = True, buffer_rows: int | None = None):
         self.store, self.directory, self.attempt, self.schema, self.label = store, directory, attempt, schema, label
+        self._buffer_rows = buffer_rows or store.row_group_size
+        release_freed_memory()
         self.done: list[tuple[str, str, int]] = []  # (temporary path, final path, rows) of closed files
         self.days: list[Counter] = []  # rows per day of each closed file (with day_column)
         self._day_column, self._durable = day_column, durable
@@ -594,7 +602,7 @@ class _RollingParquet:
 
     def append(self, row: tuple) -> None:
         self._buffer.append(row)
-        if len(self._buffer) >= self.store.row_group_size:
+        if len(self._buffer) >= self._buffer_rows:
             self.flush()
 
     def flush(self) -> None:
@@ -658,6 +666,26 @@ class _RollingParquet:
             with contextlib.suppress(Exception):
                 self.store._remove(path)
         self._buffer, self._writer, self._handle, self._current = [], None, None, None
+
+
+_MEMORY_POOL_SET = False
+
+
+def release_freed_memory() -> None:
+    """Make Arrow hand memory back to the operating system as soon as it is freed (jemalloc with no
+    decay; the system allocator where jemalloc is absent) instead of keeping it for reuse, so a writer's
+    peak memory is its working set, not the high-water mark of every batch it converted. Process-wide
+    and idempotent; called by every landing writer."""
+    global _MEMORY_POOL_SET
+    if _MEMORY_POOL_SET:
+        return
+    try:
+        pool = pa.jemalloc_memory_pool()
+        pa.jemalloc_set_decay_ms(0)
+    except (NotImplementedError, pa.ArrowException):
+        pool = pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    _MEMORY_POOL_SET = True
 
 
 def _to_table(rows: list[tuple], schema: pa.Schema, label: str) -> pa.Table:

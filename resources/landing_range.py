@@ -52,6 +52,8 @@ from resources.streams import Stream, get_stream
 
 COMMIT_BATCH_DAYS = 128
 """Days whose manifests are swapped together (their partition locks are held at once)."""
+BUFFER_ROWS = 2048
+"""Rows a range writer holds before writing them as a row group (a range file's row groups are this small)."""
 
 
 def open_range(store: LandingStore, stream: str, days: Iterable[date], run_id: str,
@@ -109,7 +111,8 @@ class RangeWriter(_WriterBlock):
         name, run = self.stream.name, f"run={self.run_id}"
         label = f"{name} {self.key}"
         self._data = _RollingParquet(self.store, f"{self.store._stream_dir(name)}/{self.key}/{run}", attempt,
-                                     self.stream.schema, label, day_column="_partition", durable=False)
+                                     self.stream.schema, label, day_column="_partition", durable=False,
+                                     buffer_rows=min(BUFFER_ROWS, self.store.row_group_size))
         self._quarantine = _RollingParquet(self.store, f"{self.store._stream_dir(name, True)}/{self.key}/{run}",
                                            attempt, QUARANTINE_SCHEMA, f"quarantine of {label}",
                                            day_column="partition", durable=False)

@@ -217,16 +217,7 @@ class Field:
         """Append this field's value(s) read from ``item`` to ``out`` (one per column in ``names``);
         raise ContractViolation on a broken contract (``where`` prefixes the path in the reason)."""
         key = self._key
-        if key is not None:
-            value = item.get(key)
-        else:
-            value = item
-            for part in self._parts:
-                if value is None:
-                    break
-                if not isinstance(value, dict):
-                    raise ContractViolation(f"{where}{self.path}: expected an object above {part!r}, got {_show(value)}")
-                value = value.get(part)
+        value = item.get(key) if key is not None else _walk(item, self._parts, where, self.path)
         if value is None:
             if self.required:
                 raise ContractViolation(f"{where}{self.path}: required field is missing or null")
@@ -245,6 +236,59 @@ class Field:
         values: list = []
         self.read(item, values, where)
         row.update(zip(self.names, values, strict=True))
+
+
+_KIND_CHECKS = {
+    # kind -> the statement applied to a present value ``v`` (a call only when a conversion or an error is due)
+    "str": "if v.__class__ is not str: _parse_str(v, where + {path!r})",
+    "id": "if v.__class__ is not str or not v.strip(): v = _parse_id(v, where + {path!r})",
+    "bool": "if v is not True and v is not False: _parse_bool(v, where + {path!r})",
+    "ts": "v = parse_timestamp(v, where + {path!r})",
+    "date": "v = parse_date(v, where + {path!r})",
+    "day": "v = parse_day(v, where + {path!r})",
+    "money": "v, v_currency = parse_money(v, where + {path!r})",
+    "json": "v = canonical_list(v, {sort_by!r}, where + {path!r})",
+}
+
+
+def _compile_reader(fields: tuple[Field, ...], name: str) -> Callable[[dict, str], tuple]:
+    """A function ``(source object, where) -> tuple of the fields' column values``, with the checks and
+    conversions of ``Field.read`` written out per field (one call per item instead of one per field).
+    ``where`` prefixes the paths in error reasons. Behaviour equals reading each field with Field.read."""
+    body, outputs = [], []
+    for index, spec in enumerate(fields):
+        if spec._key is not None:
+            body.append(f"    v = src.get({spec._key!r})")
+        else:
+            body.append(f"    v = _walk(src, {spec._parts!r}, where, {spec.path!r})")
+        check = _KIND_CHECKS[spec.kind].format(path=spec.path, sort_by=spec.sort_by)
+        if spec.required:
+            body.append(f"    if v is None:\n        raise ContractViolation(where + {spec.path + ': required field is missing or null'!r})")
+            body.append(f"    {check}")
+        elif spec.kind == "money":
+            body.append(f"    if v is None:\n        v_currency = None\n    else:\n        {check}")
+        else:
+            body.append(f"    if v is not None:\n        {check}")
+        body.append(f"    c{index} = v" + (f"; c{index}_currency = v_currency" if spec.kind == "money" else ""))
+        outputs += [f"c{index}"] + ([f"c{index}_currency"] if spec.kind == "money" else [])
+    source = f"def read_{name}(src, where):\n" + "\n".join(body) + f"\n    return ({', '.join(outputs)}{',' if outputs else ''})\n"
+    scope = {"ContractViolation": ContractViolation, "_parse_str": _parse_str, "_parse_id": _parse_id,
+             "_parse_bool": _parse_bool, "parse_timestamp": parse_timestamp, "parse_date": parse_date,
+             "parse_day": parse_day, "parse_money": parse_money, "canonical_list": canonical_list, "_walk": _walk}
+    exec(compile(source, f"<stream {name} reader>", "exec"), scope)  # noqa: S102 (our own field specs, no input)
+    return scope[f"read_{name}"]
+
+
+def _walk(item: Any, parts: tuple[str, ...], where: str, path: str) -> Any:
+    """The value at a dotted path, None when a level is missing; a level that is not an object raises."""
+    value = item
+    for part in parts:
+        if value is None:
+            break
+        if not isinstance(value, dict):
+            raise ContractViolation(f"{where}{path}: expected an object above {part!r}, got {_show(value)}")
+        value = value.get(part)
+    return value
 
 
 @dataclass(frozen=True)
@@ -278,6 +322,8 @@ class Stream:
         object.__setattr__(self, "typed_schema", typed)
         object.__setattr__(self, "schema", pa.schema(list(typed) + list(COMMON_FIELDS)))
         object.__setattr__(self, "columns", tuple(typed.names))  # typed column names: what flatten rows hold
+        object.__setattr__(self, "_read_item", _compile_reader(self.fields, self.name))
+        object.__setattr__(self, "_read_element", _compile_reader(self.each_fields, f"{self.name}_each"))
 
     def flatten(self, item: Any) -> list[dict[str, Any]]:
         """Return the typed rows of one wire item; raise ContractViolation if it breaks its contract.
@@ -291,25 +337,20 @@ class Stream:
         """Return the rows of ``flatten`` as tuples of values in ``columns`` order (the fast path)."""
         if not isinstance(item, dict):
             raise ContractViolation(f"{self.name}: expected a JSON object, got {_show(item)}")
-        base: list = []
-        for spec in self.fields:
-            spec.read(item, base, "")
+        base = self._read_item(item, "")
         if self.each is None:
-            return [tuple(base)]
+            return [base]
         elements = item.get(self.each)
         if not isinstance(elements, list):
             raise ContractViolation(f"{self.each}: expected a list, got {_show(elements)}")
         if self.each_nonempty and not elements:
             raise ContractViolation(f"{self.each}: expected at least one element, got an empty list")
         rows = []
+        read_element = self._read_element
         for index, element in enumerate(elements):
             if not isinstance(element, dict):
                 raise ContractViolation(f"{self.each}[{index}]: expected an object, got {_show(element)}")
-            values = base.copy()
-            where = f"{self.each}[{index}]."
-            for spec in self.each_fields:
-                spec.read(element, values, where)
-            rows.append(tuple(values))
+            rows.append(base + read_element(element, f"{self.each}[{index}]."))
         return rows
 
 
