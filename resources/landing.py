@@ -585,7 +585,6 @@ class _RollingParquet:
                  *, day_column: str | None = None, durable: bool = True, buffer_rows: int | None = None):
         self.store, self.directory, self.attempt, self.schema, self.label = store, directory, attempt, schema, label
         self._buffer_rows = buffer_rows or store.row_group_size
-        release_freed_memory()
         self.done: list[tuple[str, str, int]] = []  # (temporary path, final path, rows) of closed files
         self.days: list[Counter] = []  # rows per day of each closed file (with day_column)
         self._day_column, self._durable = day_column, durable
@@ -631,7 +630,7 @@ class _RollingParquet:
         self.store.fs.makedirs(self.directory, exist_ok=True)
         self._handle = open(temporary, "wb") if self.store.local else self.store.fs.open(temporary, "wb")
         self._current = (temporary, final)
-        self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd")
+        self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd", memory_pool=_WRITER_POOL)
         self._file_rows = 0
 
     def _close_file(self) -> None:
@@ -668,24 +667,21 @@ class _RollingParquet:
         self._buffer, self._writer, self._handle, self._current = [], None, None, None
 
 
-_MEMORY_POOL_SET = False
-
-
-def release_freed_memory() -> None:
-    """Make Arrow hand memory back to the operating system as soon as it is freed (jemalloc with no
-    decay; the system allocator where jemalloc is absent) instead of keeping it for reuse, so a writer's
-    peak memory is its working set, not the high-water mark of every batch it converted. Process-wide
-    and idempotent; called by every landing writer."""
-    global _MEMORY_POOL_SET
-    if _MEMORY_POOL_SET:
-        return
+def _writer_pool() -> pa.MemoryPool:
+    """The Arrow memory pool of the landing writers: jemalloc told to return freed memory to the system at
+    once (the system allocator where jemalloc is absent). A writer converts and encodes one batch after
+    another; with a pool that keeps freed memory mapped (mimalloc, Arrow's usual default) a long
+    backfill's peak memory would be the high-water mark of all its batches. The writers use it whatever
+    the process's default pool is (``resources/__init__.py`` makes that jemalloc too, when it can)."""
     try:
         pool = pa.jemalloc_memory_pool()
         pa.jemalloc_set_decay_ms(0)
     except (NotImplementedError, pa.ArrowException):
         pool = pa.system_memory_pool()
-    pa.set_memory_pool(pool)
-    _MEMORY_POOL_SET = True
+    return pool
+
+
+_WRITER_POOL = _writer_pool()
 
 
 def _to_table(rows: list[tuple], schema: pa.Schema, label: str) -> pa.Table:
@@ -695,7 +691,7 @@ def _to_table(rows: list[tuple], schema: pa.Schema, label: str) -> pa.Table:
     arrays = []
     for f, values in zip(schema, columns, strict=True):
         try:
-            arrays.append(pa.array(values, type=f.type))
+            arrays.append(pa.array(values, type=f.type, memory_pool=_WRITER_POOL))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             kinds = sorted({type(v).__name__ for v in values})
             raise LandingError(f"{label}: column {f.name!r} ({f.type}) cannot hold values of type {kinds}") from None
