@@ -73,6 +73,7 @@ def quarantine_row(stream: str, partition: date | None, run_id: str, reason: str
     return (stream, partition, run_id, reason, request, raw_json, _utcnow())
 
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_TEMPORARY_MANIFEST = re.compile(r"\.(.+)\.json\.tmp-[^/]+")  # name of a manifest being replaced
 _WRITER_OWNED = ("_partition", "_run_id", "_extracted_at")
 _ROW_EXTRAS = frozenset({"_raw_json", "_request"})
 _PROCESS_LOCKS: dict[tuple[str, ...], threading.Lock] = {}
@@ -285,12 +286,14 @@ class LandingStore:
             return None
 
     def _manifest_keys(self, stream: str) -> list[str]:
+        files = (n.rsplit("/", 1)[-1] for n in self._manifest_dir_listing(stream))
+        return sorted(f[: -len(".json")] for f in files if f.endswith(".json") and not f.startswith("."))
+
+    def _manifest_dir_listing(self, stream: str) -> list[str]:
         try:
-            names = self.fs.ls(self._join("_manifests", stream), detail=False)
+            return self.fs.ls(self._join("_manifests", stream), detail=False)
         except FileNotFoundError:
             return []
-        files = (n.rsplit("/", 1)[-1] for n in names)
-        return sorted(f[: -len(".json")] for f in files if f.endswith(".json") and not f.startswith("."))
 
     def manifests(self, stream: str) -> list[dict]:
         """Return every partition's manifest of ``stream``, in partition order."""
@@ -392,11 +395,16 @@ class LandingStore:
                 keys |= {p.rsplit("/partition=", 1)[-1] for p in listed if "/partition=" in p}
                 ranges |= {p.rsplit("/", 1)[-1] for p in listed if p.rsplit("/", 1)[-1].startswith(RANGE_PREFIX)}
         needed = self._needed_files(stream, cutoff)
+        temporary_manifests: dict[str, list[str]] = {}  # of writers killed while committing, by partition key
+        for path in self._manifest_dir_listing(stream):
+            found = _TEMPORARY_MANIFEST.fullmatch(path.rsplit("/", 1)[-1])
+            if found:
+                temporary_manifests.setdefault(found.group(1), []).append(path)
         removed: list[str] = []
         for key in sorted(keys):
             try:
                 with self._locked(stream, key):
-                    removed += self._collect_partition(stream, key, cutoff, needed)
+                    removed += self._collect_partition(stream, key, cutoff, needed, temporary_manifests.get(key, []))
             except PartitionLocked:
                 continue
         for key in sorted(ranges):
@@ -417,9 +425,10 @@ class LandingStore:
                     needed |= set(old["files"]) | set(old["quarantine_files"])
         return needed
 
-    def _collect_partition(self, stream: str, key: str, cutoff: datetime, needed: set[str]) -> list[str]:
+    def _collect_partition(self, stream: str, key: str, cutoff: datetime, needed: set[str],
+                           temporary_manifests: list[str]) -> list[str]:
         manifest = self._read_manifest(stream, key)
-        keep: set[str] = set(needed)
+        keep: set[str] = set()  # besides ``needed``: this partition's files (read under its lock)
         expired: list[str] = []
         if manifest is not None:
             keep |= set(manifest["files"]) | set(manifest["quarantine_files"])
@@ -434,25 +443,26 @@ class LandingStore:
                 self._put_atomic(self._manifest_path(stream, key), _dump({**manifest, "superseded": still}))
         removed = []
         for relative in expired:
-            if relative not in keep:
+            if relative not in keep and relative not in needed:
                 self._remove(self._join(relative))
                 removed.append(self._absolute(relative))
-        manifest_dir = self._join("_manifests", stream)
-        with contextlib.suppress(FileNotFoundError):  # temporary manifests of a writer killed while committing
-            for path in self.fs.glob(f"{manifest_dir}/.{key}.json.tmp-*"):
-                if self.local or _older_than(self.fs, path, cutoff):
-                    self._remove(path)
-                    removed.append(self._absolute(self._relative(path)))
-        return removed + self._collect_files(stream, f"partition={key}", cutoff, keep)
+        for path in temporary_manifests:
+            if self.local or _older_than(self.fs, path, cutoff):
+                self._remove(path)
+                removed.append(self._absolute(self._relative(path)))
+        return removed + self._collect_files(stream, f"partition={key}", cutoff, needed, keep)
 
-    def _collect_files(self, stream: str, folder: str, cutoff: datetime, keep: set[str]) -> list[str]:
-        """Remove the files under ``{stream}/{folder}`` (data and quarantine) that ``keep`` does not name."""
+    def _collect_files(self, stream: str, folder: str, cutoff: datetime, keep: set[str],
+                       also_keep: set[str] = frozenset()) -> list[str]:
+        """Remove the files under ``{stream}/{folder}`` (data and quarantine) that ``keep`` and
+        ``also_keep`` do not name."""
         removed = []
         for quarantine in (False, True):
             directory = f"{self._stream_dir(stream, quarantine)}/{folder}"
             for path in self.fs.find(directory):
                 relative = self._relative(path)
-                if relative in keep or (not self.local and not _older_than(self.fs, path, cutoff)):
+                if relative in keep or relative in also_keep or (
+                        not self.local and not _older_than(self.fs, path, cutoff)):
                     continue
                 self._remove(path)
                 removed.append(self._absolute(relative))
