@@ -52,7 +52,6 @@ class DayRouter:
     """
 
     def __init__(self, store: LandingStore, stream: str, days: list, run_id: str, api_window: dict | None) -> None:
-        self._store = store
         self._stream = get_stream(stream)
         self._days = sorted(days) if self._stream.daily else list(days)
         self._day_set = set(days)

@@ -176,14 +176,7 @@ class LandingStore:
         exits cleanly; the partition lock is taken on entry.
         """
         spec = get_stream(stream)
-        if spec.daily:
-            if not isinstance(partition, date) or isinstance(partition, datetime):
-                raise LandingError(f"stream {stream} is daily-partitioned: partition must be a date, got {partition!r}")
-        elif partition is not None:
-            raise LandingError(f"stream {stream} is not daily-partitioned: partition must be None, got {partition!r}")
-        if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
-            raise LandingError(f"run_id {run_id!r} must be 1-128 letters, digits, '.', '_' or '-'")
-        window = None if api_window is None else json.loads(json.dumps(dict(api_window), default=_iso))
+        window = checked_run(spec, [partition], run_id, api_window)
         return PartitionWriter(self, spec, partition, run_id, window)
 
     @contextlib.contextmanager
@@ -483,6 +476,22 @@ def count_duplicate_keys(store: LandingStore, stream: Stream, files: Iterable[st
     if keys is None or keys.num_rows == 0:
         return 0
     return keys.num_rows - keys.group_by(columns).aggregate([]).num_rows
+
+
+def checked_run(spec: Stream, partitions: Iterable[date | None], run_id: str,
+                api_window: Mapping[str, Any] | None) -> dict | None:
+    """Return the api window as JSON-able values once the partitions (days of a daily stream, None
+    otherwise) and the run id are valid for ``spec``; else raise LandingError saying which is not."""
+    for partition in partitions:
+        if spec.daily:
+            if not isinstance(partition, date) or isinstance(partition, datetime):
+                raise LandingError(
+                    f"stream {spec.name} is daily-partitioned: partition must be a date, got {partition!r}")
+        elif partition is not None:
+            raise LandingError(f"stream {spec.name} is not daily-partitioned: partition must be None, got {partition!r}")
+    if not isinstance(run_id, str) or not _RUN_ID_RE.fullmatch(run_id):
+        raise LandingError(f"run_id {run_id!r} must be 1-128 letters, digits, '.', '_' or '-'")
+    return None if api_window is None else json.loads(json.dumps(dict(api_window), default=_iso))
 
 
 def _iso(value: Any) -> str:

@@ -42,6 +42,7 @@ from resources.landing import (
     _RollingParquet,
     _utcnow,
     _WriterBlock,
+    checked_run,
     count_duplicate_keys,
     make_durable,
     next_manifest,
@@ -63,17 +64,14 @@ def open_range(store: LandingStore, stream: str, days: Iterable[date], run_id: s
     Every day of ``days`` gets a manifest naming this run when the ``with`` block exits cleanly, days
     without rows included. The arguments are checked as :meth:`LandingStore.open_partition` checks them.
     """
-    days = sorted(set(days))
+    days = list(dict.fromkeys(days))
     if not days:
         raise LandingError("a range run needs at least one day")
     spec = get_stream(stream)
     if not spec.daily:
         raise LandingError(f"stream {stream} is not daily-partitioned: land it with open_partition(..., None, ...)")
-    # open_partition validates the day type, the run id and the api window, and owns that wording
-    window = store.open_partition(stream, days[0], run_id, api_window).api_window
-    for day in days:
-        store.open_partition(stream, day, run_id)
-    return RangeWriter(store, spec, days, run_id, window)
+    window = checked_run(spec, days, run_id, api_window)
+    return RangeWriter(store, spec, sorted(days), run_id, window)
 
 
 class RangeWriter(_WriterBlock):

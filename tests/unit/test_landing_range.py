@@ -1,30 +1,18 @@
 """Range runs (resources/landing_range.py): many days in shared part files, each day its own manifest."""
 
-import uuid
 from datetime import date, timedelta
 
-import fsspec
 import pytest
 
 from resources.landing import LandingError, LandingStore
 from resources.landing_range import open_range
 from resources.streams import get_stream
+from tests.unit import test_landing
 from tests.unit.test_landing import land, notification
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 STREAM = get_stream("notifications")
-
-
-@pytest.fixture(params=["local", "memory"])
-def store(request, tmp_path):
-    if request.param == "local":
-        yield LandingStore(str(tmp_path / "landing"), row_group_size=100, rows_per_file=250)
-        return
-    root = f"memory://landing-{uuid.uuid4().hex}"
-    yield LandingStore(root, row_group_size=100, rows_per_file=250)
-    fs, path = fsspec.core.url_to_fs(root)
-    if fs.exists(path):
-        fs.rm(path, recursive=True)
+store = test_landing.store  # the landing tests' fixture: a local root and an fsspec memory root
 
 
 def land_range(store, days, per_day, run_id="range-a", start=0):
