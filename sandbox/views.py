@@ -219,12 +219,16 @@ class Views:
         """`GET /notifications`: one per decision, by (eventDate, notificationId), within retention."""
         lo = max(window.start if window.start is not None else 0, self.horizon_ts)
         hi = window.end if window.end is not None else self.world.visible_before
-        count = self._cached(("notifications", lo, hi), lambda: self.conn.execute(
-            "SELECT COUNT(*) FROM deliveries WHERE decision_at >= ? AND decision_at < ?", (lo, hi)).fetchone()[0])
-        rows = self.conn.execute(
-            f"SELECT {NOTIFICATION_COLUMNS} FROM deliveries"  # noqa: S608
-            " WHERE decision_at >= ? AND decision_at < ? ORDER BY decision_at, notification_id LIMIT ? OFFSET ?",
-            (lo, hi, paging.size, paging.offset))
+        # the ordered keys of a window are computed once; a page then costs its own rows, not its offset
+        seqs: list[int] = self._cached(("notifications", lo, hi), lambda: [r[0] for r in self.conn.execute(
+            "SELECT seq FROM deliveries WHERE decision_at >= ? AND decision_at < ?"
+            " ORDER BY decision_at, notification_id", (lo, hi))])
+        count = len(seqs)
+        page = seqs[paging.offset:paging.offset + paging.size]
+        marks = ",".join("?" * len(page))
+        by_seq = {r[0]: r[1:] for r in self.conn.execute(
+            f"SELECT seq, {NOTIFICATION_COLUMNS} FROM deliveries WHERE seq IN ({marks})", page)}  # noqa: S608
+        rows = [by_seq[seq] for seq in page]
         policy = self.world.policy.policy_number
         hook = self.hook
         items = [hook("notifications", row[0], orjson.dumps(notification_doc(row, policy))) for row in rows]

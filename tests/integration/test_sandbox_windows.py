@@ -103,6 +103,8 @@ def test_paging_is_complete_and_stable(sandbox):
         for size in (37, 100):
             items = _all_pages(client, NOTIFICATIONS, "notifications", size)
             assert items == truth
+        beyond = client.get(NOTIFICATIONS, params={"page": 10_000, "pageSize": 100}).json()
+        assert beyond["notifications"] == [] and beyond["count"] == len(truth)
         companies = _all_pages(client, PORTFOLIO, "companies", 7)
         assert len({c["easyNumber"] for c in companies}) == len(companies)
         assert [c["easyNumber"] for c in companies] == sorted(c["easyNumber"] for c in companies)
