@@ -21,7 +21,7 @@ lint: $(STAMP)
 # two workers, one per core; a module's tests stay on one worker (they share its fixtures)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest -q -n 2 --dist loadfile
+	$(VENV)/bin/pytest -q -n 3 --dist loadfile
 
 sandbox: $(STAMP)
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8787
