@@ -11,17 +11,12 @@ may be null or absent.
 from __future__ import annotations
 
 import datetime as _dt
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, GetPydanticSchema, StringConstraints
 from pydantic.alias_generators import to_camel
-
-
-def _utc(moment: datetime) -> datetime:
-    if moment.utcoffset() != timedelta(0):
-        raise ValueError("timestamps must be UTC (Z)")
-    return moment
+from pydantic_core import core_schema
 
 
 def _two_decimals(value: float) -> float:
@@ -30,8 +25,10 @@ def _two_decimals(value: float) -> float:
     return value
 
 
-UtcDateTime = Annotated[AwareDatetime, AfterValidator(_utc)]
-"""An ISO 8601 timestamp in UTC (``2026-03-01T23:59:59Z``)."""
+UtcDateTime = Annotated[datetime, GetPydanticSchema(
+    lambda _type, _handler: core_schema.datetime_schema(tz_constraint=0, strict=True))]
+"""An ISO 8601 timestamp in UTC (``2026-03-01T23:59:59Z``): a zone is required and its offset must be 0.
+Checked inside pydantic-core, without a Python call per timestamp (half the cost of a portfolio item)."""
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
 EasyNumber = Annotated[str, StringConstraints(pattern=r"^(?:\d+|Z[0-9A-Za-z]+)$")]

@@ -59,7 +59,10 @@ def _reason(exc: ValidationError, limit: int = 5) -> str:
     problems = []
     for err in exc.errors(include_url=False, include_input=False)[:limit]:
         where = ".".join(str(p) for p in err["loc"]) or "item"
-        problems.append(f"{where}: {err['msg']}")
+        message = err["msg"]
+        if err["type"] == "timezone_offset":  # pydantic-core says "Timezone offset of 0 required, got 7200"
+            message = f"timestamps must be UTC (Z), got an offset of {err['ctx']['tz_actual']} s"
+        problems.append(f"{where}: {message}")
     more = exc.error_count() - limit
     if more > 0:
         problems.append(f"and {more} more")
