@@ -10,7 +10,7 @@ contract go to quarantine with their raw JSON and reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,6 +44,26 @@ class LandedSummary:
         return sum(self.quarantined_by_day.values())
 
 
+class RowView:
+    """A read-only mapping view of one flattened row (a tuple in the stream's column order), by column
+    name: what ``day_of`` functions read. The router points one view at each row in turn, so a
+    ``day_of`` must not keep it beyond its call."""
+
+    __slots__ = ("_index", "row")
+
+    def __init__(self, columns: tuple[str, ...]) -> None:
+        self._index = {name: i for i, name in enumerate(columns)}
+        self.row: tuple = ()
+
+    def __getitem__(self, name: str):
+        return self.row[self._index[name]]
+
+    def get(self, name: str, default=None):
+        """The value of column ``name``, or ``default`` when the stream has no such column."""
+        i = self._index.get(name)
+        return default if i is None else self.row[i]
+
+
 class DayRouter:
     """Lands the records of one stream run into its partitions: the days of a daily stream through one
     range writer (rows may arrive in any day order; every day is committed together by ``close()``), a
@@ -59,10 +79,11 @@ class DayRouter:
             self._writer = open_range(store, stream, days, run_id, api_window).__enter__()
         else:
             self._writer = _OnePartition(store.open_partition(stream, None, run_id, api_window=api_window).__enter__())
+        self._view = RowView(self._stream.columns)
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
-    def land(self, record, day_of: Callable[[dict], date | None], extra: dict | None = None) -> None:
+    def land(self, record, day_of: Callable[[Mapping], date | None], extra: dict | None = None) -> None:
         """Flatten one record and land its rows on their days, or quarantine it with the reason.
 
         ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
@@ -82,10 +103,11 @@ class DayRouter:
             except ContractViolation as exc:
                 reason = str(exc)
         if reason is None:
-            columns = self._stream.columns
+            view = self._view
             by_day: dict[date, list[tuple]] = {}
             for row in rows:
-                day = day_of(dict(zip(columns, row, strict=True)))
+                view.row = row
+                day = day_of(view)
                 if day not in self._day_set:
                     # rows outside the run's days are landed by the run of their own day; counted
                     # and reported, never silently ignored
@@ -99,7 +121,7 @@ class DayRouter:
         self._writer.quarantine(day, raw_json, reason, request)
         summary.quarantined_by_day[day] += 1
 
-    def _quarantine_day(self, day_of: Callable[[dict], date | None]):
+    def _quarantine_day(self, day_of: Callable[[Mapping], date | None]):
         # a rejected record has no trustworthy date of its own: use the day the caller routes it to when
         # that does not depend on the record, else the run's last day
         try:
@@ -150,9 +172,11 @@ def land_records(
     run_id: str,
     api_window: dict | None,
     records: Iterable,
-    day_of: Callable[[dict], date | None],
+    day_of: Callable[[Mapping], date | None],
 ) -> LandedSummary:
     """Land client records (objects with raw, raw_json, request, error) into their partitions.
+
+    ``day_of`` reads a row by column name (a :class:`RowView`, valid during the call) and names its day.
 
     Records may arrive in any day order (a portfolio company holds products of several days). Days are
     committed only once every record has been read; on an error every day keeps its previous state and

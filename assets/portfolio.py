@@ -2,6 +2,7 @@
 GMT days; and the reconciliation snapshot, the full portfolio as listed on one day."""
 
 
+from collections.abc import Mapping
 from datetime import date
 
 from resources.cofaserve import DateWindow
@@ -13,7 +14,7 @@ STREAM = "portfolio"
 SNAPSHOT_STREAM = "portfolio_snapshot"
 
 
-def portfolio_event_day(row: dict) -> date | None:
+def portfolio_event_day(row: Mapping) -> date | None:
     """The GMT day of a portfolio row's event, the instant the API's date window filters on: its latest
     decision or order status change, whichever is later (the order date when neither is given)."""
     moments = [m for m in (row.get("decision_at"), row.get("order_status_at")) if m is not None]

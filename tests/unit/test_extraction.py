@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from assets.extraction import land_dated_records, land_records
+from assets.extraction import RowView, land_dated_records, land_records
 from resources.landing import LandingStore
 
 D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
@@ -163,3 +163,14 @@ def test_a_key_landed_twice_in_a_partition_is_counted_as_a_duplicate(tmp_path):
              notification(2, "2026-03-29T10:00:00Z")]
     summary = land_records(store, "notifications", [D1, D2], "run1", None, twice, by_event_day)
     assert summary.duplicate_keys == 1 and summary.rows == 3
+
+
+def test_a_row_view_reads_the_row_it_points_at_by_column_name():
+    view = RowView(("easy_number", "decision_at"))
+    view.row = ("123", date(2026, 1, 2))
+    assert view["decision_at"] == date(2026, 1, 2) and view.get("easy_number") == "123"
+    assert view.get("no_such_column") is None and view.get("no_such_column", 7) == 7
+    view.row = ("456", None)
+    assert view["easy_number"] == "456" and view.get("decision_at", 7) is None
+    with pytest.raises(KeyError):
+        view["no_such_column"]
