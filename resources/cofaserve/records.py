@@ -74,7 +74,8 @@ def parse_record(model: type[ApiModel], item: Any, request: str) -> Record:
     raw_json = canonical_json(item)
     if not isinstance(item, dict):
         return Record(None, item, raw_json, f"expected a JSON object, got {type(item).__name__}", request)
-    unknown = tuple(sorted(item.keys() - model.json_keys()))
+    known = model.json_keys()
+    unknown = () if item.keys() <= known else tuple(sorted(item.keys() - known))
     try:
         parsed = model.model_validate_json(raw_json)
     except ValidationError as exc:
