@@ -18,7 +18,8 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# two workers, one per core; a module's tests stay on one worker (they share its fixtures)
+# three workers on two cores (the slow tests wait on the sandbox and subprocesses as much as they
+# compute); a module's tests stay on one worker (they share its fixtures)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -n 3 --dist loadfile
