@@ -44,7 +44,7 @@ class LandedSummary:
         return sum(self.quarantined_by_day.values())
 
 
-class RowView:
+class RowView(Mapping):
     """A read-only mapping view of one flattened row (a tuple in the stream's column order), by column
     name: what ``day_of`` functions read. The router points one view at each row in turn, so a
     ``day_of`` must not keep it beyond its call."""
@@ -57,6 +57,12 @@ class RowView:
 
     def __getitem__(self, name: str):
         return self.row[self._index[name]]
+
+    def __iter__(self):
+        return iter(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
 
     def get(self, name: str, default=None):
         """The value of column ``name``, or ``default`` when the stream has no such column."""

@@ -174,3 +174,4 @@ def test_a_row_view_reads_the_row_it_points_at_by_column_name():
     assert view["easy_number"] == "456" and view.get("decision_at", 7) is None
     with pytest.raises(KeyError):
         view["no_such_column"]
+    assert dict(view) == {"easy_number": "456", "decision_at": None} and len(view) == 2
