@@ -178,14 +178,6 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "day": pa.date32(),
     "json": pa.string(),
 }
-_PARSERS: dict[str, Callable[[Any, str], Any]] = {
-    "str": _parse_str,
-    "id": _parse_id,
-    "bool": _parse_bool,
-    "ts": parse_timestamp,
-    "date": parse_date,
-    "day": parse_day,
-}
 
 
 @dataclass(frozen=True)
@@ -200,12 +192,10 @@ class Field:
 
     def __post_init__(self) -> None:
         parts = tuple(self.path.split("."))
-        names = tuple(f.name for f in self.arrow_fields())
         object.__setattr__(self, "_parts", parts)
         object.__setattr__(self, "_key", parts[0] if len(parts) == 1 else None)
-        object.__setattr__(self, "_nulls", (None,) * len(names))
-        object.__setattr__(self, "names", names)
-        object.__setattr__(self, "_parse", _PARSERS.get(self.kind))
+        object.__setattr__(self, "names", tuple(f.name for f in self.arrow_fields()))
+        object.__setattr__(self, "_reader", None)  # compiled on first use by extract()
 
     def arrow_fields(self) -> list[pa.Field]:
         """Return the Arrow column(s) this field produces."""
@@ -213,29 +203,16 @@ class Field:
             return [pa.field(f"{self.column}_value", pa.float64()), pa.field(f"{self.column}_currency", pa.string())]
         return [pa.field(self.column, _ARROW_TYPES[self.kind])]
 
-    def read(self, item: Mapping[str, Any], out: list, where: str) -> None:
-        """Append this field's value(s) read from ``item`` to ``out`` (one per column in ``names``);
-        raise ContractViolation on a broken contract (``where`` prefixes the path in the reason)."""
-        key = self._key
-        value = item.get(key) if key is not None else _walk(item, self._parts, where, self.path)
-        if value is None:
-            if self.required:
-                raise ContractViolation(f"{where}{self.path}: required field is missing or null")
-            out.extend(self._nulls)
-        elif self._parse is not None:
-            out.append(self._parse(value, where + self.path))
-        elif self.kind == "money":
-            out.extend(parse_money(value, where + self.path))
-        else:
-            out.append(canonical_list(value, self.sort_by, where + self.path))
-
     def extract(self, item: Mapping[str, Any], row: dict[str, Any], where: str) -> None:
-        """Read this field from ``item`` into ``row``; raise ContractViolation on a broken contract."""
-        if not isinstance(item, dict):  # read() trusts its caller to have checked this
+        """Read this field from ``item`` into ``row`` (one entry per column in ``names``); raise
+        ContractViolation on a broken contract (``where`` prefixes the path in the reason)."""
+        if not isinstance(item, dict):  # a stream's reader trusts its caller to have checked this
             raise ContractViolation(f"{where}{self.path}: expected an object above {self._parts[0]!r}, got {_show(item)}")
-        values: list = []
-        self.read(item, values, where)
-        row.update(zip(self.names, values, strict=True))
+        reader = self._reader
+        if reader is None:
+            reader = _compile_reader((self,), self.column)
+            object.__setattr__(self, "_reader", reader)
+        row.update(zip(self.names, reader(item, where), strict=True))
 
 
 _KIND_CHECKS = {
@@ -252,9 +229,10 @@ _KIND_CHECKS = {
 
 
 def _compile_reader(fields: tuple[Field, ...], name: str) -> Callable[[dict, str], tuple]:
-    """A function ``(source object, where) -> tuple of the fields' column values``, with the checks and
-    conversions of ``Field.read`` written out per field (one call per item instead of one per field).
-    ``where`` prefixes the paths in error reasons. Behaviour equals reading each field with Field.read."""
+    """A function ``(source object, where) -> tuple of the fields' column values``: each field's value at
+    its path, checked and converted by its kind (``_KIND_CHECKS``), written out per field so that an item
+    costs one call. ``where`` prefixes the paths in error reasons. The one reader of wire fields: a
+    stream's items, a stream's list elements, and :meth:`Field.extract`."""
     body, outputs = [], []
     for index, spec in enumerate(fields):
         if spec._key is not None:
