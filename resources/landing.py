@@ -45,7 +45,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from resources.streams import ContractViolation, Stream, canonical_json, get_stream
+from resources.json_text import canonical_json
+from resources.streams import ContractViolation, Stream, get_stream
 
 MANIFEST_VERSION = 1
 CURRENT = "current"

@@ -26,7 +26,6 @@ dedupe on it (portfolio rows are the exception: one key, successive versions, or
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -34,8 +33,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import orjson
 import pyarrow as pa
+
+from resources.json_text import canonical_json
 
 
 class ContractViolation(ValueError):
@@ -101,17 +101,6 @@ def parse_day(value: Any, where: str = "value") -> date:
         return parse_date(value, where)
     except ContractViolation:
         raise ContractViolation(f"{where}: expected a date like 2026-03-01 or a UTC timestamp, got {_show(value)}") from None
-
-
-def canonical_json(value: Any) -> str:
-    """Return ``value`` as compact JSON with sorted keys (the same value always gives the same text);
-    NaN and Infinity, which JSON cannot hold, raise ValueError."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value!r} is not JSON")
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits, or a non-finite number inside
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def canonical_list(items: Any, sort_by: tuple[str, ...], where: str = "value") -> str:

@@ -7,22 +7,15 @@ JSON. Keys the model does not know are kept in ``raw``/``raw_json`` and listed i
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
+from ..json_text import canonical_json
 from .models import ApiModel
 
-
-def canonical_json(value: Any) -> str:
-    """Deterministic JSON text: sorted keys, no spaces, UTF-8 characters kept."""
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits (JSON allows it, orjson does not)
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+__all__ = ["Record", "canonical_json", "parse_record"]
 
 
 @dataclass(frozen=True, slots=True)
