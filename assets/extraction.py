@@ -158,8 +158,7 @@ class _OnePartition:
         self.duplicate_keys = 0
 
     def write_values(self, day, raw_json: str, request: str, rows: list[tuple]) -> int:
-        columns = self._writer.stream.columns
-        return self._writer.write_record(raw_json, request, [dict(zip(columns, row, strict=True)) for row in rows])
+        return self._writer.write_values(raw_json, request, rows)
 
     def quarantine(self, day, raw_json: str, reason: str, request: str) -> None:
         self._writer.quarantine(raw_json, reason, request)

@@ -50,9 +50,9 @@ from resources.streams import ContractViolation, Stream, get_stream
 
 MANIFEST_VERSION = 1
 CURRENT = "current"
+"""Partition key of streams that are not daily-partitioned (``_partition`` is NULL)."""
 RANGE_PREFIX = "range="
 """Folder prefix of the files a range run shares between the days it covers (see ``resources.landing_range``)."""
-"""Partition key of streams that are not daily-partitioned (``_partition`` is NULL)."""
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -505,10 +505,6 @@ def _dump(manifest: dict) -> bytes:
     return orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
-def _fsync_dir(directory: str) -> None:
-    make_durable([directory])
-
-
 def _load_syncfs():
     try:
         syncfs = ctypes.CDLL(None, use_errno=True).syncfs
@@ -820,6 +816,14 @@ class PartitionWriter(_WriterBlock):
         """Append the typed rows of one API record, each keeping the record's raw JSON and request."""
         return self.write(rows, raw_json=raw_json, request=request)
 
+    def write_values(self, raw_json: str, request: str | None, rows: Iterable[tuple]) -> int:
+        """Append the rows of one API record as :meth:`Stream.flatten_values` gives them (values in the
+        stream's ``columns`` order), each keeping the record's raw JSON and request; return how many."""
+        self._require_open()
+        count = append_values(self._data, self.stream, self.partition, self.run_id, raw_json, request, rows)
+        self.rows += count
+        return count
+
     def write_item(self, item: Any, request: str, raw_json: str | None = None) -> int:
         """Flatten one wire item with the stream's ``flatten`` and land its rows; return how many.
 
@@ -828,11 +832,11 @@ class PartitionWriter(_WriterBlock):
         """
         raw = canonical_json(item) if raw_json is None else raw_json
         try:
-            rows = self.stream.flatten(item)
+            rows = self.stream.flatten_values(item)
         except ContractViolation as exc:
             self.quarantine(raw, exc.reason, request)
             return 0
-        return self.write_record(raw, request, rows)
+        return self.write_values(raw, request, rows)
 
     def quarantine(self, raw_json: str, reason: str, request: str | None = None) -> None:
         """Set one record aside in the quarantine dataset with its raw JSON and the reason."""
@@ -854,8 +858,7 @@ class PartitionWriter(_WriterBlock):
                 store._rename(temporary, final)
                 renamed.append(final)
             if store.local:
-                for directory in {d.directory for d in (self._data, self._quarantine) if d.done}:
-                    _fsync_dir(directory)
+                make_durable({d.directory for d in (self._data, self._quarantine) if d.done})
             manifest = self._manifest(store._read_manifest(self.stream.name, self.key))
             store._put_atomic(store._manifest_path(self.stream.name, self.key), _dump(manifest))
             committed = True
@@ -873,6 +876,25 @@ class PartitionWriter(_WriterBlock):
             files=[(final, rows) for _, final, rows in self._data.done], rows=self.rows,
             quarantine_files=[final for _, final, _ in self._quarantine.done], quarantined=self.quarantined,
         )
+
+
+def append_values(data: _RollingParquet, stream: Stream, partition: date | None, run_id: str, raw_json: str,
+                  request: str | None, rows: Iterable[tuple]) -> int:
+    """Append the rows of one API record (values in ``stream.columns`` order) to ``data``, each completed
+    with the columns the writer owns; return how many. A missing raw JSON or a row of the wrong width
+    raises LandingError."""
+    if raw_json is None:
+        raise LandingError(f"{stream.name}: a landed row needs its raw JSON")
+    width = len(stream.columns)
+    common = (partition, run_id, _utcnow(), request, raw_json)  # COMMON_FIELDS order
+    append = data.append
+    count = 0
+    for row in rows:
+        if len(row) != width:
+            raise LandingError(f"{stream.name}: a row has {len(row)} values for {width} typed columns")
+        append(row + common)
+        count += 1
+    return count
 
 
 def next_manifest(previous: dict | None, store: LandingStore, stream: str, partition: date | None, run_id: str,

@@ -40,8 +40,8 @@ from resources.landing import (
     LandingStore,
     _dump,
     _RollingParquet,
-    _utcnow,
     _WriterBlock,
+    append_values,
     checked_run,
     count_duplicate_keys,
     make_durable,
@@ -137,17 +137,7 @@ class RangeWriter(_WriterBlock):
         """Append the rows of one API record as :meth:`Stream.flatten_values` gives them (values in the
         stream's ``columns`` order) to ``day``; return how many."""
         self._check(day)
-        if raw_json is None:
-            raise LandingError(f"{self.stream.name}: a landed row needs its raw JSON")
-        width = len(self.stream.columns)
-        common = (day, self.run_id, _utcnow(), request, raw_json)  # COMMON_FIELDS order
-        append = self._data.append
-        count = 0
-        for row in rows:
-            if len(row) != width:
-                raise LandingError(f"{self.stream.name}: a row has {len(row)} values for {width} typed columns")
-            append(row + common)
-            count += 1
+        count = append_values(self._data, self.stream, day, self.run_id, raw_json, request, rows)
         self.rows_by_day[day] += count
         return count
 

@@ -24,19 +24,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from resources.landing import make_durable
 from resources.warehouse_dialects import dialect_of, make_engine
 
 
 class WarehouseNotBuilt(RuntimeError):
     """The warehouse has no published state yet: run a build first."""
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class DuckDBFileTarget:
@@ -84,7 +77,7 @@ class DuckDBFileTarget:
             with open(self.building_path, "rb") as built:
                 os.fsync(built.fileno())
             os.replace(self.building_path, self.path)
-            _fsync_dir(self.path.parent)
+            make_durable([str(self.path.parent)])
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
