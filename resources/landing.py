@@ -356,7 +356,7 @@ class LandingStore:
         for relative, days in days_of.items():
             with self.fs.open(self._join(relative), "rb") as fh:
                 table = _read_days(pq.ParquetFile(fh), [*schema.names, day_column], day_column, days)
-            tables.append(_conform(table, schema))
+            tables.append(conform_table(table, schema))
             order.append(table[day_column] if day_column in table.column_names else pa.nulls(len(table), pa.date32()))
         if not tables:
             return schema.empty_table()
@@ -559,7 +559,7 @@ def _remove_empty_dirs(directory: str) -> None:
             os.rmdir(current)
 
 
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+def conform_table(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """Return ``table`` with ``schema``'s columns in order; columns it lacks become nulls."""
     columns = [
         table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resources.landing import CURRENT, LandingStore
+from resources.landing import CURRENT, LandingStore, conform_table
 from resources.streams import STREAMS as STREAM_REGISTRY
 
 LINEAGE_COLUMNS = ("_partition", "_run_id", "_extracted_at")
@@ -94,14 +94,6 @@ def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]
     return sorted(runs, key=lambda r: r.partition)
 
 
-def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    columns = [
-        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
-        for f in schema
-    ]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
 def named_easy_number(stream: str, raw_json: str | None) -> str | None:
     """The easy number a quarantined record of `stream` names, read as the stream reads `easyNumber`;
     None when the raw JSON does not parse or holds no valid easyNumber."""
@@ -169,4 +161,4 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
         table = reader.sql(query, params={"paths": paths}).to_arrow_table()
     if stream in QUARANTINES:
         table = _quarantine_as_landed(QUARANTINES[stream], table)
-    return _conform(table, landed_schema(stream))
+    return conform_table(table, landed_schema(stream))
