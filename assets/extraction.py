@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from resources.cofaserve import NotFoundError
-from resources.landing import LandingStore, count_duplicate_keys
+from resources.landing import LandingStore
 from resources.landing_range import open_range
 from resources.streams import ContractViolation, get_stream
 
@@ -155,7 +155,10 @@ class _OnePartition:
 
     def __init__(self, writer) -> None:
         self._writer = writer
-        self.duplicate_keys = 0
+
+    @property
+    def duplicate_keys(self) -> int:
+        return self._writer.duplicate_keys
 
     def write_values(self, day, raw_json: str, request: str, rows: list[tuple]) -> int:
         return self._writer.write_values(raw_json, request, rows)
@@ -165,9 +168,6 @@ class _OnePartition:
 
     def __exit__(self, *exc) -> None:
         self._writer.__exit__(*exc)
-        if exc[0] is None:
-            store, stream = self._writer.store, self._writer.stream
-            self.duplicate_keys = count_duplicate_keys(store, stream, self._writer.manifest["files"])
 
 
 def land_records(

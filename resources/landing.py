@@ -744,7 +744,8 @@ class PartitionWriter(_WriterBlock):
     """Writes one run of one (stream, partition); use it as a context manager (see LandingStore.open_partition).
 
     Counters: ``rows`` (data rows written), ``quarantined`` (records quarantined), ``files`` (data part
-    files). After a clean exit ``manifest`` holds the manifest written.
+    files). After a clean exit ``manifest`` holds the manifest written and ``duplicate_keys`` the rows
+    whose stream key repeats another row of the partition.
     """
 
     def __init__(self, store: LandingStore, stream: Stream, partition: date | None, run_id: str, api_window: dict | None):
@@ -752,6 +753,7 @@ class PartitionWriter(_WriterBlock):
         self.key = partition_key(partition)
         self.rows = 0
         self.quarantined = 0
+        self.duplicate_keys = 0
         self.manifest: dict | None = None
         self.attempt: str | None = None
         self._allowed = frozenset(stream.columns) | _ROW_EXTRAS
@@ -859,6 +861,7 @@ class PartitionWriter(_WriterBlock):
                 renamed.append(final)
             if store.local:
                 make_durable({d.directory for d in (self._data, self._quarantine) if d.done})
+            self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
             manifest = self._manifest(store._read_manifest(self.stream.name, self.key))
             store._put_atomic(store._manifest_path(self.stream.name, self.key), _dump(manifest))
             committed = True

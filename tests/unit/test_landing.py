@@ -429,3 +429,14 @@ def test_manifest_files_resolve_against_the_public_root(store):
     land(store, 2)
     [relative] = store.manifest("notifications", D1)["files"]
     assert store.current_files("notifications") == [f"{store.root}/{relative}"]
+
+
+def test_a_partition_writer_counts_rows_repeating_a_key_and_writes_values_as_flattened(store):
+    spec = get_stream("notifications")
+    with store.open_partition("notifications", D1, "dup") as writer:
+        for i in (1, 1, 2):
+            writer.write_values("{}", "GET /n", spec.flatten_values(notification(i)))
+    assert writer.duplicate_keys == 1 and writer.rows == 3
+    assert store.read_table("notifications", D1)["notification_id"].to_pylist() == ["N1", "N1", "N2"]
+    with store.open_partition("notifications", D1, "bad") as writer, pytest.raises(LandingError, match="values for"):
+        writer.write_values("{}", "GET /n", [("only one value",)])
