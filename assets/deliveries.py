@@ -11,14 +11,8 @@ from datetime import date
 
 from resources.landing import LandingStore
 
-from .extraction import (
-    LandedSummary,
-    fetch_in_day_order,
-    land_dated_records,
-    landed_by_day,
-    quarantined_items,
-    text,
-)
+from .extraction import LandedSummary, land_dated_records
+from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
 
 STREAM = "deliveries"
 
@@ -47,7 +41,7 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
     return wanted
 
 
-def extract_deliveries(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+def extract(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
     """Land the detail of every decision mentioned by the landed notifications and portfolio of ``days``,
     each in the partition of the day that mentioned it."""
     wanted = changed_deliveries(store, days)

@@ -1,23 +1,25 @@
-"""The one mechanism every extraction asset uses to land API records into per-day partitions.
+"""The one mechanism every extraction uses to land API records into per-day partitions.
 
 A run covers a range of GMT days (one day nightly, many in a backfill). Records arrive from the client
-in the API's order, are flattened once and routed by their event day into one range writer
+in the API's order, already validated once by their payload model; each valid record's rows are read
+from its model (``Stream.rows``) and routed by their day into one range writer
 (``resources.landing_range``) for the whole run; every day of the range gets a manifest, even a day with
-no records, so "landed, and empty" is distinguishable from "never landed". Records that break their
-contract go to quarantine with their raw JSON and reason.
+no records, so "landed, and empty" is distinguishable from "never landed". Records that broke their
+contract go to quarantine with their raw JSON and reason. :func:`extract_listing` is the whole
+extraction of a LISTING stream.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from resources.cofaserve import NotFoundError
+from resources.cofaserve import DateWindow
 from resources.landing import LandingStore
 from resources.landing_range import open_range
-from resources.streams import ContractViolation, get_stream
+from resources.streams import Partitioning, Stream, get_stream
 
 
 @dataclass
@@ -89,43 +91,34 @@ class DayRouter:
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
-    def land(self, record, day_of: Callable[[Mapping], date | None], extra: dict | None = None) -> None:
-        """Flatten one record and land its rows on their days, or quarantine it with the reason.
-
-        ``extra`` fields are merged into the wire item before flattening (e.g. the overdue id that a
-        documents response does not repeat).
-        """
-        raw, raw_json, request = record.raw, record.raw_json, record.request
+    def land(self, record, day_of: Callable[[Mapping], date | None],
+             context: Mapping[str, Any] | None = None) -> None:
+        """Land the rows of one record (read from its validated model) on their days, or quarantine it
+        with the reason it broke its contract. ``context`` fills the stream's context columns."""
         summary = self.summary
         summary.records += 1
-        unknown = getattr(record, "unknown_fields", ())
+        unknown = record.unknown_fields
         if unknown:
             summary.unknown_field_records += 1
             summary.unknown_fields.update(unknown)
-        reason = record.error
-        if reason is None:
-            try:
-                rows = self._stream.flatten_values({**raw, **extra} if extra and isinstance(raw, dict) else raw)
-            except ContractViolation as exc:
-                reason = str(exc)
-        if reason is None:
-            view = self._view
-            by_day: dict[date, list[tuple]] = {}
-            for row in rows:
-                view.row = row
-                day = day_of(view)
-                if day not in self._day_set:
-                    # rows outside the run's days are landed by the run of their own day; counted
-                    # and reported, never silently ignored
-                    summary.outside_days += 1
-                    continue
-                by_day.setdefault(day, []).append(row)
-            for day, day_rows in by_day.items():
-                summary.rows_by_day[day] += self._writer.write_values(day, raw_json, request, day_rows)
+        if record.error is not None:
+            day = self._quarantine_day(day_of)
+            self._writer.quarantine(day, record.raw_json, record.error, record.request)
+            summary.quarantined_by_day[day] += 1
             return
-        day = self._quarantine_day(day_of)
-        self._writer.quarantine(day, raw_json, reason, request)
-        summary.quarantined_by_day[day] += 1
+        view = self._view
+        by_day: dict[date, list[tuple]] = {}
+        for row in self._stream.rows(record, context):
+            view.row = row
+            day = day_of(view)
+            if day not in self._day_set:
+                # rows outside the run's days are landed by the run of their own day; counted and
+                # reported, never silently ignored
+                summary.outside_days += 1
+                continue
+            by_day.setdefault(day, []).append(row)
+        for day, day_rows in by_day.items():
+            summary.rows_by_day[day] += self._writer.write_values(day, record.raw_json, record.request, day_rows)
 
     def _quarantine_day(self, day_of: Callable[[Mapping], date | None]):
         # a rejected record has no trustworthy date of its own: use the day the caller routes it to when
@@ -179,7 +172,7 @@ def land_records(
     records: Iterable,
     day_of: Callable[[Mapping], date | None],
 ) -> LandedSummary:
-    """Land client records (objects with raw, raw_json, request, error) into their partitions.
+    """Land client records (:class:`resources.cofaserve.Record`) into their partitions.
 
     ``day_of`` reads a row by column name (a :class:`RowView`, valid during the call) and names its day.
 
@@ -203,83 +196,40 @@ def land_dated_records(
     stream: str,
     days: list[date],
     run_id: str,
-    pairs: Iterable[tuple[date, object, dict | None]],
+    triples: Iterable[tuple[date, object, Mapping[str, Any] | None]],
 ) -> LandedSummary:
-    """Land (day, record, extra) triples: all rows of a record go to the given day.
+    """Land (day, record, context) triples: all rows of a record go to the given day.
 
     Used for by-id fetches, whose partition is the day of the change that triggered the fetch.
     """
     router = DayRouter(store, stream, days, run_id, None)
     try:
-        for day, record, extra in pairs:
-            router.land(record, lambda row, day=day: day, extra)
+        for day, record, context in triples:
+            router.land(record, lambda row, day=day: day, context)
     except BaseException as exc:
         router.abort(exc)
         raise
     return router.close()
 
 
-def landed_by_day(store: LandingStore, stream: str, days: list[date], columns: list[str]) -> dict[date, list[tuple]]:
-    """Return {day: [(column values...), ...]} of the current landed rows of ``days``, each day's rows in
-    landed order (one read of the landing zone for the whole range)."""
-    table = store.read_table(stream, days, columns=["_partition", *columns])
-    found: dict[date, list[tuple]] = {}
-    values = [table[name].to_pylist() for name in columns]
-    for day, *row in zip(table["_partition"].to_pylist(), *values, strict=True):
-        found.setdefault(day, []).append(tuple(row))
-    return found
+def extract_listing(client, store: LandingStore, stream: Stream, scope, run_id: str) -> LandedSummary:
+    """The whole extraction of a LISTING stream: its endpoint's list, landed under ``scope``.
 
-
-def quarantined_items(store: LandingStore, stream: str, days: list[date]) -> dict[date, list[dict]]:
-    """Return {day: [raw JSON objects]} quarantined for one stream over ``days`` (those that are objects).
-
-    A record that broke its contract may still name what changed (an externalId, an orderId): callers
-    use it so that one damaged field never hides a change from the fetches it should trigger.
+    A daily stream lists the date window of ``scope`` (its days) in one query and lands each row on the
+    day ``stream.day_of`` gives; an as-of stream lists everything and lands it under the day ``scope``;
+    a current stream lists everything into its one partition.
     """
-    table = store.read_quarantine(stream, days)
-    items: dict[date, list[dict]] = {}
-    for day, raw_json in zip(table["partition"].to_pylist(), table["raw_json"].to_pylist(), strict=True):
-        try:
-            value = json.loads(raw_json) if raw_json else None
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            items.setdefault(day, []).append(value)
-    return items
+    if stream.partitioning is Partitioning.DAILY:
+        window = DateWindow.covering(scope[0], scope[-1])
+        days, day_of, api_window = list(scope), stream.day_of, window.to_params()
+        records = client.list_records(stream.endpoint, window)
+    else:
+        day = scope if stream.partitioning is Partitioning.AS_OF else None
+        days, day_of, api_window = [day], (lambda row: day), None
+        records = client.list_records(stream.endpoint)
+    summary = land_records(store, stream.name, days, run_id, api_window, records, day_of=day_of)
+    summary.reported_total = records.reported_total
+    summary.api_window = api_window
+    return summary
 
 
-def text(value) -> str | None:
-    """The value when it is a non-empty string, else None (for ids read from untrusted raw JSON)."""
-    return value if isinstance(value, str) and value else None
-
-
-class MissingRecord:
-    """A by-id fetch the API answered 404: quarantined with its key and the reason, never dropped."""
-
-    def __init__(self, what: str, key: str, easy_number: str, error: Exception):
-        self.raw = None
-        self.raw_json = json.dumps({"easyNumber": easy_number, "id": key, "entity": what}, sort_keys=True)
-        self.request = f"GET {what} {easy_number}/{key}"
-        self.error = f"{what} {key} of company {easy_number} was not found by the API: {error}"
-
-
-def fetch_in_day_order(client, getter: Callable, wanted: dict[str, tuple[str, date]], what: str,
-                       extra_of: Callable[[str, object], dict | None] | None = None):
-    """Fetch every key of ``wanted`` ({key: (easyNumber, day)}, in day order) concurrently within the
-    client's rate budget; yield (day, record, extra) in day order.
-
-    A 404 becomes a quarantined record; any other failure (after the client's retries) propagates and
-    fails the run, so nothing is silently missing.
-    """
-    # keys are in day order and results come back in input order, so days are committed in turn
-    results = client.fetch_many(lambda key: getter(wanted[key][0], key), list(wanted), ordered=True)
-    for key, result in results:
-        day = wanted[key][1]
-        if isinstance(result, NotFoundError):
-            yield day, MissingRecord(what, key, wanted[key][0], result), None
-        elif isinstance(result, BaseException):
-            raise result
-        else:
-            # a by-id call answers one record, or a list of them (an overdue's documents)
-            for record in result if isinstance(result, list) else [result]:
-                yield day, record, (extra_of(key, record) if extra_of else None)

@@ -1,60 +1,76 @@
-"""The single-stream extraction assets: each wraps its stream module's plain extraction function.
+"""The extraction assets, one per asset the stream declarations name (``resources.streams.assets``).
 
-The stream modules (``notifications``, ``portfolio``, ``deliveries``, ``orders``) import no Dagster, so a
-script, a benchmark or a test can run an extraction without loading the orchestrator; this module adds
-the Dagster side (partitions, checks, metadata) through :func:`assets.runtime.extraction_asset`.
+Each wraps its plain extraction (:mod:`assets.extractors`) with the Dagster side: daily partitions with
+single-run backfills for DAILY streams (the run's days are refused before any call when outside the API's
+window), the API pool, transient-only retries, per-partition and per-run metadata, and the landing checks.
+An asset that lands several streams (overdues and their documents) is one multi-asset.
 """
 
-from . import deliveries, notifications, orders, portfolio
-from .runtime import extraction_asset
 
-notifications_asset = extraction_asset(
-    notifications.STREAM,
-    "One row per CofaServe notification (a decision change), in the partition of its GMT event day.",
-    notifications.extract_notifications,
-)
+import dagster as dg
 
+from pipelines.partitions import daily_partitions, utc_today
+from resources.streams import Partitioning, Stream, assets
 
-portfolio_asset = extraction_asset(
-    portfolio.STREAM,
-    "One row per company × product whose last decision (or pending order) fell on the partition's GMT "
-    "day, as the portfolio listed it.",
-    portfolio.extract_portfolio,
-)
+from .extractors import extractor
+from .landing_checks import landing_check_specs, landing_checks, partition_metadata, run_metadata
+from .runtime import API_POOL, OWNERS, TRANSIENT_RETRY, open_client, run_days, telemetry_delta
 
 
-portfolio_snapshot_asset = extraction_asset(
-    portfolio.SNAPSHOT_STREAM,
-    "The whole portfolio as listed on the snapshot's GMT day (one row per company × product); weekly and "
-    "on demand. The only extract that may close a record for being absent.",
-    portfolio.extract_portfolio_snapshot,
-    daily=False,
-)
+def column_schema(stream: Stream) -> dg.TableSchema:
+    """The landed columns of ``stream`` as Dagster's column schema (``dagster/column_schema``)."""
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type), constraints=dg.TableColumnConstraints(
+        nullable=f.nullable)) for f in stream.schema])
 
 
-deliveries_asset = extraction_asset(
-    deliveries.STREAM,
-    "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
-    "fetched only for the decisions that day's notifications and portfolio rows mention.",
-    deliveries.extract_deliveries,
-    deps=("notifications", "portfolio"),
-)
+def _spec(stream: Stream) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        stream.name, description=stream.description, group_name="extract", kinds={"python", "parquet"},
+        owners=OWNERS, deps=list(stream.depends_on),
+        metadata={"dagster/column_schema": column_schema(stream), "partition": stream.day},
+    )
 
 
-orders_asset = extraction_asset(
-    orders.STREAM,
-    "One row per order mentioned by the partition's GMT day (new, pending or decided), in its state at "
-    "extraction time.",
-    orders.extract_orders,
-    deps=("notifications", "portfolio"),
-)
+def extraction_asset(name: str, streams: tuple[Stream, ...]) -> dg.AssetsDefinition:
+    """The Dagster asset ``name`` landing ``streams`` (the first is the asset's own stream)."""
+    daily = streams[0].partitioning is Partitioning.DAILY
+    partitioning = ({"partitions_def": daily_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+                    if daily else {})
+    extract = extractor(name)
+
+    @dg.multi_asset(
+        name=name,
+        specs=[_spec(s) for s in streams],
+        check_specs=[spec for s in streams for spec in landing_check_specs(s)],
+        pool=API_POOL,
+        retry_policy=TRANSIENT_RETRY,
+        required_resource_keys={"cofaserve", "landing"},
+        **partitioning,
+    )
+    def _asset(context: dg.AssetExecutionContext):
+        scope = run_days(context) if daily else utc_today()
+        landing = context.resources.landing
+        with open_client(context.resources.cofaserve) as client:
+            before = client.telemetry.snapshot()
+            summaries = extract(client, landing.store(), scope, context.run_id)
+            api = telemetry_delta(before, client.telemetry.snapshot())
+        for stream, summary in zip(streams, summaries, strict=True):
+            context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
+            key = dg.AssetKey(stream.name)
+            if daily:
+                for day in summary.rows_by_day:
+                    context.add_asset_metadata(partition_metadata(summary, day), asset_key=key,
+                                               partition_key=day.isoformat())
+                metadata = run_metadata(summary, api if stream is streams[0] else None)
+            else:
+                metadata = {**partition_metadata(summary, next(iter(summary.rows_by_day))),
+                            **run_metadata(summary, api if stream is streams[0] else None)}
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata,
+                                       check_results=landing_checks(stream, summary, landing.quarantine_threshold))
+
+    return _asset
 
 
-order_polls_asset = extraction_asset(
-    orders.REPOLL_STREAM,
-    "One row per order still pending (temporary Z EASY numbers included) at each re-poll, under the GMT "
-    "day of the poll; stops once an order reaches a final status.",
-    orders.repoll_pending_orders,
-    deps=(orders.STREAM,),
-    daily=False,
-)
+def extraction_assets() -> list[dg.AssetsDefinition]:
+    """Every extraction asset, in declaration order."""
+    return [extraction_asset(name, streams) for name, streams in assets().items()]

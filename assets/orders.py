@@ -1,5 +1,5 @@
-"""Orders: the current state of each order that a change in a range of GMT days mentioned, and re-polls
-of orders still pending (temporary `Z…` EASY numbers included) until they reach a final status."""
+"""Orders: the current state of each order that a change in a range of GMT days mentioned, and what the
+landed orders say of each order's latest state (which the re-polls of pending orders read)."""
 
 
 from datetime import UTC, date, datetime, timedelta
@@ -9,14 +9,8 @@ import pyarrow.compute as pc
 
 from resources.landing import LandingStore
 
-from .extraction import (
-    LandedSummary,
-    fetch_in_day_order,
-    land_dated_records,
-    landed_by_day,
-    quarantined_items,
-    text,
-)
+from .extraction import LandedSummary, land_dated_records
+from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
 
 STREAM = "orders"
 REPOLL_STREAM = "order_polls"
@@ -65,7 +59,7 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
     return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
 
 
-def extract_orders(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+def extract(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
     """Land the current state of every order mentioned by the landed portfolio and notifications of
     ``days``, each in the partition of the day that last mentioned it."""
     wanted = changed_orders(store, days)
@@ -111,13 +105,3 @@ def pending_orders(store: LandingStore, quiet_for: timedelta | None | str = "def
     now = datetime.now(UTC) if now is None else now
     return {order: easy for order, (seen, easy, status) in sorted(latest_order_states(store).items())
             if status not in FINAL_STATUSES and (quiet_for is None or now - seen >= quiet_for)}
-
-
-def repoll_pending_orders(client, store: LandingStore, as_of: date, run_id: str) -> LandedSummary:
-    """Fetch every order still pending that the API has been silent about for a week, and land its state
-    under the partition ``as_of`` of the re-poll stream."""
-    wanted = {order: (easy, as_of) for order, easy in pending_orders(store).items()}
-    pairs = fetch_in_day_order(client, client.get_order, wanted, what="order")
-    summary = land_dated_records(store, REPOLL_STREAM, [as_of], run_id, pairs)
-    summary.reported_total = len(wanted)
-    return summary

@@ -99,7 +99,7 @@ def _api_requests(result) -> int:
     # asset once
     per_asset: dict = {}
     for event in result.get_asset_materialization_events():
-        value = event.materialization.metadata.get("api_requests")
+        value = event.materialization.metadata.get("run_api_requests")
         if value is not None:
             per_asset[event.materialization.asset_key] = int(value.value)
     return sum(per_asset.values())

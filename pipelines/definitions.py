@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.extraction_assets import (
-    deliveries_asset,
-    notifications_asset,
-    order_polls_asset,
-    orders_asset,
-    portfolio_asset,
-    portfolio_snapshot_asset,
-)
-from assets.overdues import overdues_asset
-from assets.reference import reference_asset
+from assets.extraction_assets import extraction_assets
 from assets.warehouse import warehouse_assets
 from pipelines.jobs import models_job, nightly_job, order_polls_job, snapshot_job
 from pipelines.schedules import nightly_sync, weekly_reconciliation
@@ -27,10 +18,7 @@ def build_definitions() -> dg.Definitions:
     """Assemble the project's Definitions from the current settings."""
     settings = load_settings()
     return dg.Definitions(
-        assets=[
-            notifications_asset, portfolio_asset, deliveries_asset, orders_asset, order_polls_asset,
-            overdues_asset, portfolio_snapshot_asset, reference_asset, *warehouse_assets(),
-        ],
+        assets=[*extraction_assets(), *warehouse_assets()],
         jobs=[nightly_job, models_job, snapshot_job, order_polls_job],
         schedules=[nightly_sync, weekly_reconciliation],
         sensors=[models_after_extract, pending_orders_sensor, run_failure_alert],

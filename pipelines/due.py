@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pipelines.partitions import contract_start, first_partition
+from resources.streams import daily_streams
 
-DAILY_STREAMS = ("notifications", "portfolio", "deliveries", "orders", "overdues", "overdue_documents")
+DAILY_STREAMS = daily_streams()
 _ONE_DAY = timedelta(days=1)
 
 

@@ -45,8 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from resources.json_text import canonical_json
-from resources.streams import ContractViolation, Stream, get_stream
+from resources.streams import Stream, get_stream
 
 MANIFEST_VERSION = 1
 CURRENT = "current"
@@ -826,19 +825,14 @@ class PartitionWriter(_WriterBlock):
         self.rows += count
         return count
 
-    def write_item(self, item: Any, request: str, raw_json: str | None = None) -> int:
-        """Flatten one wire item with the stream's ``flatten`` and land its rows; return how many.
-
-        An item that breaks its contract is quarantined with the reason instead (returns 0). ``raw_json``
-        defaults to the canonical JSON of ``item``.
-        """
-        raw = canonical_json(item) if raw_json is None else raw_json
-        try:
-            rows = self.stream.flatten_values(item)
-        except ContractViolation as exc:
-            self.quarantine(raw, exc.reason, request)
+    def write_parsed(self, record: Any, context: Mapping[str, Any] | None = None) -> int:
+        """Land one client Record: its rows (read from its validated model) when it met its contract,
+        else the record in quarantine with its reason (returns 0). ``context`` fills the stream's
+        context columns."""
+        if record.error is not None:
+            self.quarantine(record.raw_json, record.error, record.request)
             return 0
-        return self.write_values(raw, request, rows)
+        return self.write_values(record.raw_json, record.request, self.stream.rows(record, context))
 
     def quarantine(self, raw_json: str, reason: str, request: str | None = None) -> None:
         """Set one record aside in the quarantine dataset with its raw JSON and the reason."""

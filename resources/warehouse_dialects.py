@@ -23,6 +23,7 @@ _PG_TYPES = {
     pa.timestamp("us", tz="UTC"): "timestamp with time zone",
     pa.date32(): "date",
     pa.float64(): "double precision",
+    pa.decimal128(18, 2): "numeric(18, 2)",
     pa.bool_(): "boolean",
     pa.int64(): "bigint",
 }

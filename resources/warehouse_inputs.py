@@ -11,7 +11,6 @@ those manifests name.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,15 +94,9 @@ def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]
 
 
 def named_easy_number(stream: str, raw_json: str | None) -> str | None:
-    """The easy number a quarantined record of `stream` names, read as the stream reads `easyNumber`;
-    None when the raw JSON does not parse or holds no valid easyNumber."""
-    spec = next(f for f in STREAM_REGISTRY[stream].fields if f.column == "easy_number")
-    row: dict = {}
-    try:
-        spec.extract(json.loads(raw_json), row, "")
-    except (TypeError, ValueError):  # no text, not JSON, or no valid easyNumber (a ContractViolation)
-        return None
-    return row["easy_number"]
+    """The easy number a quarantined record of `stream` names, checked by the payload model's rule for
+    `easyNumber`; None when the raw JSON does not parse or holds no valid easyNumber."""
+    return STREAM_REGISTRY[stream].served_value(raw_json, "easy_number")
 
 
 def _quarantine_as_landed(stream: str, table: pa.Table) -> pa.Table:

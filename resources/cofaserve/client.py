@@ -315,6 +315,11 @@ class CofaServeClient:
 
     # ------------------------------------------------------------------------------------------ listings
 
+    def list_records(self, endpoint: ep.Endpoint, window: DateWindow | None = None) -> RecordStream:
+        """Every item of the list ``endpoint``, within the date ``window`` when given (a stream's listing,
+        as its declaration names the endpoint); one Record per item."""
+        return self._list(endpoint, self._window(endpoint.name, window))
+
     PORTFOLIO_FILTERS = ("easy_number", "customer_reference", "order_id", "delivery_id", "product_code", "country_code")
 
     def iter_portfolio(self, window: DateWindow | None = None, **filters: str) -> RecordStream:
@@ -348,7 +353,7 @@ class CofaServeClient:
 
     def iter_countries(self) -> RecordStream:
         """Countries (``GET /countries``)."""
-        return self._list(ep.COUNTRIES, {})
+        return self.list_records(ep.COUNTRIES)
 
     def iter_country_identifiers(self, country_code: str | None = None) -> RecordStream:
         """Legal identifier types, of one country or of all (``GET /countries/identifiers``)."""
@@ -358,11 +363,11 @@ class CofaServeClient:
 
     def iter_customer_references(self) -> RecordStream:
         """Customer references set on the contract's companies (``GET /companies/customerreferences``)."""
-        return self._list(ep.CUSTOMER_REFERENCES, {})
+        return self.list_records(ep.CUSTOMER_REFERENCES)
 
     def iter_policies(self) -> RecordStream:
         """Insurance policies attached to the account (``GET /policies``)."""
-        return self._list(ep.POLICIES, {})
+        return self.list_records(ep.POLICIES)
 
     # ------------------------------------------------------------------------------------------- by id
 

@@ -12,25 +12,46 @@ from __future__ import annotations
 
 import datetime as _dt
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, GetPydanticSchema, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, StringConstraints
 from pydantic.alias_generators import to_camel
 from pydantic_core import core_schema
 
-
-def _two_decimals(value: float) -> float:
-    if abs(value * 100 - round(value * 100)) > 1e-6:
-        raise ValueError("money has at most 2 decimals")
-    return value
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$"
+"""The one form a wire timestamp takes: ISO 8601 in UTC with a ``Z``, at most microseconds."""
 
 
-UtcDateTime = Annotated[datetime, GetPydanticSchema(
-    lambda _type, _handler: core_schema.datetime_schema(tz_constraint=0, strict=True))]
-"""An ISO 8601 timestamp in UTC (``2026-03-01T23:59:59Z``): a zone is required and its offset must be 0.
-Checked inside pydantic-core, without a Python call per timestamp (half the cost of a portfolio item)."""
+def _utc_timestamp_schema(_type, _handler) -> core_schema.CoreSchema:
+    form = core_schema.custom_error_schema(
+        core_schema.str_schema(pattern=TIMESTAMP_PATTERN, strict=True),
+        custom_error_type="utc_timestamp",
+        custom_error_message="expected a UTC timestamp like 2026-03-01T23:59:59Z",
+    )
+    return core_schema.chain_schema([form, core_schema.datetime_schema(tz_constraint=0, strict=False)])
 
-NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+def _amount_schema(_type, _handler) -> core_schema.CoreSchema:
+    number = core_schema.union_schema(
+        [core_schema.int_schema(strict=True), core_schema.float_schema(strict=True, allow_inf_nan=False)],
+        custom_error_type="money_number",
+        custom_error_message="expected a JSON number",
+    )
+    exact = core_schema.decimal_schema(max_digits=18, decimal_places=2, allow_inf_nan=False, strict=False)
+    return core_schema.chain_schema([number, exact])
+
+
+UtcDateTime = Annotated[datetime, GetPydanticSchema(_utc_timestamp_schema)]
+"""A wire timestamp (``2026-03-01T23:59:59Z``, the ``Z`` form only) as an aware UTC datetime. The form and
+the calendar are both checked inside pydantic-core, without a Python call per timestamp."""
+
+Amount = Annotated[Decimal, GetPydanticSchema(_amount_schema)]
+"""A money value: a JSON number (never a string) with at most 2 decimals and 16 integer digits, as an exact
+Decimal (``0.30000000000000004`` is refused, not rounded)."""
+
+NonEmpty = Annotated[str, StringConstraints(pattern=r"\S")]
+"""A string holding at least one character that is not white space (identifiers, names, codes)."""
 EasyNumber = Annotated[str, StringConstraints(pattern=r"^(?:\d+|Z[0-9A-Za-z]+)$")]
 """A definitive EASY number (digits) or a temporary one (``Z`` + characters)."""
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
@@ -74,7 +95,7 @@ class ApiModel(BaseModel):
 class Money(ApiModel):
     """An amount: ``{"value": 150000, "currency": "EUR"}``; value a JSON number with at most 2 decimals."""
 
-    value: Annotated[float, AfterValidator(_two_decimals)]
+    value: Amount
     currency: CurrencyCode
 
 
@@ -135,7 +156,7 @@ class PortfolioProduct(ApiModel):
 class PortfolioCompany(Company):
     """An item of ``GET /companies/products``: a company and its matching products."""
 
-    products: list[PortfolioProduct]
+    products: Annotated[list[PortfolioProduct], Field(min_length=1)]
 
 
 class Delivery(ApiModel):

@@ -48,11 +48,19 @@ class Record:
         return f"Record({kind}, {self.request!r}{error}{extra})"
 
 
+_PLAIN_MESSAGES = {
+    "decimal_max_places": "money has at most 2 decimals",
+    "decimal_whole_digits": "money has at most 16 digits before the decimal point",
+    "decimal_max_digits": "money has at most 18 digits",
+}
+"""pydantic-core's wording replaced by the contract's, where it speaks of types rather than of money."""
+
+
 def _reason(exc: ValidationError, limit: int = 5) -> str:
     problems = []
     for err in exc.errors(include_url=False, include_input=False)[:limit]:
         where = ".".join(str(p) for p in err["loc"]) or "item"
-        message = err["msg"]
+        message = _PLAIN_MESSAGES.get(err["type"], err["msg"])
         if err["type"] == "timezone_offset":  # pydantic-core says "Timezone offset of 0 required, got 7200"
             message = f"timestamps must be UTC (Z), got an offset of {err['ctx']['tz_actual']} s"
         problems.append(f"{where}: {message}")

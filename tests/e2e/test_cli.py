@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from resources.streams import parse_timestamp
 from sandbox.testing import run_sandbox_process
 
 TODAY = date(2026, 11, 23)
@@ -57,7 +56,7 @@ def synced(tmp_path_factory):
 
 
 def in_window(moment: str) -> bool:
-    return HORIZON <= parse_timestamp(moment).date() < TODAY
+    return HORIZON <= datetime.fromisoformat(moment).date() < TODAY
 
 
 def test_sync_lands_two_years_and_prints_a_summary(synced):
@@ -87,7 +86,7 @@ def test_the_warehouse_holds_every_decision_of_the_window_once(synced):
     for delivery_id, product, status, valid_from in rows:
         source = next(d for d in deliveries.values() if d["deliveryId"] == delivery_id)
         assert (product, status) == (source["productCode"], source["status"])
-        assert valid_from == parse_timestamp(source["decisionDate"])
+        assert valid_from == datetime.fromisoformat(source["decisionDate"])
     exposed = {link["temporaryEasyNumber"]: link["easyNumber"] for link in handle.truth("easy_number_links")
                if link.get("identifiedAt") and in_window(link["identifiedAt"])}
     assert exposed.items() <= links.items()

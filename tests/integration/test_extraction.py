@@ -9,17 +9,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from assets.deliveries import extract_deliveries
-from assets.notifications import extract_notifications
-from assets.orders import extract_orders
-from assets.overdues import STATUSES, extract_overdues
-from assets.portfolio import extract_portfolio, portfolio_event_day
+from assets.extractors import extract_asset
+from assets.overdues import STATUSES
 from resources.cofaserve import ClientSettings, CofaServeClient
 from resources.landing import LandingStore
-from resources.streams import parse_timestamp
+from resources.streams import daily_streams, get_stream, portfolio_event_day
 
 PAGE_SIZE = 100
-NIGHTLY = (extract_notifications, extract_portfolio, extract_deliveries, extract_orders)
+NIGHTLY = list(dict.fromkeys(get_stream(name).asset for name in daily_streams()))
 
 
 def client_for(handle, tmp_path) -> CofaServeClient:
@@ -33,13 +30,12 @@ def client_for(handle, tmp_path) -> CofaServeClient:
 
 def extract_days(client, store, days, run_id="run"):
     """Run every daily extraction of the nightly job, in the job's order."""
-    for extract in NIGHTLY:
-        extract(client, store, days, run_id)
-    extract_overdues(client, store, days, run_id)
+    for asset in NIGHTLY:
+        extract_asset(client, store, asset, days, run_id)
 
 
 def day_of(moment: str) -> date:
-    return parse_timestamp(moment).date()
+    return date.fromisoformat(moment[:10])
 
 
 def day_with(truth_notifications, clock: str, first: date, last: date) -> date:

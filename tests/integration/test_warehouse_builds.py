@@ -143,7 +143,7 @@ def test_a_first_build_larger_than_a_row_group_keeps_every_row(tmp_path):
     store = LandingStore(str(tmp_path / "landing"))
     rows = [{"delivery_id": f"D{i}", "external_id": f"E{i}", "order_id": f"O{i}", "easy_number": str(100_000 + i),
              "product_code": "CREDITLIMIT", "status": "DECIDED_FULL", "decision_at": ts("2025-01-01 10:00"),
-             "amount_value": 1.0, "amount_currency": "EUR"} for i in range(150_000)]
+             "amount_value": Decimal("1.00"), "amount_currency": "EUR"} for i in range(150_000)]
     land(store, "deliveries", date(2025, 1, 1), "big", rows, "2025-01-02 02:00")
     warehouse = Warehouse(f"duckdb:///{tmp_path}/wh.duckdb")
     warehouse.build(store)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -36,7 +37,7 @@ def _big_night(store: LandingStore, companies: int = 3000) -> None:
     """Enough rows for the build to take a while, so readers poll during it."""
     rows = [{"delivery_id": f"B{i}", "external_id": f"EB{i}", "order_id": f"OB{i}", "easy_number": str(10_000 + i),
              "product_code": "CREDITLIMIT", "status": "DECIDED_FULL", "decision_at": ts("2025-01-03 10:00"),
-             "amount_value": float(i), "amount_currency": "EUR"} for i in range(companies)]
+             "amount_value": Decimal(i), "amount_currency": "EUR"} for i in range(companies)]
     land(store, "deliveries", "2025-01-03", "big", rows, "2025-01-04 02:00")
 
 

@@ -12,6 +12,7 @@ Night 4: a second snapshot no longer lists one product (deleted) and quarantines
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from resources.landing import LandingStore
 from tests.sql.landing_builder import land, ts
@@ -43,12 +44,12 @@ def _notification(delivery_id, easy, product, at, status):
 def night_1(store: LandingStore) -> None:
     at = "2025-01-02 02:00"
     land(store, "deliveries", "2025-01-01", "n1", [
-        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
-        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", 2000.0),
+        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000)),
     ], at)
     land(store, "portfolio", "2025-01-01", "n1", [
-        _listing("100", "CREDITLIMIT", "D1", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
-        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", 2000.0,
+        _listing("100", "CREDITLIMIT", "D1", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000),
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
         _listing("Z7", "ECL", order_id="O7", order_status="STATUS_PENDING_DEBTOR_VALIDATION",
                  temporary_easy_number="Z7", company={**COMPANY, "company_name": "Gamma (as requested)"}),
@@ -68,14 +69,14 @@ def night_1(store: LandingStore) -> None:
 def night_2(store: LandingStore) -> None:
     at = "2025-01-03 02:00"
     land(store, "deliveries", "2025-01-02", "n2", [
-        _delivery("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+        _delivery("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                   temporary_easy_number="Z7"),
-        _delivery("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED", 600.0),
+        _delivery("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED", Decimal(600)),
     ], at)
     land(store, "portfolio", "2025-01-02", "n2", [
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  temporary_easy_number="Z7", company={**COMPANY, "company_name": "GAMMA SA"}),
-        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0),
+        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600)),
     ], at)
     land(store, "orders", "2025-01-02", "n2", [
         {"order_id": "O7", "easy_number": "700", "temporary_easy_number": "Z7", "product_code": "ECL",
@@ -91,7 +92,7 @@ def night_2(store: LandingStore) -> None:
     land(store, "overdues", "2025-01-02", "n2", [
         {"overdue_id": "OV1", "easy_number": "200", "debt_type": "CI", "status": "PENDING",
          "created_at": ts("2025-01-02 10:00"), "updated_at": ts("2025-01-02 10:00"),
-         "outstanding_amount_value": 500.0, "outstanding_amount_currency": "EUR"},
+         "outstanding_amount_value": Decimal("500.00"), "outstanding_amount_currency": "EUR"},
     ], at)
 
 
@@ -99,17 +100,17 @@ def night_3(store: LandingStore) -> None:
     at = "2025-01-04 02:00"
     # Re-run of night 1's deliveries: D2's amount was corrected; the first run is superseded.
     land(store, "deliveries", "2025-01-01", "n3-rerun", [
-        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", 1000.0),
-        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", 2500.0),
+        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500)),
     ], at)
     land(store, "portfolio_snapshot", "2025-01-04", "n3", [
-        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", 600.0,
+        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600),
                  company={**COMPANY, "company_name": "ACME HOLDING"}),
-        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", 2500.0,
+        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500),
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
         _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  company={**COMPANY, "company_name": "GAMMA SA"}),
     ], "2025-01-04 03:00")
 
@@ -119,7 +120,7 @@ def night_4(store: LandingStore) -> None:
     land(store, "portfolio_snapshot", "2025-01-05", "n4", [  # 200 × CREDITLIMIT is gone: deleted
         _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", 700.0, order_id="O7",
+        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  company={**COMPANY, "company_name": "GAMMA SA"}),
     ], "2025-01-05 03:00", quarantined=[  # 100's record is damaged: 100 × CREDITLIMIT is still listed
         '{"easyNumber": "100", "products": [{"productCode": "CREDITLIMIT", "orderDate": "2025-13-32"}]}'])
@@ -130,7 +131,7 @@ def night_4(store: LandingStore) -> None:
     land(store, "overdues", "2025-01-04", "n4", [
         {"overdue_id": "OV1", "easy_number": "200", "debt_type": "CI", "status": "IN_PROGRESS",
          "created_at": ts("2025-01-02 10:00"), "updated_at": ts("2025-01-04 12:00"),
-         "outstanding_amount_value": 300.0, "outstanding_amount_currency": "EUR"},
+         "outstanding_amount_value": Decimal("300.00"), "outstanding_amount_currency": "EUR"},
     ], at)
     land(store, "customer_references", None, "n4", [
         {"easy_number": "100", "customer_reference": "C-100", "updated_at": ts("2025-01-04 08:00")}], at)

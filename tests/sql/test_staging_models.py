@@ -8,9 +8,9 @@ from tests.sql.landing_builder import ts
 def test_staging_dedupes_within_a_partition_and_keeps_other_partitions(harness):
     row = {"delivery_id": "D1", "external_id": "E1", "order_id": "O1", "easy_number": "100",
            "product_code": "CREDITLIMIT", "status": "DECIDED_FULL", "decision_at": ts("2025-01-01 10:00"),
-           "amount_value": 1500.25, "amount_currency": "EUR"}
+           "amount_value": Decimal("1500.25"), "amount_currency": "EUR"}
     harness.land("deliveries", [
-        {**row, "_partition_key": "2025-01-01", "_extracted_at": ts("2025-01-02 02:00"), "amount_value": 1.0},
+        {**row, "_partition_key": "2025-01-01", "_extracted_at": ts("2025-01-02 02:00"), "amount_value": Decimal("1.00")},
         {**row, "_partition_key": "2025-01-01", "_extracted_at": ts("2025-01-02 02:05")},
         {**row, "_partition_key": "2025-01-03", "_extracted_at": ts("2025-01-04 02:00")},
         {**row, "delivery_id": None},  # no key: not a delivery

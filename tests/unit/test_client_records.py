@@ -1,6 +1,5 @@
 """Typed payloads: valid items parse, broken items become Records with an error, unknown keys are listed."""
 
-import copy
 import json
 from datetime import UTC, date, datetime
 
@@ -10,6 +9,7 @@ from resources.cofaserve import DateWindow, Record
 from resources.cofaserve import models as m
 from resources.cofaserve.records import parse_record
 from tests.unit.test_client_fakes import FakeApi, make_client
+from tests.unit.test_streams import at
 
 MONEY = {"value": 150000, "currency": "EUR"}
 COMPANY = {
@@ -101,15 +101,7 @@ def test_unknown_fields_are_kept_and_listed():
 
 
 def breach(model, path, value):
-    item = copy.deepcopy(SAMPLES[model])
-    target = item
-    for key in path[:-1]:
-        target = target[key]
-    if value is KeyError:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return item
+    return at(SAMPLES[model], path, value)
 
 
 @pytest.mark.parametrize(

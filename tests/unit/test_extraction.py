@@ -1,33 +1,24 @@
-"""The extraction mechanism: records routed to per-day partitions, quarantine, order and atomicity."""
+"""The extraction mechanism: records routed to per-day partitions, quarantine, order and atomicity.
 
-import json
-from dataclasses import dataclass
+Records are the client's own (``parse_record``, the one validation), as an extraction receives them."""
+
 from datetime import date
 
 import pytest
 
 from assets.extraction import RowView, land_dated_records, land_records
+from resources.cofaserve import models
+from resources.cofaserve.records import parse_record
 from resources.landing import LandingStore
 
 D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
 
 
-@dataclass
-class FakeRecord:
-    """Stands in for the client's Record: the extraction only reads these four attributes."""
-
-    raw: dict | None
-    raw_json: str
-    request: str = "GET /notifications"
-    error: str | None = None
-    unknown_fields: tuple = ()
-
-
-def notification(n: int, moment: str) -> FakeRecord:
+def notification(n: int, moment: str, **extra):
     raw = {"notificationId": f"N{n}", "externalId": f"X{n}", "eventDate": moment, "eventType": "DECISION",
            "easyNumber": "12345678", "productCode": "ECL", "orderId": f"O{n}", "status": "DECIDED_FULL",
-           "policyNumber": "5012345"}
-    return FakeRecord(raw, json.dumps(raw, sort_keys=True))
+           "policyNumber": "5012345", **extra}
+    return parse_record(models.Notification, raw, "GET /notifications")
 
 
 def by_event_day(row):
@@ -105,7 +96,7 @@ def test_a_company_with_products_decided_on_two_days_lands_one_row_on_each(tmp_p
                     "orderStatus": "STATUS_CLOSED", "deliveryId": "D2", "externalId": "X2", "status": "DELIVERED",
                     "decisionDate": "2026-03-28T23:59:59Z", "effectiveDate": "2026-03-28", "expiryDate": None,
                     "amount": None, "temporaryEasyNumber": None}]}
-    record = FakeRecord(company, json.dumps(company, sort_keys=True), "GET /companies/products")
+    record = parse_record(models.PortfolioCompany, company, "GET /companies/products")
     summary = land_records(store, "portfolio", [D1, D2, D3], "run1", None, [record],
                            lambda row: row["decision_at"].date())
     assert summary.rows_by_day == {D1: 1, D2: 0, D3: 1} and summary.records == 1
@@ -148,13 +139,10 @@ def test_dated_records_go_to_the_day_given(tmp_path):
 
 def test_unknown_fields_are_kept_and_reported(tmp_path):
     store = LandingStore(str(tmp_path))
-    record = notification(1, "2026-03-28T10:00:00Z")
-    record.raw["riskGrade"] = "B"
-    record.raw_json = json.dumps(record.raw, sort_keys=True)
-    record.unknown_fields = ("riskGrade",)
+    record = notification(1, "2026-03-28T10:00:00Z", riskGrade="B")
     summary = land_records(store, "notifications", [D1], "run1", None, [record], by_event_day)
     assert summary.unknown_field_records == 1 and summary.unknown_fields == {"riskGrade"}
-    assert '"riskGrade": "B"' in store.read_table("notifications", D1)["_raw_json"][0].as_py()
+    assert '"riskGrade":"B"' in store.read_table("notifications", D1)["_raw_json"][0].as_py()
 
 
 def test_a_key_landed_twice_in_a_partition_is_counted_as_a_duplicate(tmp_path):

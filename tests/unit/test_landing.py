@@ -158,9 +158,9 @@ def test_an_empty_run_still_names_a_file_and_supersedes_the_rows(store):
 
 def test_quarantine_lands_the_raw_record_and_the_reason(store):
     with store.open_partition("notifications", D1, "run-a") as writer:
-        writer.write_item(notification(1), "GET /notifications?page=1")
+        writer.write_parsed(get_stream("notifications").parse(notification(1), "GET /notifications?page=1"))
         bad = {**notification(2), "eventDate": "2026-03-01"}
-        assert writer.write_item(bad, "GET /notifications?page=1") == 0
+        assert writer.write_parsed(get_stream("notifications").parse(bad, "GET /notifications?page=1")) == 0
         writer.quarantine("not json", "malformed record", "GET /notifications?page=2")
     assert (writer.rows, writer.quarantined) == (1, 2)
     manifest = store.manifest("notifications", D1)
@@ -372,7 +372,7 @@ def test_garbage_collect_skips_a_partition_being_written(store):
     land(store, 3, run_id="run-a")
     land(store, 3, run_id="run-b")
     with store.open_partition("notifications", D1, "run-c") as writer:
-        writer.write_item(notification(1), "GET /x")
+        writer.write_parsed(get_stream("notifications").parse(notification(1), "GET /x"))
         assert store.garbage_collect("notifications", retention=timedelta(0)) == []
     assert len(store.manifest("notifications", D1)["superseded"]) == 2
 

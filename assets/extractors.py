@@ -1,0 +1,49 @@
+"""Which function extracts each extraction asset, derived from the stream declarations.
+
+A LISTING stream is extracted by :func:`assets.extraction.extract_listing`; a CUSTOM one by the
+function ``extract`` of the module ``assets/<asset>.py`` (its stream-specific logic: which ids to fetch).
+Plain Python, no Dagster: a script, a benchmark or a test extracts a stream as an asset run would.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+
+from resources.landing import LandingStore
+from resources.streams import Extraction, assets
+
+from .extraction import LandedSummary, extract_listing
+
+Extract = Callable[..., tuple[LandedSummary, ...]]
+
+
+@cache
+def extractor(asset: str) -> Extract:
+    """Return ``extract(client, store, scope, run_id) -> summaries`` of one extraction asset: one
+    LandedSummary per stream it lands, in the order :func:`resources.streams.assets` lists them.
+    ``scope`` is the run's days for a daily asset, else the GMT day of the run (today)."""
+    streams = assets()[asset]
+    first = streams[0]
+    if first.extraction is Extraction.LISTING:
+        return lambda client, store, scope, run_id: (extract_listing(client, store, first, scope, run_id),)
+    module = importlib.import_module(f"{__package__}.{asset}")
+    custom = getattr(module, "extract", None)
+    if custom is None:
+        raise LookupError(f"stream {first.name} is declared CUSTOM but assets/{asset}.py has no extract()")
+
+    def run(client, store: LandingStore, scope, run_id: str) -> tuple[LandedSummary, ...]:
+        result = custom(client, store, scope, run_id)
+        summaries = result if isinstance(result, tuple) else (result,)
+        if [s.stream for s in summaries] != [s.name for s in streams]:
+            raise RuntimeError(f"assets/{asset}.py extract() landed {[s.stream for s in summaries]}, "
+                               f"declared {[s.name for s in streams]}")
+        return summaries
+
+    return run
+
+
+def extract_asset(client, store: LandingStore, asset: str, scope, run_id: str) -> tuple[LandedSummary, ...]:
+    """Run the extraction of one asset (see :func:`extractor`); returns what each of its streams landed."""
+    return extractor(asset)(client, store, scope, run_id)
