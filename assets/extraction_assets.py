@@ -9,7 +9,6 @@ An asset that lands several streams (overdues and their documents) is one multi-
 
 import dagster as dg
 
-from pipelines.partitions import daily_partitions, utc_today
 from resources.streams import Partitioning, Stream, assets
 
 from .extractors import extractor
@@ -31,10 +30,12 @@ def _spec(stream: Stream) -> dg.AssetSpec:
     )
 
 
-def extraction_asset(name: str, streams: tuple[Stream, ...]) -> dg.AssetsDefinition:
-    """The Dagster asset ``name`` landing ``streams`` (the first is the asset's own stream)."""
+def extraction_asset(name: str, streams: tuple[Stream, ...],
+                     partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The Dagster asset ``name`` landing ``streams`` (the first is the asset's own stream); a daily one
+    is partitioned by ``partitions``."""
     daily = streams[0].partitioning is Partitioning.DAILY
-    partitioning = ({"partitions_def": daily_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+    partitioning = ({"partitions_def": partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
                     if daily else {})
     extract = extractor(name)
 
@@ -44,11 +45,11 @@ def extraction_asset(name: str, streams: tuple[Stream, ...]) -> dg.AssetsDefinit
         check_specs=[spec for s in streams for spec in landing_check_specs(s)],
         pool=API_POOL,
         retry_policy=TRANSIENT_RETRY,
-        required_resource_keys={"cofaserve", "landing"},
+        required_resource_keys={"cofaserve", "landing", "calendar"},
         **partitioning,
     )
     def _asset(context: dg.AssetExecutionContext):
-        scope = run_days(context) if daily else utc_today()
+        scope = run_days(context) if daily else context.resources.calendar.today()
         landing = context.resources.landing
         with open_client(context.resources.cofaserve) as client:
             before = client.telemetry.snapshot()
@@ -71,6 +72,6 @@ def extraction_asset(name: str, streams: tuple[Stream, ...]) -> dg.AssetsDefinit
     return _asset
 
 
-def extraction_assets() -> list[dg.AssetsDefinition]:
-    """Every extraction asset, in declaration order."""
-    return [extraction_asset(name, streams) for name, streams in assets().items()]
+def extraction_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Every extraction asset, in declaration order; the daily ones partitioned by ``partitions``."""
+    return [extraction_asset(name, streams, partitions) for name, streams in assets().items()]

@@ -9,7 +9,6 @@ from datetime import date
 import dagster as dg
 import httpx
 
-from pipelines.partitions import check_in_window, contract_start, parse_partition_key, utc_today
 from resources.cofaserve import (
     AuthError,
     MalformedResponseError,
@@ -36,13 +35,8 @@ def run_days(context: dg.AssetExecutionContext) -> list[date]:
     A single-run backfill covers a range of partitions; the range's first and last day are checked
     against the two-year window and the contract start before any API call.
     """
-    keys = list(context.partition_keys)
     with api_failures_not_retried():  # a day outside the window stays outside: never retried
-        today = utc_today()
-        start = contract_start()
-        for key in (keys[0], keys[-1]):
-            check_in_window(key, today, start)
-        return [parse_partition_key(key) for key in keys]
+        return context.resources.calendar.run_days(list(context.partition_keys))
 
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (

@@ -168,7 +168,7 @@ def _extract_and_model(ranges, settings, snapshot: bool) -> int:
     from pipelines.due import partition_range_tags
     from resources.landing import LandingStore
 
-    defs = build_definitions()
+    defs = build_definitions(settings)
     instance = _instance()
     for run_id in recover_interrupted_runs(instance):
         print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
@@ -232,13 +232,12 @@ def _print_summary(settings, store, api_calls: int, seconds: float) -> None:
 def cmd_sync(args) -> int:
     """Extract everything due up to yesterday, snapshot when one is due, then build the models."""
     from pipelines.due import due_ranges
-    from pipelines.partitions import utc_today
     from resources.landing import LandingStore
 
     settings, _ = _load_everything()
     store = LandingStore(settings.landing_root)
-    today = utc_today()
-    ranges = due_ranges(store, today)
+    today = settings.today()
+    ranges = due_ranges(store, today, settings.contract_start)
     snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
     snapshot_due = args.snapshot or not snapshots or (today - max(snapshots)).days >= settings.snapshot_every_days
     if ranges:
@@ -250,19 +249,13 @@ def cmd_sync(args) -> int:
 
 def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
-    from pipelines.partitions import (
-        InvalidPartitionKey,
-        PartitionOutsideWindow,
-        check_in_window,
-        contract_start,
-        utc_today,
-    )
+    from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
 
     settings, _ = _load_everything()
-    today = utc_today()
+    today = settings.today()
     try:
-        first = check_in_window(args.date_from, today, contract_start())
-        last = check_in_window(args.date_to, today, contract_start())
+        first = check_in_window(args.date_from, today, settings.contract_start)
+        last = check_in_window(args.date_to, today, settings.contract_start)
     except (InvalidPartitionKey, PartitionOutsideWindow) as exc:
         return _fail(str(exc), EXIT_SETTINGS)
     if last < first:
@@ -273,13 +266,12 @@ def cmd_backfill(args) -> int:
 def cmd_status(args) -> int:
     """Print each stream's freshness, counts and quarantine, the warehouse's tables and the last runs."""
     from pipelines.due import DAILY_STREAMS
-    from pipelines.partitions import utc_today
     from resources.landing import LandingStore
     from resources.streams import STREAMS
 
     settings, _ = _load_everything(need_api=False)
     store = LandingStore(settings.landing_root)
-    today = utc_today()
+    today = settings.today()
     print(f"landing zone {settings.landing_root} (today {today.isoformat()} GMT)")
     print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
     for name in STREAMS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pipelines.partitions import contract_start, first_partition
+from resources.calendar import first_partition
 from resources.streams import daily_streams
 
 DAILY_STREAMS = daily_streams()
@@ -40,10 +40,10 @@ def missing_ranges(done: set[date], first: date, last: date) -> list[tuple[date,
     return ranges
 
 
-def due_ranges(store, today: date) -> list[tuple[date, date]]:
-    """Return the ranges of days due on ``today``: every day from the first available partition up to
-    yesterday that has not fully landed."""
-    return missing_ranges(landed_days(store), first_partition(today, contract_start()), today - _ONE_DAY)
+def due_ranges(store, today: date, contract_start: date | None = None) -> list[tuple[date, date]]:
+    """Return the ranges of days due on ``today``: every day from the first available partition (the
+    contract start, never before the API's window) up to yesterday that has not fully landed."""
+    return missing_ranges(landed_days(store), first_partition(today, contract_start), today - _ONE_DAY)
 
 
 def partition_range_tags(first: date, last: date) -> dict[str, str]:

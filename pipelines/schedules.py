@@ -9,20 +9,19 @@ import dagster as dg
 
 from pipelines.due import due_ranges, partition_range_tags
 from pipelines.jobs import nightly_job, snapshot_job
-from resources.landing import LandingStore
-from resources.settings import load_settings
+from resources.io_resources import CalendarResource, LandingResource
 
 NIGHTLY_CRON = "0 2 * * *"
 WEEKLY_CRON = "0 4 * * 0"
 SCHEDULE_TIMEZONE = "UTC"
 
 
-def nightly_run_requests(store, scheduled_at: datetime) -> list[dg.RunRequest]:
+def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> list[dg.RunRequest]:
     """Return one run per contiguous range of days due at ``scheduled_at``: normally just the previous GMT
     day; after missed nights, the whole missed range as one single-run backfill."""
     today = scheduled_at.astimezone(UTC).date()
     requests = []
-    for first, last in due_ranges(store, today):
+    for first, last in due_ranges(store, today, contract_start):
         requests.append(dg.RunRequest(
             run_key=f"nightly:{first.isoformat()}:{last.isoformat()}",
             tags=partition_range_tags(first, last),
@@ -38,10 +37,9 @@ def nightly_run_requests(store, scheduled_at: datetime) -> list[dg.RunRequest]:
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="02:00 UTC: extract the previous GMT day, and any earlier day that has not landed.",
 )
-def nightly_sync(context: dg.ScheduleEvaluationContext):
+def nightly_sync(context: dg.ScheduleEvaluationContext, landing: LandingResource, calendar: CalendarResource):
     """Request the extraction of every day due at the tick's time (the previous day, plus missed ones)."""
-    store = LandingStore(load_settings().landing_root)
-    requests = nightly_run_requests(store, context.scheduled_execution_time)
+    requests = nightly_run_requests(landing.store(), context.scheduled_execution_time, calendar.start())
     if not requests:
         return dg.SkipReason("every day up to yesterday has landed")
     return requests

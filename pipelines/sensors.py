@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-import httpx
 
 from assets.orders import pending_orders
 from pipelines.jobs import models_job, nightly_job, order_polls_job, snapshot_job
-from resources.landing import LandingStore
-from resources.settings import load_settings
+from resources.io_resources import AlertsResource, LandingResource
 
 REPOLL_INTERVAL_SECONDS = 6 * 3600
 
@@ -33,19 +31,12 @@ def models_after_extract(context: dg.RunStatusSensorContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Every 6 hours, re-poll orders still pending (temporary Z EASY numbers included).",
 )
-def pending_orders_sensor(context: dg.SensorEvaluationContext):
+def pending_orders_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
     """Request a re-poll when some landed order is not final yet."""
-    store = LandingStore(load_settings().landing_root)
-    pending = pending_orders(store)
+    pending = pending_orders(landing.store())
     if not pending:
         return dg.SkipReason("no order is pending")
     return dg.RunRequest(run_key=None, tags={"pending_orders": str(len(pending))})
-
-
-def post_failure(webhook_url: str, payload: dict) -> int:
-    """POST a run-failure alert to the webhook; returns the HTTP status (bounded by a timeout)."""
-    response = httpx.post(webhook_url, json=payload, timeout=10.0)
-    return response.status_code
 
 
 @dg.run_failure_sensor(
@@ -53,13 +44,12 @@ def post_failure(webhook_url: str, payload: dict) -> int:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Logs every failed run and posts it to COFASYNC_FAILURE_WEBHOOK_URL when set.",
 )
-def run_failure_alert(context: dg.RunFailureSensorContext):
+def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource):
     """Report a failed run: its job, id and the failure message (which never carries secrets)."""
     run = context.dagster_run
     message = context.failure_event.message if context.failure_event else "run failed"
     payload = {"job": run.job_name, "run_id": run.run_id, "message": message}
     context.log.error(f"run {run.run_id} of {run.job_name} failed: {message}")
-    url = load_settings().failure_webhook_url
-    if url:
-        status = post_failure(url, payload)
+    status = alerts.post_failure(payload)
+    if status is not None:
         context.log.info(f"failure alert posted to the webhook: HTTP {status}")

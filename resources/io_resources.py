@@ -1,9 +1,15 @@
-"""Thin Dagster resources over the landing store and the warehouse, so each can be swapped by config."""
+"""The pipeline's Dagster resources besides the API client: the landing store, the warehouse, the calendar
+and the failure alerts. Each is configured once, at wiring (``pipelines/definitions.py``, from the
+settings), and handed to assets, schedules and sensors; none of them reads the environment."""
 
 from __future__ import annotations
 
-import dagster as dg
+from datetime import date
 
+import dagster as dg
+import httpx
+
+from resources.calendar import check_in_window, first_partition, parse_partition_key, utc_today
 from resources.landing import LandingStore
 
 
@@ -28,3 +34,45 @@ class WarehouseResource(dg.ConfigurableResource):
         from resources.warehouse import Warehouse
 
         return Warehouse(self.url)
+
+
+class CalendarResource(dg.ConfigurableResource):
+    """Which GMT day it is and which days the API can serve: today (pinned for a sandbox's virtual clock,
+    `COFASYNC_TODAY`, else the wall clock's) and the contract start (`COFASERVE_CONTRACT_START`)."""
+
+    pinned_today: str | None = None
+    contract_start: str | None = None
+
+    def today(self) -> date:
+        """Today's GMT day."""
+        return parse_partition_key(self.pinned_today) if self.pinned_today else utc_today()
+
+    def start(self) -> date | None:
+        """The contract start, or None when it is not set."""
+        return parse_partition_key(self.contract_start) if self.contract_start else None
+
+    def first_partition(self) -> date:
+        """The first day the API can serve today: the contract start, never before the two-year window."""
+        return first_partition(self.today(), self.start())
+
+    def run_days(self, partition_keys: list[str]) -> list[date]:
+        """The days of a run's partition keys, once its first and last are inside the API's window
+        (:class:`resources.calendar.PartitionOutsideWindow` otherwise, before any call)."""
+        today, start = self.today(), self.start()
+        for key in (partition_keys[0], partition_keys[-1]):
+            check_in_window(key, today, start)
+        return [parse_partition_key(key) for key in partition_keys]
+
+
+class AlertsResource(dg.ConfigurableResource):
+    """Where failed runs are reported: a webhook receiving a JSON alert (`COFASYNC_FAILURE_WEBHOOK_URL`),
+    or nowhere but the logs when it is not set."""
+
+    failure_webhook_url: str | None = None
+
+    def post_failure(self, payload: dict) -> int | None:
+        """POST a run-failure alert to the webhook (bounded by a timeout); the HTTP status, or None when
+        no webhook is set."""
+        if not self.failure_webhook_url:
+            return None
+        return httpx.post(self.failure_webhook_url, json=payload, timeout=10.0).status_code

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+
+from resources.calendar import InvalidPartitionKey, parse_partition_key, utc_today
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +32,13 @@ class PipelineSettings:
     quarantine_threshold: float
     snapshot_every_days: int
     failure_webhook_url: str | None
+    pinned_today: date | None = None
+    contract_start: date | None = None
+
+    def today(self) -> date:
+        """Today's GMT day: the pinned one (``COFASYNC_TODAY``, a sandbox's virtual clock), else the wall
+        clock's."""
+        return self.pinned_today or utc_today()
 
 
 def _warehouse_url(value: str) -> str:
@@ -57,6 +67,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _day_or_empty(value: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return parse_partition_key(value.strip())
+    except InvalidPartitionKey:
+        raise ValueError("must be a GMT day written YYYY-MM-DD, or empty") from None
+
+
 def _url_or_empty(value: str) -> str | None:
     if not value:
         return None
@@ -73,6 +92,8 @@ _SPEC: dict[str, tuple[str | None, Callable[[str], object]]] = {
     "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
     "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
+    "COFASYNC_TODAY": ("", _day_or_empty),
+    "COFASERVE_CONTRACT_START": ("", _day_or_empty),
 }
 
 SETTING_NAMES = tuple(_SPEC)
@@ -106,4 +127,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         quarantine_threshold=values["COFASYNC_QUARANTINE_THRESHOLD"],
         snapshot_every_days=values["COFASYNC_SNAPSHOT_EVERY_DAYS"],
         failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
+        pinned_today=values["COFASYNC_TODAY"],
+        contract_start=values["COFASERVE_CONTRACT_START"],
     )

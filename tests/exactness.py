@@ -205,7 +205,7 @@ class NightlyDriver:
         return self.sb.advance(days)
 
     def _first_day(self, today: date) -> date:
-        from pipelines.partitions import first_partition
+        from resources.calendar import first_partition
 
         return first_partition(today, self.contract_start)
 
@@ -403,7 +403,7 @@ def _vis(night: date) -> str:
 
 
 def retention_start(today: date) -> date:
-    from pipelines.partitions import retention_start as start
+    from resources.calendar import retention_start as start
 
     return start(today)
 

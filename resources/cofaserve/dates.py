@@ -1,9 +1,10 @@
-"""Date windows and their one conversion to the API's date parameters.
+"""Date windows and their conversion to the API's date parameters.
 
 CofaServe reads a date parameter ``YYYY-MM-DD`` as that day at 00:00:00 GMT [DOC]. A window covering the
 GMT day D is therefore sent as ``dateFrom=D`` (inclusive) and ``dateTo=D+1`` (exclusive): the "+1 day"
-rule. :class:`DateWindow` is half-open ``[start, end)`` in GMT days, so its ``end`` already is that
-"+1 day" bound; :meth:`DateWindow.to_params` is the only place the client turns dates into parameters.
+rule, made by the calendar's one conversion (:func:`resources.calendar.api_window`). :class:`DateWindow` is
+half-open ``[start, end)`` in GMT days, so its ``end`` already is that "+1 day" bound;
+:meth:`DateWindow.to_params` is the only place the client turns dates into parameters.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from resources.calendar import api_window
 
 from .errors import DateWindowError
 
@@ -54,14 +57,16 @@ class DateWindow:
     def for_day(cls, day: date) -> DateWindow:
         """The window of one GMT day: ``[day, day + 1)``."""
         day = _require_day("day", day)
-        return cls(day, day + _ONE_DAY)
+        return cls(*api_window(day, day))
 
     @classmethod
     def covering(cls, first_day: date, last_day: date) -> DateWindow:
         """The window of the GMT days ``first_day`` to ``last_day``, both included: ``[first, last + 1)``."""
         first_day = _require_day("first_day", first_day)
         last_day = _require_day("last_day", last_day)
-        return cls(first_day, last_day + _ONE_DAY)
+        if last_day < first_day:
+            raise DateWindowError(f"DateWindow.covering({first_day}, {last_day}) is inverted: the start is after the end")
+        return cls(*api_window(first_day, last_day))
 
     @classmethod
     def parse(cls, start: str, end: str) -> DateWindow:

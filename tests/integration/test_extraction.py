@@ -156,7 +156,7 @@ def test_malformed_records_are_quarantined_and_every_valid_record_lands(sandbox_
 
 @pytest.mark.parametrize("days_back", [0, 800])
 def test_a_day_outside_the_window_is_refused_before_any_call(sandbox, tmp_path, days_back):
-    from pipelines.partitions import PartitionOutsideWindow, check_in_window
+    from resources.calendar import PartitionOutsideWindow, check_in_window
 
     key = (sandbox.today - timedelta(days=days_back)).isoformat()
     sandbox.reset_counters()

@@ -13,10 +13,11 @@ import pytest
 
 from assets.runtime import TRANSIENT_RETRY, api_failures_not_retried
 from pipelines.cli import Progress
-from pipelines.definitions import defs
-from pipelines.sensors import post_failure
+from pipelines.definitions import build_definitions, build_resources
 from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
+from resources.io_resources import AlertsResource
 from resources.landing import LandingStore
+from resources.settings import load_settings
 
 D = date(2026, 3, 28)
 
@@ -35,10 +36,11 @@ def land_orders(store: LandingStore, rows: list[dict]) -> None:
 
 
 def evaluate_pending_sensor(tmp_path, monkeypatch):
-    monkeypatch.setenv("LANDING_ROOT", str(tmp_path))
     monkeypatch.setattr("assets.orders.REPOLL_AFTER", timedelta(0))  # as if a week had passed
-    sensor = defs.resolve_sensor_def("pending_orders_sensor")
-    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()) as context:
+    settings = load_settings({"LANDING_ROOT": str(tmp_path)})
+    sensor = build_definitions(settings).resolve_sensor_def("pending_orders_sensor")
+    resources = {k: v for k, v in build_resources(settings).items() if k in sensor.required_resource_keys}
+    with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources) as context:
         return sensor.evaluate_tick(context)
 
 
@@ -72,11 +74,12 @@ def test_failure_alert_is_posted_to_the_webhook():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        status = post_failure(f"http://127.0.0.1:{server.server_port}/hook",
-                              {"job": "nightly_extract", "run_id": "r1", "message": "boom"})
+        alerts = AlertsResource(failure_webhook_url=f"http://127.0.0.1:{server.server_port}/hook")
+        status = alerts.post_failure({"job": "nightly_extract", "run_id": "r1", "message": "boom"})
     finally:
         server.shutdown()
     assert status == 204
+    assert AlertsResource().post_failure({"job": "x"}) is None  # no webhook set: nothing posted
     assert received == [{"job": "nightly_extract", "run_id": "r1", "message": "boom"}]
 
 

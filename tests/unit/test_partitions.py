@@ -3,9 +3,13 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import dagster as dg
 import pytest
 
-from pipelines import partitions as p
+from assets.partitions import daily_partitions
+from pipelines.definitions import build_definitions
+from resources import calendar as p
+from resources.settings import SettingsError, load_settings
 
 
 def test_api_window_is_half_open_plus_one_day():
@@ -46,7 +50,7 @@ def test_european_dst_night_is_still_one_gmt_day():
     assert {p.partition_key_for(h.astimezone(paris)) for h in hours} == {"2026-03-29"}
     assert p.partition_key_for(datetime(2026, 3, 29, 1, 59, tzinfo=paris)) == "2026-03-29"  # 00:59Z
     assert p.partition_key_for(datetime(2026, 3, 29, 0, 30, tzinfo=paris)) == "2026-03-28"  # 23:30Z
-    defn = p.build_daily_partitions(today=date(2026, 4, 1), env={"COFASERVE_CONTRACT_START": "2026-03-27"})
+    defn = daily_partitions(date(2026, 3, 27))
     keys = defn.get_partition_keys(current_time=datetime(2026, 4, 1, 12, tzinfo=UTC))
     assert keys == ["2026-03-27", "2026-03-28", "2026-03-29", "2026-03-30", "2026-03-31"]
 
@@ -117,8 +121,14 @@ def test_malformed_key_is_refused_before_the_window_check():
         p.check_in_window("2026-11-2", date(2026, 11, 24))
 
 
+def partitions_of(**env):
+    """The daily partitions the Definitions wire from these settings (as ``load_settings`` reads them)."""
+    settings = load_settings({"LANDING_ROOT": "/nonexistent", **env})
+    return build_definitions(settings).resolve_asset_graph().get(dg.AssetKey("notifications")).partitions_def
+
+
 def test_default_definition_starts_at_the_retention_start():
-    defn = p.build_daily_partitions(today=date(2026, 11, 24), env={})
+    defn = partitions_of(COFASYNC_TODAY="2026-11-24")
     keys = defn.get_partition_keys(current_time=datetime(2026, 11, 24, 12, tzinfo=UTC))
     assert keys[0] == "2024-11-24"
     assert keys[-1] == "2026-11-23"  # end_offset=0: the last complete GMT day
@@ -126,21 +136,21 @@ def test_default_definition_starts_at_the_retention_start():
 
 
 def test_definition_uses_the_contract_start_but_never_earlier_than_the_window():
-    later = p.build_daily_partitions(today=date(2026, 11, 24), env={"COFASERVE_CONTRACT_START": "2025-06-01"})
+    later = partitions_of(COFASYNC_TODAY="2026-11-24", COFASERVE_CONTRACT_START="2025-06-01")
     assert later.get_first_partition_key() == "2025-06-01"
-    older = p.build_daily_partitions(today=date(2026, 11, 24), env={"COFASERVE_CONTRACT_START": "2019-01-01"})
+    older = partitions_of(COFASYNC_TODAY="2026-11-24", COFASERVE_CONTRACT_START="2019-01-01")
     assert older.get_first_partition_key() == "2024-11-24"
 
 
-def test_malformed_contract_start_setting_names_the_setting():
-    with pytest.raises(p.InvalidPartitionKey, match="COFASERVE_CONTRACT_START"):
-        p.contract_start({"COFASERVE_CONTRACT_START": "01/06/2025"})
-    assert p.contract_start({}) is None
-    assert p.contract_start({"COFASERVE_CONTRACT_START": " "}) is None
+def test_malformed_day_settings_are_named():
+    for name in ("COFASERVE_CONTRACT_START", "COFASYNC_TODAY"):
+        with pytest.raises(SettingsError, match=f"{name}='01/06/2025' is malformed: must be a GMT day"):
+            load_settings({name: "01/06/2025"})
+        assert getattr(load_settings({name: " "}), "contract_start" if "START" in name else "pinned_today") is None
 
 
 def test_partition_keys_round_trip_through_the_api_window():
-    defn = p.build_daily_partitions(today=date(2028, 3, 2), env={"COFASERVE_CONTRACT_START": "2028-02-27"})
+    defn = daily_partitions(date(2028, 2, 27))
     keys = defn.get_partition_keys(current_time=datetime(2028, 3, 2, tzinfo=UTC))
     assert keys == ["2028-02-27", "2028-02-28", "2028-02-29", "2028-03-01"]
     windows = [p.api_window_for(k) for k in keys]
@@ -159,15 +169,12 @@ def test_module_is_a_leaf():
 
 
 def test_today_can_be_pinned_for_a_virtual_clock():
-    from pipelines.partitions import TODAY_SETTING, utc_today
-
-    assert utc_today({TODAY_SETTING: "2026-03-29"}) == date(2026, 3, 29)
-    with pytest.raises(p.InvalidPartitionKey, match=TODAY_SETTING):
-        utc_today({TODAY_SETTING: "29/03/2026"})
+    assert load_settings({"COFASYNC_TODAY": "2026-03-29"}).today() == date(2026, 3, 29)
+    assert load_settings({}).today() == datetime.now(UTC).date()
 
 
 def test_a_pinned_today_ends_the_calendar_at_its_yesterday_whatever_the_wall_clock():
-    defn = p.build_daily_partitions(today=date(2026, 11, 24), env={})
+    defn = daily_partitions(date(2024, 11, 24), pinned_today=date(2026, 11, 24))
     assert defn.get_partition_keys(current_time=datetime(2027, 6, 1, tzinfo=UTC))[-1] == "2026-11-23"
-    pinned = p.build_daily_partitions(env={"COFASYNC_TODAY": "2026-03-30", "COFASERVE_CONTRACT_START": "2026-03-27"})
+    pinned = partitions_of(COFASYNC_TODAY="2026-03-30", COFASERVE_CONTRACT_START="2026-03-27")
     assert pinned.get_partition_keys(current_time=datetime(2027, 1, 1, tzinfo=UTC)) == ["2026-03-27", "2026-03-28", "2026-03-29"]

@@ -1,28 +1,23 @@
-"""The partition calendar: daily GMT partitions inside the API's two-year window.
+"""The calendar: GMT days, the API's two-year window, and a partition's API date window.
 
 A partition key is a GMT calendar day ``YYYY-MM-DD``. Partition ``D`` covers the half-open window
 ``[D 00:00:00Z, D+1 00:00:00Z)``. CofaServe reads a date parameter as that day at 00:00 GMT, so the API
-window sent for ``D`` is ``dateFrom=D``, ``dateTo=D+1``: :func:`api_window_for` is the one function that
-makes this conversion, and nothing else in the project does date arithmetic for API calls.
+window sent for ``D`` is ``dateFrom=D``, ``dateTo=D+1``: :func:`api_window` is the one function that
+makes this conversion (the client's ``DateWindow`` uses it), and nothing else in the project does date
+arithmetic for API calls.
 
 The API serves only the last two years (:func:`retention_start`). :func:`check_in_window` refuses a
 partition outside ``[retention_start(today), today)`` with :class:`PartitionOutsideWindow` before any
 call is made.
 
-This module is a leaf: it imports nothing of the project, so assets, schedules and tests can all use it.
+A pure leaf: it imports nothing of the project and reads no setting and no clock; "today" and the
+contract start are arguments (the pipeline's settings hold them, ``resources/settings.py``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-
-from dagster import DailyPartitionsDefinition
-
-CONTRACT_START_SETTING = "COFASERVE_CONTRACT_START"
-"""Environment setting: first day (``YYYY-MM-DD``) the contract has data for."""
 
 RETENTION_YEARS = 2
 """CofaServe serves the last two years of data [DOC]."""
@@ -79,14 +74,22 @@ def partition_key_for(moment: datetime) -> str:
     return moment.astimezone(UTC).date().isoformat()
 
 
-def api_window_for(partition_key: str) -> tuple[date, date]:
-    """Return the API date window ``(dateFrom, dateTo)`` for one partition: half-open ``[D, D+1)``.
+def api_window(first_day: date, last_day: date) -> tuple[date, date]:
+    """Return the API date window ``(dateFrom, dateTo)`` covering the GMT days ``first_day`` to ``last_day``,
+    both included: half-open ``[first, last + 1)``.
 
-    Send ``dateFrom=D`` and ``dateTo=D+1``: the API reads both as 00:00:00 GMT, so the window holds every
-    instant of day ``D`` and nothing else.
+    Send ``dateFrom=first`` and ``dateTo=last+1``: the API reads both as 00:00:00 GMT, so the window holds
+    every instant of those days and nothing else. A reversed range raises :class:`InvalidPartitionKey`.
     """
+    if last_day < first_day:
+        raise InvalidPartitionKey(f"day range {first_day}..{last_day} is reversed: the start is after the end")
+    return first_day, last_day + _ONE_DAY
+
+
+def api_window_for(partition_key: str) -> tuple[date, date]:
+    """Return the API date window ``(dateFrom, dateTo)`` for one partition: half-open ``[D, D+1)``."""
     day = parse_partition_key(partition_key)
-    return day, day + _ONE_DAY
+    return api_window(day, day)
 
 
 def api_window_for_range(start_key: str, end_key: str) -> tuple[date, date]:
@@ -94,11 +97,10 @@ def api_window_for_range(start_key: str, end_key: str) -> tuple[date, date]:
 
     The window is half-open ``[start, end + 1 day)``, as Dagster's partition ranges are inclusive.
     """
-    start, _ = api_window_for(start_key)
-    end_day, end = api_window_for(end_key)
+    start, end_day = parse_partition_key(start_key), parse_partition_key(end_key)
     if end_day < start:
         raise InvalidPartitionKey(f"partition range {start_key}..{end_key} is reversed: the start is after the end")
-    return start, end
+    return api_window(start, end_day)
 
 
 def retention_start(today: date) -> date:
@@ -113,34 +115,18 @@ def retention_start(today: date) -> date:
         return date(today.year - RETENTION_YEARS, 3, 1)
 
 
-TODAY_SETTING = "COFASYNC_TODAY"
-"""Environment setting: pins "today" (``YYYY-MM-DD``), for a sandbox whose virtual clock is not the real
-date. Unset in production, where today is the current GMT day."""
-
-
-def utc_today(env: Mapping[str, str] | None = None) -> date:
-    """Return today's GMT calendar day, or the day pinned by ``COFASYNC_TODAY`` when it is set."""
-    raw = (os.environ if env is None else env).get(TODAY_SETTING, "").strip()
-    if raw:
-        try:
-            return parse_partition_key(raw)
-        except InvalidPartitionKey as exc:
-            raise InvalidPartitionKey(f"setting {TODAY_SETTING}: {exc}") from None
+def utc_today() -> date:
+    """Return the current GMT calendar day, by the wall clock."""
     return datetime.now(UTC).date()
 
 
-def contract_start(env: Mapping[str, str] | None = None) -> date | None:
-    """Return the ``COFASERVE_CONTRACT_START`` setting as a date, or None when it is not set.
-
-    A malformed value raises :class:`InvalidPartitionKey` naming the setting.
-    """
-    raw = (os.environ if env is None else env).get(CONTRACT_START_SETTING, "").strip()
-    if not raw:
-        return None
+def parse_setting_day(name: str, raw: str) -> date:
+    """Return the day a date setting names (``YYYY-MM-DD``); a malformed value raises
+    :class:`InvalidPartitionKey` naming the setting."""
     try:
-        return parse_partition_key(raw)
+        return parse_partition_key(raw.strip())
     except InvalidPartitionKey as exc:
-        raise InvalidPartitionKey(f"setting {CONTRACT_START_SETTING}: {exc}") from None
+        raise InvalidPartitionKey(f"setting {name}: {exc}") from None
 
 
 def first_partition(today: date, start: date | None = None) -> date:
@@ -169,33 +155,9 @@ def check_in_window(partition_key: str, today: date, start: date | None = None) 
             f"on {today.isoformat()}"
         )
     elif start is not None and day < start:
-        reason = f"it is before the contract start {start.isoformat()} ({CONTRACT_START_SETTING})"
+        reason = f"it is before the contract start {start.isoformat()} (COFASERVE_CONTRACT_START)"
     elif day > last:
         reason = f"it is not a complete GMT day yet on {today.isoformat()}"
     else:
         return day
     raise PartitionOutsideWindow(partition_key, reason, first, last)
-
-
-def build_daily_partitions(
-    today: date | None = None, env: Mapping[str, str] | None = None
-) -> DailyPartitionsDefinition:
-    """Return the daily GMT partitions definition for ``today`` (default: the current GMT day).
-
-    Starts at :func:`first_partition` of the ``COFASERVE_CONTRACT_START`` setting; ``timezone="UTC"``
-    and ``end_offset=0``, so the last partition is the last complete GMT day.
-    """
-    pinned = today is not None or bool((os.environ if env is None else env).get(TODAY_SETTING, "").strip())
-    today = utc_today(env) if today is None else today
-    start = first_partition(today, contract_start(env))
-    # with a pinned (virtual) today the last partition is that today's yesterday, not the real one's
-    return DailyPartitionsDefinition(
-        start_date=start.isoformat(), timezone="UTC", end_offset=0, fmt="%Y-%m-%d",
-        end_date=today.isoformat() if pinned else None,
-    )
-
-
-daily_partitions = build_daily_partitions()
-"""The definition the assets use, built when the code location loads. Because the retention start moves
-every day, a long-lived code server may offer a day that has just left the window:
-:func:`check_in_window` still refuses it before any call."""
