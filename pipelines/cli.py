@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import time
 import warnings
@@ -93,120 +92,41 @@ def _instance():
     return DagsterInstance.get()
 
 
-def _api_requests(result) -> int:
-    """Sum the API calls reported by the materializations of one in-process run."""
-    # a range run emits one materialization per partition, all carrying the run's figures: count each
-    # asset once
-    per_asset: dict = {}
-    for event in result.get_asset_materialization_events():
-        value = event.materialization.metadata.get("run_api_requests")
-        if value is not None:
-            per_asset[event.materialization.asset_key] = int(value.value)
-    return sum(per_asset.values())
-
-
-PID_TAG, HOST_TAG = "cofasync/pid", "cofasync/host"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def recover_interrupted_runs(instance) -> list[str]:
-    """Close the runs of earlier `cofasync` processes on this machine that died without finishing (killed,
-    power cut): mark them failed and free the API pool slots they held, which would otherwise block
-    every later run forever. Returns their run ids. Runs of live processes, or of other machines, or
-    not started by `cofasync` (the UI, the daemon) are left alone."""
-    from dagster import DagsterRunStatus, RunsFilter
-
-    host = socket.gethostname()
-    unfinished = instance.get_runs(filters=RunsFilter(statuses=[
-        DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]))
-    recovered = []
-    for run in unfinished:
-        pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid is None or run_host != host or _process_alive(int(pid)):
-            continue
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        instance.report_run_failed(run, message=f"the cofasync process {pid} that ran it ended without "
-                                                "finishing (killed?); marked failed by a later cofasync")
-        recovered.append(run.run_id)
-    return recovered
-
-
-def _run(job, instance, tags=None) -> tuple[bool, int, str]:
-    # the run's events go to the Dagster home (visible in the UI); the terminal shows our progress only
-    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
-    tags = {**(tags or {}), PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
-    if result.success:
-        return True, _api_requests(result), ""
-    failures = [e for e in result.all_events if e.is_failure]
-    message = failures[0].message if failures else "run failed"
-    for event in failures:
-        data = getattr(event, "event_specific_data", None)
-        error = getattr(data, "error", None)
-        if error is not None:
-            message = error.message.strip().splitlines()[-1] if error.message else message
-            break
-    return False, 0, message
-
-
-def _range_label(first: date, last: date) -> str:
-    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-
-
 def _extract_and_model(ranges, settings, snapshot: bool) -> int:
-    from assets.orders import pending_orders
-    from pipelines.definitions import build_definitions
-    from pipelines.due import partition_range_tags
+    from pipelines.definitions import build_definitions, build_resources
+    from pipelines.plan import sync_plan
+    from pipelines.runs import launch, recover_interrupted_runs
     from resources.landing import LandingStore
 
     defs = build_definitions(settings)
+    alerts = build_resources(settings)["alerts"]
     instance = _instance()
     for run_id in recover_interrupted_runs(instance):
         print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
               "pool slot freed; what it had not committed is extracted again")
     store = LandingStore(settings.landing_root)
-    steps = [("nightly_extract", f"extract {_range_label(*r)}", partition_range_tags(*r)) for r in ranges]
-    if snapshot:
-        steps.append(("reconciliation_snapshot", "reconciliation snapshot of the full portfolio", None))
-    steps.append(("repoll_pending_orders", "re-poll pending orders", None))
-    steps.append(("refresh_models", "reference lists and warehouse models", None))
-    progress = Progress(len(steps))
+    plan = sync_plan(ranges, snapshot)
+    progress = Progress(len(plan))
     started = time.monotonic()
-    api_calls = 0
-    for job_name, label, tags in steps:
-        if job_name == "repoll_pending_orders" and not pending_orders(store):
-            progress.step("no pending order to re-poll")
+    api_calls = removed = 0
+    for run in plan:
+        if run.needs is not None and not run.needs(store):
+            progress.step(run.skipped)
             continue
-        progress.step(label)
-        ok, calls, message = _run(defs.resolve_job_def(job_name), instance, tags)
-        api_calls += calls
-        if not ok:
+        progress.step(run.label)
+        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags)
+        api_calls += outcome.api_calls
+        if not outcome.ok:
             progress.finish()
-            return _fail(f"{label} failed: {message}\nNothing landed by the failed step was published; "
+            return _fail(f"{run.label} failed: {outcome.message}\nNothing landed by the failed step was published; "
                          "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
+        if run.job == "collect_landing_garbage":
+            removed = outcome.result.output_for_node("remove_unneeded_landing_files")
     progress.finish()
-    removed = collect_garbage(store)
     _print_summary(settings, store, api_calls, time.monotonic() - started)
     if removed:
         print(f"  landing files of superseded runs removed: {removed:,}")
     return EXIT_OK
-
-
-def collect_garbage(store) -> int:
-    """Remove landed files no manifest needs any more (superseded runs past the store's retention, leftovers
-    of killed writers); returns how many."""
-    from resources.streams import STREAMS
-
-    return sum(len(store.garbage_collect(name)) for name in STREAMS)
 
 
 def _quarantined(store) -> int:
@@ -232,6 +152,7 @@ def _print_summary(settings, store, api_calls: int, seconds: float) -> None:
 def cmd_sync(args) -> int:
     """Extract everything due up to yesterday, snapshot when one is due, then build the models."""
     from pipelines.due import due_ranges
+    from pipelines.plan import range_label, snapshot_due
     from resources.landing import LandingStore
 
     settings, _ = _load_everything()
@@ -239,12 +160,12 @@ def cmd_sync(args) -> int:
     today = settings.today()
     ranges = due_ranges(store, today, settings.contract_start)
     snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
-    snapshot_due = args.snapshot or not snapshots or (today - max(snapshots)).days >= settings.snapshot_every_days
+    snapshot = args.snapshot or snapshot_due(snapshots, today, settings.snapshot_every_days)
     if ranges:
-        print(f"due: {', '.join(_range_label(*r) for r in ranges)}")
+        print(f"due: {', '.join(range_label(*r) for r in ranges)}")
     else:
         print("every day up to yesterday has landed")
-    return _extract_and_model(ranges, settings, snapshot_due)
+    return _extract_and_model(ranges, settings, snapshot)
 
 
 def cmd_backfill(args) -> int:

@@ -12,8 +12,8 @@ import dagster as dg
 from assets.extraction_assets import extraction_assets
 from assets.partitions import daily_partitions
 from assets.warehouse import warehouse_assets
-from pipelines.jobs import models_job, nightly_job, order_polls_job, snapshot_job
-from pipelines.schedules import nightly_sync, weekly_reconciliation
+from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
+from pipelines.schedules import daily_landing_gc, nightly_sync, weekly_reconciliation
 from pipelines.sensors import models_after_extract, pending_orders_sensor, run_failure_alert
 from resources.calendar import first_partition
 from resources.cofaserve import CofaServeResource
@@ -43,8 +43,8 @@ def build_definitions(settings: PipelineSettings | None = None,
     start = first_partition(settings.today(), settings.contract_start)
     return dg.Definitions(
         assets=[*extraction_assets(daily_partitions(start, settings.pinned_today)), *warehouse_assets()],
-        jobs=[nightly_job, models_job, snapshot_job, order_polls_job],
-        schedules=[nightly_sync, weekly_reconciliation],
+        jobs=[nightly_job, models_job, snapshot_job, order_polls_job, gc_job],
+        schedules=[nightly_sync, weekly_reconciliation, daily_landing_gc],
         sensors=[models_after_extract, pending_orders_sensor, run_failure_alert],
         resources=build_resources(settings, cofaserve),
     )

@@ -1,10 +1,11 @@
 """The jobs: what each schedule, sensor or CLI command runs. Which extraction assets each selects
-follows from the stream declarations (their partitioning, and the job an as-of stream names)."""
+follows from the stream declarations (their partitioning, and the job an as-of stream names). The
+landing zone's garbage collection is a job too, scheduled daily and run at the end of `cofasync sync`."""
 
-from __future__ import annotations
 
 import dagster as dg
 
+from resources.io_resources import LandingResource
 from resources.streams import STREAMS, Partitioning, streams_by
 
 
@@ -13,7 +14,8 @@ def _extraction(partitioning: Partitioning, job: str | None = None) -> list[str]
     return [s.name for s in streams_by(partitioning) if job is None or s.job == job]
 
 
-def _as_of_job(name: str, description: str) -> dg.UnresolvedAssetJobDefinition:
+def _as_of_job(name: str, description: str):
+    """The asset job landing the as-of streams that name it."""
     selected = _extraction(Partitioning.AS_OF, name)
     if not selected:
         raise LookupError(f"no stream declares job {name!r}; declared: {sorted({s.job for s in STREAMS.values() if s.job})}")
@@ -37,3 +39,26 @@ snapshot_job = _as_of_job(
     "reconciliation_snapshot", "Land a snapshot of the full portfolio (detects removals and records aging out).")
 
 order_polls_job = _as_of_job("repoll_pending_orders", "Re-poll orders still pending, temporary Z EASY numbers included.")
+
+
+@dg.op(description="Remove landed files no manifest needs any more: runs superseded longer ago than the "
+                   "landing store's retention, and leftovers of killed writers. Returns how many.")
+def remove_unneeded_landing_files(context: dg.OpExecutionContext, landing: LandingResource) -> int:
+    """Collect the garbage of every landed stream; a partition being written is skipped."""
+    store = landing.store()
+    removed = {name: len(store.garbage_collect(name)) for name in STREAMS}
+    total = sum(removed.values())
+    context.add_output_metadata({"files_removed": total,
+                                 "by_stream": dg.MetadataValue.json({k: v for k, v in removed.items() if v})})
+    context.log.info(f"removed {total} landed files no reader needs")
+    return total
+
+
+@dg.job(name="collect_landing_garbage", description="Remove landed files no reader needs any more "
+        "(superseded runs past their retention, leftovers of killed writers).", tags={"kind": "maintenance"})
+def gc_job():
+    remove_unneeded_landing_files()
+
+
+MAINTENANCE_JOBS = (gc_job.name,)
+"""Jobs that land nothing (they only tidy the landing zone)."""

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.due import due_ranges, partition_range_tags
-from pipelines.jobs import nightly_job, snapshot_job
+from pipelines.jobs import gc_job, nightly_job, snapshot_job
 from resources.io_resources import CalendarResource, LandingResource
 
 NIGHTLY_CRON = "0 2 * * *"
 WEEKLY_CRON = "0 4 * * 0"
+GC_CRON = "30 5 * * *"
 SCHEDULE_TIMEZONE = "UTC"
 
 
@@ -52,4 +53,14 @@ weekly_reconciliation = dg.ScheduleDefinition(
     job=snapshot_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Sunday 04:00 UTC: snapshot the whole portfolio to detect removals and records aging out.",
+)
+
+
+daily_landing_gc = dg.ScheduleDefinition(
+    name="daily_landing_gc",
+    cron_schedule=GC_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    job=gc_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="05:30 UTC: remove landed files no reader needs any more (after the night's runs).",
 )

@@ -5,23 +5,39 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.orders import pending_orders
-from pipelines.jobs import models_job, nightly_job, order_polls_job, snapshot_job
+from pipelines.jobs import MAINTENANCE_JOBS, models_job, order_polls_job
+from pipelines.runs import ALERTED_BY_TAG
 from resources.io_resources import AlertsResource, LandingResource
+from resources.streams import STREAMS
+
+EXTRACTED = frozenset(dg.AssetKey(name) for name in STREAMS)
 
 REPOLL_INTERVAL_SECONDS = 6 * 3600
+
+
+def landed_streams(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetKey]:
+    """The extraction assets (landed streams) that one run materialized."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return {r.event_log_entry.dagster_event.asset_key for r in records} & EXTRACTED
 
 
 @dg.run_status_sensor(
     name="models_after_extract",
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[nightly_job, snapshot_job],
     request_job=models_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Rebuild the warehouse once an extraction or a snapshot has landed.",
+    description="Rebuild the warehouse once any run (scheduled, from the UI or from cofasync) has landed a "
+                "stream, other than the models' own refresh.",
 )
 def models_after_extract(context: dg.RunStatusSensorContext):
-    """Request a models refresh keyed by the extraction run that finished."""
-    return dg.RunRequest(run_key=f"models-after:{context.dagster_run.run_id}")
+    """Request a models refresh keyed by the run that landed streams; skip runs that landed none."""
+    run = context.dagster_run
+    if run.job_name in (models_job.name, *MAINTENANCE_JOBS):
+        return dg.SkipReason(f"{run.job_name} lands no new extraction")
+    landed = landed_streams(context.instance, run.run_id)
+    if not landed:
+        return dg.SkipReason(f"run {run.run_id[:8]} landed no stream")
+    return dg.RunRequest(run_key=f"models-after:{run.run_id}")
 
 
 @dg.sensor(
@@ -45,11 +61,14 @@ def pending_orders_sensor(context: dg.SensorEvaluationContext, landing: LandingR
     description="Logs every failed run and posts it to COFASYNC_FAILURE_WEBHOOK_URL when set.",
 )
 def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertsResource):
-    """Report a failed run: its job, id and the failure message (which never carries secrets)."""
+    """Report a failed run: its job, id and the failure message (which never carries secrets). A run whose
+    launcher alerts it itself (``cofasync``) is left to it, so each failure is alerted once."""
     run = context.dagster_run
     message = context.failure_event.message if context.failure_event else "run failed"
-    payload = {"job": run.job_name, "run_id": run.run_id, "message": message}
     context.log.error(f"run {run.run_id} of {run.job_name} failed: {message}")
-    status = alerts.post_failure(payload)
+    if run.tags.get(ALERTED_BY_TAG):
+        context.log.info(f"alerted by {run.tags[ALERTED_BY_TAG]}, which launched it")
+        return
+    status = alerts.alert_failed_run(run.job_name, run.run_id, message)
     if status is not None:
         context.log.info(f"failure alert posted to the webhook: HTTP {status}")

@@ -76,3 +76,8 @@ class AlertsResource(dg.ConfigurableResource):
         if not self.failure_webhook_url:
             return None
         return httpx.post(self.failure_webhook_url, json=payload, timeout=10.0).status_code
+
+    def alert_failed_run(self, job: str, run_id: str, message: str) -> int | None:
+        """Alert one failed run, whoever launched it: ``{"job", "run_id", "message"}`` (the message never
+        carries secrets: the client redacts them). The webhook's HTTP status, or None without a webhook."""
+        return self.post_failure({"job": job, "run_id": run_id, "message": message})

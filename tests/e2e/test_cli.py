@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import duckdb
 import pytest
 
 from sandbox.testing import run_sandbox_process
+from tests.webhook import webhook
 
 TODAY = date(2026, 11, 23)
 # the contract started 45 days ago: the whole history the API holds for it, in a test-sized run (the
@@ -140,13 +142,17 @@ def test_a_day_outside_the_window_is_refused_with_the_available_dates(synced, tm
 
 def test_a_wrong_password_costs_one_attempt_and_later_runs_wait(synced, tmp_path):
     handle, _, _, _ = synced
-    env = env_for(handle, tmp_path, COFASERVE_PASSWORD="not-the-password")
     handle.reset_counters()
-    first = cofasync(env, "sync")
+    with webhook() as (url, alerts):
+        env = env_for(handle, tmp_path, COFASERVE_PASSWORD="not-the-password", COFASYNC_FAILURE_WEBHOOK_URL=url)
+        first = cofasync(env, "sync")
     assert first.returncode != 0
     assert "Incorrect username or password" in first.stderr or "rejected" in first.stderr.lower()
     assert "not-the-password" not in first.stdout + first.stderr
     assert handle.counters()["login"]["attempts"] == 1
+    # the failed run is alerted as the run-failure sensor alerts a scheduled one, without the secret
+    assert [a["job"] for a in alerts] == ["nightly_extract"] and alerts[0]["run_id"]
+    assert "not-the-password" not in json.dumps(alerts)
     second = cofasync(env, "sync")
     assert second.returncode != 0
     assert handle.counters()["login"]["attempts"] == 1  # no new attempt within the cool-down

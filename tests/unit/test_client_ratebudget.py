@@ -84,15 +84,30 @@ def test_429_blocks_the_endpoint_until_retry_after_and_cuts_the_rate():
 
 
 def test_threads_share_one_budget_in_real_time():
-    budget = RateBudget(1200.0, safety=1.0)  # 20 per second
-    times = []
+    # the slot each acquire reserved is the clock value it read plus the delay it slept: recorded exactly,
+    # whatever the scheduler does between a thread's wake-up and its next line
+    seen = threading.local()
+    slots = []
     lock = threading.Lock()
+
+    def clock():
+        seen.now = time.monotonic()
+        return seen.now
+
+    def sleep(delay):
+        seen.slot = seen.now + delay
+        time.sleep(delay)
+
+    budget = RateBudget(1200.0, safety=1.0, clock=clock, sleep=sleep)  # 20 per second
+    times = []
 
     def worker():
         for _ in range(5):
+            seen.slot = None
             budget.acquire("GET a")
             with lock:
                 times.append(time.monotonic())
+                slots.append(seen.slot)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
     start = time.monotonic()
@@ -103,8 +118,9 @@ def test_threads_share_one_budget_in_real_time():
     elapsed = time.monotonic() - start
     assert len(times) == 20
     assert elapsed >= 19 / 20 - 0.02  # 20 slots, 50 ms apart, whatever the thread count
-    times.sort()
-    assert min(b - a for a, b in zip(times, times[1:], strict=False)) > 0.03
+    assert slots.count(None) <= 1  # only the very first call finds its slot free
+    reserved = sorted(s for s in slots if s is not None)
+    assert min(b - a for a, b in zip(reserved, reserved[1:], strict=False)) >= 0.05 - 1e-9
 
 
 def test_client_paces_from_headers_and_counts_429(tmp_path):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import dagster as dg
 import pytest
@@ -18,6 +16,7 @@ from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
 from resources.io_resources import AlertsResource
 from resources.landing import LandingStore
 from resources.settings import load_settings
+from tests.webhook import webhook
 
 D = date(2026, 3, 28)
 
@@ -59,28 +58,11 @@ def test_pending_orders_sensor_skips_when_every_order_is_final(tmp_path, monkeyp
 
 
 def test_failure_alert_is_posted_to_the_webhook():
-    received = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        alerts = AlertsResource(failure_webhook_url=f"http://127.0.0.1:{server.server_port}/hook")
-        status = alerts.post_failure({"job": "nightly_extract", "run_id": "r1", "message": "boom"})
-    finally:
-        server.shutdown()
+    with webhook() as (url, received):
+        status = AlertsResource(failure_webhook_url=url).alert_failed_run("nightly_extract", "r1", "boom")
     assert status == 204
-    assert AlertsResource().post_failure({"job": "x"}) is None  # no webhook set: nothing posted
     assert received == [{"job": "nightly_extract", "run_id": "r1", "message": "boom"}]
+    assert AlertsResource().alert_failed_run("x", "r2", "boom") is None  # no webhook set: nothing posted
 
 
 def test_an_authentication_failure_is_never_retried_by_the_run_policy():
@@ -131,7 +113,7 @@ def test_a_killed_cofasync_run_is_closed_and_frees_its_api_pool_slot(tmp_path):
 
     from dagster._core.storage.dagster_run import DagsterRun
 
-    from pipelines.cli import HOST_TAG, PID_TAG, recover_interrupted_runs
+    from pipelines.runs import HOST_TAG, PID_TAG, recover_interrupted_runs
 
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -163,3 +145,66 @@ def test_a_pending_order_heard_of_recently_is_not_repolled(tmp_path):
     assert pending_orders(store) == {}
     assert pending_orders(store, now=datetime.now(UTC) + REPOLL_AFTER) == {"O1": "12345678"}
     assert pending_orders(store, quiet_for=None) == {"O1": "12345678"}
+
+
+def _run_of(instance, job_name: str, asset_key: str | None, tags: dict | None = None):
+    """A real run on ``instance`` of a one-op job named ``job_name`` that materializes ``asset_key``."""
+
+    @dg.op(name=f"op_{job_name.strip('_')}")
+    def step(context):
+        if asset_key:
+            yield dg.AssetMaterialization(asset_key=asset_key)
+        yield dg.Output(None)
+
+    job = dg.GraphDefinition(name=job_name, node_defs=[step]).to_job()
+    return instance.get_run_by_id(job.execute_in_process(instance=instance, tags=tags or {}).run_id)
+
+
+def _models_sensor_says(instance, run):
+    sensor = build_definitions(load_settings({})).resolve_sensor_def("models_after_extract")
+    event = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS).records[0]
+    context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_instance=instance,
+                                                 dagster_run=run, dagster_event=event.event_log_entry.dagster_event)
+    return sensor(context)
+
+
+def test_the_models_refresh_after_any_run_that_landed_a_stream_however_launched():
+    with dg.DagsterInstance.ephemeral() as instance:
+        from_the_ui = _run_of(instance, "__ASSET_JOB", "deliveries")
+        request = _models_sensor_says(instance, from_the_ui)
+        assert isinstance(request, dg.RunRequest) and request.run_key == f"models-after:{from_the_ui.run_id}"
+        models_only = _run_of(instance, "__ASSET_JOB", None)
+        assert isinstance(_models_sensor_says(instance, models_only), dg.SkipReason)
+        own_refresh = _run_of(instance, "refresh_models", "countries")  # lands a reference list, then models
+        assert isinstance(_models_sensor_says(instance, own_refresh), dg.SkipReason)
+
+
+def test_the_failure_sensor_leaves_a_run_to_the_cofasync_that_alerts_it(monkeypatch):
+    from pipelines.runs import ALERTED_BY_TAG
+
+    posted = []
+    monkeypatch.setattr(AlertsResource, "post_failure", lambda self, payload: posted.append(payload) or 204)
+    sensor = build_definitions(load_settings({})).resolve_sensor_def("run_failure_alert")
+    with dg.DagsterInstance.ephemeral() as instance:
+        for tags in ({}, {ALERTED_BY_TAG: "cofasync"}):
+            run = _run_of(instance, "nightly_extract", None, tags)
+            context = dg.build_run_status_sensor_context(
+                sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+                dagster_event=instance.get_records_for_run(run.run_id).records[-1].event_log_entry.dagster_event,
+                resources={"alerts": AlertsResource(failure_webhook_url="http://127.0.0.1:9/x")},
+            ).for_run_failure()
+            sensor(context)
+    assert [p["run_id"] for p in posted] == [posted[0]["run_id"]] and len(posted) == 1
+
+
+def test_the_garbage_collection_job_removes_what_no_manifest_names(tmp_path):
+    store = LandingStore(str(tmp_path))
+    land_orders(store, [order_row("O1", "STATUS_CLOSED")])
+    stray = tmp_path / "orders" / "partition=2026-03-28" / "run=killed" / "part-00000-dead.parquet"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"left by a killed writer")
+    settings = load_settings({"LANDING_ROOT": str(tmp_path)})
+    result = build_definitions(settings).resolve_job_def("collect_landing_garbage").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(), resources={"landing": build_resources(settings)["landing"]})
+    assert result.success and result.output_for_node("remove_unneeded_landing_files") == 1
+    assert not stray.exists() and store.read_table("orders").num_rows == 1

@@ -1,0 +1,50 @@
+"""What `cofasync sync` runs, decided as the schedules and sensors decide it, in the order the daemon would
+run it: the nightly extraction of every day due (the ``nightly_sync`` schedule's ranges), the snapshot
+when one is due (the weekly schedule's job), the re-poll while some order is pending (the
+``pending_orders_sensor``'s condition), the models after an extraction (``models_after_extract``), and the
+landing zone's garbage collection (the daily schedule's job). The jobs are the Definitions' own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from assets.orders import pending_orders
+from pipelines.due import partition_range_tags
+from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run of a plan: its job, what the terminal calls it, its tags (a partition range), and the
+    condition it needs at launch time (evaluated on the landing store), with what to say when it is
+    not met."""
+
+    job: str
+    label: str
+    tags: dict | None = None
+    needs: Callable | None = None
+    skipped: str = ""
+
+
+def range_label(first: date, last: date) -> str:
+    """``first`` alone, or ``first to last``."""
+    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
+
+
+def snapshot_due(snapshot_days: list[date], today: date, every_days: int) -> bool:
+    """True when no reconciliation snapshot has landed in the last ``every_days`` days."""
+    return not snapshot_days or (today - max(snapshot_days)).days >= every_days
+
+
+def sync_plan(ranges: list[tuple[date, date]], snapshot: bool) -> list[PlannedRun]:
+    """The runs of one sync: each due range, the snapshot if asked, the re-poll, the models, the collection."""
+    runs = [PlannedRun(nightly_job.name, f"extract {range_label(*r)}", partition_range_tags(*r)) for r in ranges]
+    if snapshot:
+        runs.append(PlannedRun(snapshot_job.name, "reconciliation snapshot of the full portfolio"))
+    runs.append(PlannedRun(order_polls_job.name, "re-poll pending orders", needs=lambda store: bool(pending_orders(store)),
+                           skipped="no pending order to re-poll"))
+    runs.append(PlannedRun(models_job.name, "reference lists and warehouse models"))
+    runs.append(PlannedRun(gc_job.name, "landing garbage collection"))
+    return runs

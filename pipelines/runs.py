@@ -1,0 +1,95 @@
+"""Launching the project's jobs from a terminal, as the daemon would launch them: in this process, recorded
+in the Dagster home (visible in the UI), failures alerted as the run-failure sensor alerts them.
+
+A run launched here carries the tags of this process (pid, host) so that a later ``cofasync`` can close it
+when this process dies without finishing (killed, power cut), and the tag :data:`ALERTED_BY_TAG`, so the
+run-failure sensor of a running daemon leaves its alert to this process (one alert per failed run).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+
+PID_TAG, HOST_TAG = "cofasync/pid", "cofasync/host"
+ALERTED_BY_TAG = "cofasync/alerted-by"
+"""Set on runs whose failure the launching process alerts itself (the sensor skips them)."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one launched run ended: ``ok``, the API calls it reported, the failure message, its id, and the
+    in-process result (``result.output_for_node(op)`` gives what a maintenance op returned)."""
+
+    ok: bool
+    api_calls: int
+    message: str
+    run_id: str
+    result: object
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_interrupted_runs(instance: DagsterInstance) -> list[str]:
+    """Close the runs of earlier `cofasync` processes on this machine that died without finishing: mark them
+    failed and free the API pool slots they held, which would otherwise block every later run forever.
+    Returns their run ids. Runs of live processes, of other machines, or not started by `cofasync` (the UI,
+    the daemon, whose own run monitoring frees its slots) are left alone."""
+    host = socket.gethostname()
+    unfinished = instance.get_runs(filters=RunsFilter(statuses=[
+        DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]))
+    recovered = []
+    for run in unfinished:
+        pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or run_host != host or _process_alive(int(pid)):
+            continue
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        instance.report_run_failed(run, message=f"the cofasync process {pid} that ran it ended without "
+                                                "finishing (killed?); marked failed by a later cofasync")
+        recovered.append(run.run_id)
+    return recovered
+
+
+def _api_requests(result) -> int:
+    """Sum the API calls reported by the materializations of one run (each asset's run figure once: a
+    range run emits one materialization per partition, each carrying the run's figures)."""
+    per_asset: dict = {}
+    for event in result.get_asset_materialization_events():
+        value = event.materialization.metadata.get("run_api_requests")
+        if value is not None:
+            per_asset[event.materialization.asset_key] = int(value.value)
+    return sum(per_asset.values())
+
+
+def _failure_message(result) -> str:
+    failures = [e for e in result.all_events if e.is_failure]
+    message = failures[0].message if failures else "run failed"
+    for event in failures:
+        error = getattr(getattr(event, "event_specific_data", None), "error", None)
+        if error is not None:
+            return error.message.strip().splitlines()[-1] if error.message else message
+    return message
+
+
+def launch(job, instance: DagsterInstance, alerts, tags: dict | None = None) -> RunOutcome:
+    """Run ``job`` (a resolved job of the Definitions) in this process; alert its failure through
+    ``alerts`` (an AlertsResource) as the run-failure sensor would."""
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}  # the terminal shows our progress
+    tags = {**(tags or {}), PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), ALERTED_BY_TAG: "cofasync"}
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
+    if result.success:
+        return RunOutcome(True, _api_requests(result), "", result.run_id, result)
+    message = _failure_message(result)
+    alerts.alert_failed_run(job.name, result.run_id, message)
+    return RunOutcome(False, 0, message, result.run_id, result)
