@@ -32,22 +32,36 @@ def test_postgres_url_is_accepted():
     assert load_settings({"WAREHOUSE_URL": "postgresql://u@h/db"}).warehouse_url == "postgresql://u@h/db"
 
 
+SETTING_LINE = r"^(?:# )?([A-Z_]+)=(.*)$"
+
+
 def test_env_example_lists_every_setting_with_a_comment():
     text = (ROOT / ".env.example").read_text()
-    listed = re.findall(r"^([A-Z_]+)=", text, flags=re.M)
+    listed = [name for name, _ in re.findall(SETTING_LINE, text, flags=re.M)]
     for name in SETTING_NAMES + ("COFASERVE_BASE_URL", "COFASERVE_AUTH_URL", "COFASERVE_USERNAME",
                                  "COFASERVE_PASSWORD", "COFASERVE_API_KEY", "COFASERVE_POLICY_NUMBER",
                                  "COFASERVE_CONTRACT_START"):
         assert name in listed, f"{name} missing from .env.example"
     lines = text.splitlines()
     for index, line in enumerate(lines):
-        if re.match(r"^[A-Z_]+=", line):
-            assert lines[index - 1].startswith("#"), f"{line} has no one-line comment above it"
+        if re.match(SETTING_LINE, line):
+            assert lines[index - 1].startswith("#") and not re.match(SETTING_LINE, lines[index - 1]), (
+                f"{line} has no one-line comment above it")
+
+
+def test_env_example_sets_nothing_empty():
+    """Copied to .env, an uncommented empty value would replace a default (an empty DAGSTER_HOME sends
+    `dagster dev` to a throwaway instance): every setting is either commented out or given a value."""
+    text = (ROOT / ".env.example").read_text()
+    for name, value in re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.M):
+        assert value.strip(), f"{name} is set to an empty value in .env.example"
+    values = dict(re.findall(r"^([A-Z_]+)=(.*)$", text, flags=re.M))
+    assert load_settings(values) == load_settings({})  # what it sets are the defaults
 
 
 def test_code_reads_no_setting_missing_from_env_example():
     text = (ROOT / ".env.example").read_text()
-    listed = set(re.findall(r"^([A-Z_]+)=", text, flags=re.M))
+    listed = {name for name, _ in re.findall(SETTING_LINE, text, flags=re.M)}
     read = set()
     for folder in ("resources", "pipelines", "assets"):
         for path in (ROOT / folder).rglob("*.py"):
