@@ -1,10 +1,11 @@
 """Helpers shared by the benchmarks: the machine they ran on, child processes measured one by one
-(wall time and peak resident memory), the sandbox's credentials as client settings or as the
+(wall time, CPU time and peak resident memory), the sandbox's credentials as client settings or as the
 environment `cofasync` reads, and the sections of ``bench/RESULTS.md``.
 
-Every benchmark runs what it measures in a child process, so each figure's peak memory is that
-process's own (``os.wait4`` returns the rusage of exactly the child it waited for; ``ru_maxrss`` covers
-the child and the descendants it waited for itself).
+Every benchmark runs what it measures in a child process, so each figure's peak memory and CPU time are
+that process's own (``os.wait4`` returns the rusage of exactly the child it waited for: ``ru_maxrss``
+covers the child and the descendants it waited for itself, ``ru_utime`` + ``ru_stime`` the whole
+process from its start, interpreter and imports included, and those descendants).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def machine() -> dict:
 
 
 def machine_line() -> str:
+    """The machine as one line of text (for the RESULTS.md sections)."""
     m = machine()
     return f"{m['cores']} cores, {m['memory_gb']} GB memory, {m['cpu']}, Python {m['python']}, {m['os']}"
 
@@ -76,7 +78,7 @@ def machine_line() -> str:
 
 @dataclass
 class ChildRun:
-    """One child process: its command, exit code, output, wall time and peak RSS."""
+    """One child process: its command, exit code, output, wall time, peak RSS and CPU seconds."""
 
     command: list[str]
     returncode: int
@@ -84,10 +86,12 @@ class ChildRun:
     stderr: str
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float  # user + sys
     timed_out: bool = False
 
     @property
     def ok(self) -> bool:
+        """Whether the child exited 0 within its timeout."""
         return self.returncode == 0 and not self.timed_out
 
     def result(self) -> dict | None:
@@ -105,7 +109,7 @@ class ChildRun:
 
 def run_child(command: list[str], *, env: dict | None = None, timeout: float | None = None,
               echo: bool = False) -> ChildRun:
-    """Run ``command`` and wait for it with ``os.wait4``, so its own peak RSS is measured.
+    """Run ``command`` and wait for it with ``os.wait4``, so its own peak RSS and CPU time are measured.
 
     Output goes to temporary files (no pipe can fill up). ``echo`` copies the child's stdout to ours
     once it has finished. After ``timeout`` seconds the child is killed and the run marked timed out.
@@ -135,7 +139,8 @@ def run_child(command: list[str], *, env: dict | None = None, timeout: float | N
         stdout, stderr = out.read(), err.read()
     # ru_maxrss is in KB on Linux, in bytes on macOS
     peak = usage.ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-    run = ChildRun(list(command), proc.returncode, stdout, stderr, seconds, round(peak, 1), timed_out.is_set())
+    run = ChildRun(list(command), proc.returncode, stdout, stderr, seconds, round(peak, 1),
+                   cpu_seconds=round(usage.ru_utime + usage.ru_stime, 3), timed_out=timed_out.is_set())
     if echo and stdout:
         print("\n".join(line for line in stdout.splitlines() if not line.startswith(RESULT_PREFIX)), flush=True)
     return run

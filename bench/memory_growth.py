@@ -2,7 +2,7 @@
 
 For each world size (default 10,000 and 100,000 companies) the sandbox runs as its own process (not
 counted), then one child process runs the production extraction of the two-year window:
-``extract_portfolio`` and ``extract_notifications`` over its 730 days (the same child as the ``ours``
+the ``portfolio`` and ``notifications`` extractions over its 730 days (the same child as the ``ours``
 loader of ``bench/peer_comparison.py``). The child's peak RSS (``os.wait4``) is reported per world, and
 the ratio largest ÷ smallest world, which should stay near 1 (memory bounded by a page and a day, not
 by the portfolio), beside the ratio of rows landed.
@@ -77,7 +77,7 @@ def growth(args) -> int:
     label = f"{large['companies'] // 1000}k ÷ {small['companies'] // 1000}k"
     print(f"peak RSS {label} = {mem:.2f} (rows {label} = {rows_ratio:.1f}; rows/s {label} = {speed:.2f})", flush=True)
     body = "\n".join([
-        "The production extraction of the two-year window (`extract_portfolio` + `extract_notifications`, "
+        "The production extraction of the two-year window (the `portfolio` and `notifications` extractions, "
         "730 daily partitions each) in one child process per world; the sandbox in its own process (not "
         "counted); rate limit off, no faults.",
         "",

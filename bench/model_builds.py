@@ -152,7 +152,7 @@ def snapshots(root: Path, store: LandingStore, count: int = 2) -> None:
 def _postgres(args: argparse.Namespace):
     if args.postgres_url:
         return None, args.postgres_url
-    from tests.postgres import PostgresCluster
+    from tests.support.postgres import PostgresCluster
 
     cluster = PostgresCluster().start()
     cluster.wait_ready()

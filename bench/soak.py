@@ -6,7 +6,7 @@ malformed records; every night also opens with one fault of each kind) serves a 
 followed by the nightly sync (reconciliation snapshots weekly, mid-way and on the last night). On KILLS
 chosen nights the sync is killed with SIGKILL while it extracts or while it builds the warehouse (its
 DuckDB building copy exists), then run again the same night. At the end the history tables must equal
-the sandbox's ground truth (`tests/exactness.py`), every damaged record must be in quarantine, and the
+the sandbox's ground truth (`tests/support/exactness/`), every damaged record must be in quarantine, and the
 sandbox must have counted no login lockout.
 
     .venv/bin/python -m bench.soak                                  # 30 nights, 200 companies, 2 kills
@@ -26,26 +26,19 @@ import re
 import shutil
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sandbox.testing import run_sandbox_process
-from tests.exactness import Kill, NightlyDriver, Truth, compare_with_truth
+from tests.support.exactness import Kill, NightlyDriver, Truth, compare_with_truth
+from tests.support.scratch import scratch_dir
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 TODAY = date(2026, 11, 23)
 OPENING = ["revoke", "503", "cut", "429", "500"]
 KILL_PHASES = ("extract", "building")
 KILL_DELAYS = {"extract": (0.3, 2.5), "building": (0.0, 0.8)}
-
-
-def scratch_dir() -> Path:
-    """A scratch folder on tmpfs when there is one (Dagster's SQLite event log fsyncs each event)."""
-    shm = Path("/dev/shm")
-    base = shm if shm.is_dir() and shm.stat().st_mode & 0o002 else None
-    return Path(tempfile.mkdtemp(prefix="soak-", dir=base))
 
 
 def dagster_figures(dagster_home: Path) -> dict:
@@ -199,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     args = parser.parse_args(argv)
     faults = json.loads(args.faults) if args.faults.lstrip().startswith("{") else args.faults
-    root = args.keep or scratch_dir()
+    root = args.keep or scratch_dir("soak-")
     root.mkdir(parents=True, exist_ok=True)
     try:
         figures = soak(root, nights=args.nights, companies=args.companies, kills=args.kills, seed=args.seed,

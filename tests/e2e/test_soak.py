@@ -1,6 +1,6 @@
 """The soak, short (issue 7): hostile faults every night, two syncs killed with SIGKILL mid-way (one while
 extracting, one while building the warehouse) and resumed the same night, then the history tables equal
-the sandbox's ground truth (tests/exactness.py), every damaged record is in quarantine, and no login was
+the sandbox's ground truth (tests/support/exactness/), every damaged record is in quarantine, and no login was
 locked out. The long version is `make soak` (bench/soak.py, 30 nights after a two-year backfill); this
 one keeps every ingredient with fewer nights and a contract start 14 days back, so the backfill is short.
 """
@@ -11,7 +11,8 @@ import shutil
 
 import pytest
 
-from bench.soak import scratch_dir, soak
+from bench.soak import soak
+from tests.support.scratch import scratch_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -20,7 +21,7 @@ NIGHTS = 6
 
 @pytest.fixture(scope="module")
 def figures():
-    root = scratch_dir()
+    root = scratch_dir("soak-")
     try:
         # a night takes well under a minute; the watchdog only turns a hung sync into a failure
         yield soak(root, nights=NIGHTS, companies=200, kills=2, faults="hostile", contract_days=14, rng_seed=3,

@@ -6,27 +6,27 @@ cut connections, token revocations, malformed records); `cofasync sync` backfill
 `make soak`), then the clock advances night by night for NIGHTS nights, each followed by the nightly sync, with
 reconciliation snapshots in between and at the end. One landing zone feeds two warehouses: DuckDB, built
 by the nightly sync itself, and Postgres, built by a second `cofasync sync` of the same night with
-`WAREHOUSE_URL` pointing at a throwaway cluster (tests/postgres.py; skipped where PostgreSQL is absent).
+`WAREHOUSE_URL` pointing at a throwaway cluster (tests/support/postgres.py; skipped where PostgreSQL is
+absent).
 
-The history tables must then equal what the API exposed, exactly: the rules are in `tests/exactness.py`'s
-module docstring (decisions, closing rows, orders as seen at the nightly polls, overdue versions, the EASY
-number map, recording nights, quarantine). Nothing is tolerated.
+The history tables must then equal what the API exposed, exactly: the rules are in
+`tests/support/exactness/oracle.py`'s module docstring (decisions, closing rows, orders as seen at the
+nightly polls, overdue versions, the EASY number map, recording nights, quarantine). Nothing is tolerated.
 """
 
 from __future__ import annotations
 
 import copy
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
 from sandbox.testing import run_sandbox_process
-from tests.exactness import NightlyDriver, Truth, compare, compare_with_truth
-from tests.postgres import postgres_cluster  # noqa: F401  (session fixture, asked for only when selected)
+from tests.support.exactness import NightlyDriver, Truth, compare, compare_with_truth
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture, asked for only when selected)
+from tests.support.scratch import scratch_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -37,13 +37,6 @@ SNAPSHOT_NIGHTS = {5, NIGHTS}
 FAULTS = {"preset": "mild", "revoke_rate": 0.003, "malformed_rate": 0.01}
 # each night begins with one fault of every kind, so that every kind is met whatever the random draws
 OPENING = ["revoke", "503", "cut", "429", "500"]
-
-
-def scratch_dir() -> Path:
-    """A scratch folder on tmpfs when there is one: Dagster's SQLite event log fsyncs each event."""
-    shm = Path("/dev/shm")
-    base = shm if shm.is_dir() and shm.stat().st_mode & 0o002 else None
-    return Path(tempfile.mkdtemp(prefix="exactness-", dir=base))
 
 
 def _postgres_url(request) -> tuple[str | None, str]:
@@ -71,7 +64,7 @@ class ExactRun:
 @pytest.fixture(scope="module")
 def exact_run(request):
     postgres_url, postgres_skip = _postgres_url(request)
-    root = scratch_dir()
+    root = scratch_dir("exactness-")
     try:
         with run_sandbox_process(seed=42, companies=200, today=TODAY, faults="none") as sb:
             driver = NightlyDriver(sb, root, f"duckdb:///{root}/warehouse.duckdb",

@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 
 from sandbox.testing import run_sandbox_process
-from tests.exactness import NightlyDriver, Truth, compare_with_truth
-from tests.integration.test_exactness import TODAY, scratch_dir
+from tests.integration.test_exactness import TODAY
+from tests.support.exactness import NightlyDriver, Truth, compare_with_truth
+from tests.support.scratch import scratch_dir
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
@@ -21,7 +22,7 @@ def test_a_quarantined_snapshot_record_is_not_a_deletion():
     """The API listed the company; only its record was damaged. Fault seed 24 damages four companies'
     portfolio records (every kind), one of them with a decision inside the 90-day window backfilled here:
     the history must hold that decision open, with no closing row."""
-    root = scratch_dir()
+    root = scratch_dir("exactness-")
     faults = json.dumps({"malformed_rate": 0.01, "seed": 24})
     try:
         with run_sandbox_process(seed=42, companies=200, today=TODAY, faults=faults) as sb:

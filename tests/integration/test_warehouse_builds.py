@@ -14,10 +14,10 @@ from resources.landing import LandingStore
 from resources.warehouse import Warehouse
 from resources.warehouse_models import load_models
 from resources.warehouse_sql import compose
-from tests.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tests.sql.landing_builder import land, ts
-from tests.sql.scenario import COMPANY as COMPANY_ROW
-from tests.sql.scenario import NIGHTS
+from tests.support.landing_builder import land, ts
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tests.support.scenario import COMPANY as COMPANY_ROW
+from tests.support.scenario import NIGHTS
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
 from resources.warehouse_dialects import make_engine
-from tests.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tests.sql.landing_builder import ts
-from tests.sql.scenario import NIGHTS
+from tests.support.landing_builder import ts
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tests.support.scenario import NIGHTS
 
 BREAKAGES = {
     # a second current version of 100 × CREDITLIMIT, overlapping the first

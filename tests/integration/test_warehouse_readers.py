@@ -18,9 +18,9 @@ import pytest
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
-from tests.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tests.sql.landing_builder import land, ts
-from tests.sql.scenario import NIGHTS
+from tests.support.landing_builder import land, ts
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
+from tests.support.scenario import NIGHTS
 
 # One statement, so one consistent snapshot, that changes with every build of the scenario.
 FINGERPRINT = """

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tests.sql.harness import ModelHarness
+from tests.support.model_harness import ModelHarness
+from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from tests.sql.landing_builder import ts
+from tests.support.landing_builder import ts
 
 VERSION_COLUMNS = ["easy_number", "product_code", "version_no", "valid_from", "valid_to", "is_current",
                    "change_kind", "delivery_id"]

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from tests.sql.landing_builder import ts
+from tests.support.landing_builder import ts
 
 
 def version(easy, product, no, start, end, status, amount=None, kind="observed", **extra):

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from tests.sql.landing_builder import ts
+from tests.support.landing_builder import ts
 
 
 def test_staging_dedupes_within_a_partition_and_keeps_other_partitions(harness):

@@ -8,7 +8,7 @@ import pytest
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse, WarehouseNotBuilt
 from resources.warehouse_inputs import current_partitions, landed_schema, read_partitions
-from tests.sql.landing_builder import land, ts
+from tests.support.landing_builder import land, ts
 
 NOTE = {"notification_id": "N1", "external_id": "E1", "event_type": "DECISION", "event_at": ts("2025-01-01 10:00"),
         "easy_number": "100", "product_code": "CREDITLIMIT", "status": "DECIDED_FULL"}
@@ -79,7 +79,7 @@ def test_only_duckdb_and_postgres_urls_are_accepted():
 
 
 def test_an_in_memory_duckdb_warehouse_builds_night_after_night(tmp_path):
-    from tests.sql.scenario import NIGHTS
+    from tests.support.scenario import NIGHTS
 
     store = LandingStore(str(tmp_path))
     warehouse = Warehouse("duckdb:///:memory:")

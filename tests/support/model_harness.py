@@ -82,4 +82,5 @@ class ModelHarness:
         return [{c: r[c] for c in columns} for r in rows] if columns else rows
 
     def close(self) -> None:
+        """Release the engine's connections."""
         self.engine.dispose()

@@ -7,7 +7,7 @@ through `runuser -u postgres --` on a folder owned by `postgres`.
 
 Pytest usage (import the fixtures into a test module or a conftest)::
 
-    from tests.postgres import postgres_cluster, postgres_url  # noqa: F401
+    from tests.support.postgres import postgres_cluster, postgres_url  # noqa: F401
 
     def test_something(postgres_url):      # a fresh, empty database per test
         ...
@@ -86,11 +86,13 @@ class PostgresCluster:
     # -- paths ---------------------------------------------------------------------------------------
     @property
     def data_dir(self) -> Path:
+        """The cluster's data folder (once started)."""
         assert self.root is not None
         return self.root / "data"
 
     @property
     def socket_dir(self) -> Path:
+        """The folder of the cluster's unix socket (once started)."""
         assert self.root is not None
         return self.root / "socket"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from resources.landing import LandingStore
-from tests.sql.landing_builder import land, ts
+from tests.support.landing_builder import land, ts
 
 COMPANY = {"company_name": "ACME", "country_code": "FRA", "city": "Paris", "is_head_office": True,
            "legal_identifiers": '[{"type":"SIREN_FRA","value":"123"}]'}
@@ -42,6 +42,7 @@ def _notification(delivery_id, easy, product, at, status):
 
 
 def night_1(store: LandingStore) -> None:
+    """Land night 1 (see the module doc)."""
     at = "2025-01-02 02:00"
     land(store, "deliveries", "2025-01-01", "n1", [
         _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
@@ -67,6 +68,7 @@ def night_1(store: LandingStore) -> None:
 
 
 def night_2(store: LandingStore) -> None:
+    """Land night 2 (see the module doc)."""
     at = "2025-01-03 02:00"
     land(store, "deliveries", "2025-01-02", "n2", [
         _delivery("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
@@ -97,6 +99,7 @@ def night_2(store: LandingStore) -> None:
 
 
 def night_3(store: LandingStore) -> None:
+    """Land night 3 (see the module doc)."""
     at = "2025-01-04 02:00"
     # Re-run of night 1's deliveries: D2's amount was corrected; the first run is superseded.
     land(store, "deliveries", "2025-01-01", "n3-rerun", [
@@ -116,6 +119,7 @@ def night_3(store: LandingStore) -> None:
 
 
 def night_4(store: LandingStore) -> None:
+    """Land night 4 (see the module doc)."""
     at = "2025-01-05 02:00"
     land(store, "portfolio_snapshot", "2025-01-05", "n4", [  # 200 × CREDITLIMIT is gone: deleted
         _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",

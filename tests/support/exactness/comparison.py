@@ -1,0 +1,139 @@
+"""The comparison: the warehouse's history tables against the oracle's expected history, field by field
+and version by version, plus the landing zone's quarantine; nothing is tolerated.
+
+`compare_with_truth(driver)` is the one call for tests and the soak: it derives the expected history
+from the sandbox's truth and the driver's nights, reads the warehouse and the landing zone, and returns
+the `Report`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tests.support.exactness.actual import (
+    DECISION_FIELDS,
+    ORDER_FIELDS,
+    OVERDUE_FIELDS,
+    Actual,
+    actual_history,
+)
+from tests.support.exactness.oracle import Expected, Oracle, Truth, snapshot_times
+from tests.support.exactness.quarantine import quarantine_discrepancies
+from tests.support.exactness.report import Discrepancy, Report, show
+
+if TYPE_CHECKING:
+    from tests.support.exactness.driver import NightlyDriver
+
+
+def _compare_rows(entity: str, key, expected: list[dict], got: list[dict], fields: tuple[str, ...],
+                  align: str | None, out: list[Discrepancy]) -> None:
+    """Compare two version lists of one key, field by field; rows aligned by position or by `align`."""
+    if len(expected) != len(got):
+        exp_ids = [_row_id(r, align) for r in expected]
+        got_ids = [_row_id(r, align) for r in got]
+        out.append(Discrepancy(entity, key, exp_ids, got_ids, f"{len(expected)} versions expected, {len(got)} got"))
+        return
+    for number, (e, g) in enumerate(zip(expected, got, strict=True), start=1):
+        diffs = {f: (e.get(f), g.get(f)) for f in fields if e.get(f) != g.get(f)}
+        if diffs:
+            out.append(Discrepancy(entity, (key, number), {f: d[0] for f, d in diffs.items()},
+                                   {f: d[1] for f, d in diffs.items()}, f"version {number}"))
+
+
+def _row_id(row: dict, align: str | None):
+    """How a row is named when the version counts differ: closing rows by kind and time, others by
+    `align` (or status and valid_from)."""
+    if row.get("row") == "closing":
+        return ("closing", row.get("change_kind"), row.get("valid_from"))
+    if align:
+        return row.get(align)
+    return (row.get("status"), row.get("valid_from"))
+
+
+def compare(expected: Expected, actual: Actual) -> Report:
+    """Every discrepancy between the expected and the actual history (an empty list when exact)."""
+    out: list[Discrepancy] = []
+    for key in sorted(set(expected.decisions) | set(actual.decisions)):
+        exp = expected.decisions.get(key, [])
+        got = actual.decisions.get(key, [])
+        _compare_rows("decision_history", key, exp, got, DECISION_FIELDS, "delivery_id", out)
+    for order_id in sorted(set(expected.orders) | set(actual.orders)):
+        _compare_rows("order_history", order_id, expected.orders.get(order_id, []),
+                      actual.orders.get(order_id, []), ORDER_FIELDS, None, out)
+    for overdue_id in sorted(set(expected.overdues) | set(actual.overdues)):
+        _compare_rows("overdue_history", overdue_id, expected.overdues.get(overdue_id, []),
+                      actual.overdues.get(overdue_id, []), OVERDUE_FIELDS, None, out)
+    for z in sorted(set(expected.links) | set(actual.links)):
+        link, got = expected.links.get(z), actual.links.get(z)
+        want = None if link is None else {"easy_number": link["easyNumber"], "order_id": link["orderId"],
+                                          "candidate_count": 1}
+        have = None if got is None else {k: got[k] for k in ("easy_number", "order_id", "candidate_count")}
+        if want != have:
+            out.append(Discrepancy("easy_number_map", z, want, have))
+    out += _recorded_days(expected, actual)
+    out += _keyed_by_definitive(expected, actual)
+    counts = {
+        "decision_keys": len(expected.decisions),
+        "decision_versions": sum(1 for rows in expected.decisions.values() for r in rows if r["row"] == "version"),
+        "closing_rows": sum(1 for rows in expected.decisions.values() for r in rows if r["row"] == "closing"),
+        "aged_out": sum(1 for rows in expected.decisions.values() for r in rows
+                        if r.get("change_kind") == "aged_out"),
+        "orders": len(expected.orders),
+        "order_versions": sum(len(rows) for rows in expected.orders.values()),
+        "overdues": len(expected.overdues),
+        "overdue_versions": sum(len(rows) for rows in expected.overdues.values()),
+        "links": len(expected.links),
+        "snapshots": len(expected.snapshot_times),
+    }
+    return Report(out, counts)
+
+
+def _recorded_days(expected: Expected, actual: Actual) -> list[Discrepancy]:
+    """recorded_at falls on the night the version was first seen (compared where the versions match)."""
+    out = []
+    tables = (("decision_history", expected.decisions, actual.decisions),
+              ("order_history", expected.orders, actual.orders),
+              ("overdue_history", expected.overdues, actual.overdues))
+    for entity, exp_table, got_table in tables:
+        for key, exp in exp_table.items():
+            got = got_table.get(key, [])
+            if len(got) != len(exp):
+                continue
+            for number, (e, g) in enumerate(zip(exp, got, strict=True), start=1):
+                recorded = g.get("recorded_at")
+                if recorded is None or recorded.date() != e["recorded_day"]:
+                    out.append(Discrepancy(entity, (key, number), f"recorded on night {e['recorded_day']}",
+                                           show(recorded), "recorded_at"))
+    return out
+
+
+def _keyed_by_definitive(expected: Expected, actual: Actual) -> list[Discrepancy]:
+    """No history row is keyed by a temporary number the map resolves."""
+    resolved = set(expected.links)
+    out = []
+    for key in actual.decisions:
+        if key[0] in resolved:
+            out.append(Discrepancy("decision_history", key, "keyed by the definitive number", key[0]))
+    for table, rows_by_key in (("order_history", actual.orders), ("overdue_history", actual.overdues)):
+        for key, rows in rows_by_key.items():
+            for row in rows:
+                if row.get("easy_number") in resolved:
+                    out.append(Discrepancy(table, key, "a definitive easy number", row["easy_number"]))
+    return out
+
+
+def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, warehouse_url: str | None = None
+                       ) -> Report:
+    """Compare a warehouse of the driver (default: its primary) and its landing zone with the truth
+    (default: the sandbox's truth now)."""
+    truth = truth or Truth.load(driver.sb)
+    store = driver.store()
+    expected = Oracle(truth, driver.nights, snapshot_times(store)).expected()
+    actual = actual_history(driver.warehouse(warehouse_url))
+    report = compare(expected, actual)
+    report.expected, report.actual = expected, actual
+    quarantine, counts = quarantine_discrepancies(store, truth)
+    report.discrepancies += quarantine
+    report.counts["malformed_served"] = len(truth.malformed)
+    report.counts["quarantined_rows"] = sum(counts.values())
+    return report
