@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 LAYERS = ("staging", "history", "marts")
 REQUIRED_FIELDS = ("grain", "key", "upstream", "materialized")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -57,6 +57,7 @@ class Model:
 
     @property
     def is_view(self) -> bool:
+        """True when the model is materialized as a view (marts), which a build never fills."""
         return self.materialized == "view"
 
     @property
@@ -70,11 +71,16 @@ class Model:
     @property
     def stream(self) -> str | None:
         """The input a staging model reads (stg_<input>: a landed stream or a quarantine, see
-        `warehouse_inputs.STREAMS`), else None."""
+        `inputs.STREAMS`), else None."""
         return self.name.removeprefix("stg_") if self.layer == "staging" else None
 
 
-def _parse_header(path: Path, text: str, layer: str) -> Model:
+def parse_header(path: Path, text: str, layer: str) -> Model:
+    """The model a file of `layer` holds, read from its header (`path` names the model and its errors).
+
+    Raises `ModelError` when the file name is not a lower-case identifier, the first line is not
+    `-- <name>: ...`, a required field is missing or `materialized` is neither table nor view.
+    """
     name = path.stem
     if not _NAME.match(name):
         raise ModelError(f"{path}: file name must be a lower-case identifier")
@@ -153,7 +159,7 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[Model, ...]:
     models: dict[str, Model] = {}
     for layer in LAYERS:
         for path in sorted((sql_dir / layer).glob("*.sql")):
-            model = _parse_header(path, path.read_text(), layer)
+            model = parse_header(path, path.read_text(), layer)
             if model.name in models:
                 raise ModelError(f"{path}: a model named {model.name} already exists")
             models[model.name] = model
