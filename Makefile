@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install test lint sandbox sync ui screenshot clean
+.PHONY: install test lint sandbox sync ui screenshot clean wheel-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q -n 3 --dist loadfile
+
+# the wheel alone deploys: built from the checkout's files, installed into a fresh venv outside the
+# checkout, a sandbox sync run from it in an empty folder, its warehouse checked (tests/support/wheel_check.py)
+wheel-check: $(STAMP)
+	$(PY) -m tests.support.wheel_check
 
 sandbox: $(STAMP)
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8787

@@ -10,8 +10,8 @@ from .runtime import OWNERS
 def model_specs() -> list[dg.AssetSpec]:
     """One asset spec per model file, in its layer's group, described by its header (grain, key), with
     its upstream models (or, for staging, the landed stream it reads) as dependencies."""
-    from resources.warehouse_inputs import landed_stream
-    from resources.warehouse_models import load_models
+    from resources.warehouse.inputs import landed_stream
+    from resources.warehouse.models import load_models
 
     models = load_models()
     layer_of = {model.name: model.layer for model in models}

@@ -14,6 +14,7 @@ import sys
 import time
 import warnings
 from datetime import date, timedelta
+from importlib.resources import files
 from pathlib import Path
 
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
@@ -83,7 +84,7 @@ def ensure_dagster_home(home: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text((Path(__file__).with_name("dagster_home.yaml")).read_text())
+        config.write_text(files("pipelines").joinpath("dagster_home.yaml").read_text(encoding="utf-8"))
 
 
 def _instance():

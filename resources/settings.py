@@ -3,6 +3,11 @@
 Every setting has a name, a default where one is safe, and a validator; `load_settings()` reports every
 missing or malformed setting by name at once, before any work starts. `.env.example` lists them all
 (a test keeps the two in step).
+
+The local defaults (warehouse file, landing zone, Dagster home) are folders under the current working
+directory when the settings are read, not under the source tree: an installed package lives in
+site-packages. `make sync` and `make ui` run from the repository root, so they keep using its data/ and
+.dagster/.
 """
 
 from __future__ import annotations
@@ -14,8 +19,6 @@ from datetime import date
 from pathlib import Path
 
 from resources.calendar import InvalidPartitionKey, parse_partition_key, utc_today
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class SettingsError(ValueError):
@@ -84,11 +87,17 @@ def _url_or_empty(value: str) -> str | None:
     return value
 
 
-# name -> (default, parser); None default means required
-_SPEC: dict[str, tuple[str | None, Callable[[str], object]]] = {
-    "WAREHOUSE_URL": (f"duckdb:///{PROJECT_ROOT / 'data' / 'warehouse.duckdb'}", _warehouse_url),
-    "LANDING_ROOT": (str(PROJECT_ROOT / "data" / "landing"), _nonempty),
-    "DAGSTER_HOME": (str(PROJECT_ROOT / ".dagster"), _nonempty),
+def _under_working_dir(*parts: str, prefix: str = "") -> Callable[[], str]:
+    """A default computed when the settings are read: `parts` under the current working directory,
+    absolute (Dagster wants an absolute DAGSTER_HOME), after `prefix`."""
+    return lambda: prefix + str(Path.cwd().joinpath(*parts))
+
+
+# name -> (default, parser); None default means required, a callable one is computed at each read
+_SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]] = {
+    "WAREHOUSE_URL": (_under_working_dir("data", "warehouse.duckdb", prefix="duckdb:///"), _warehouse_url),
+    "LANDING_ROOT": (_under_working_dir("data", "landing"), _nonempty),
+    "DAGSTER_HOME": (_under_working_dir(".dagster"), _nonempty),
     "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
     "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
@@ -110,7 +119,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
     for name, (default, parse) in _SPEC.items():
         raw = env.get(name)
         if raw is None or raw == "":
-            raw = default
+            raw = default() if callable(default) else default
         if raw is None:
             problems.append(f"{name} is not set")
             continue

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from sandbox.testing import run_sandbox_process
-from tests.webhook import webhook
+from tests.support.webhook import webhook
 
 TODAY = date(2026, 11, 23)
 # the contract started 45 days ago: the whole history the API holds for it, in a test-sized run (the

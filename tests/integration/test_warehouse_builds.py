@@ -12,8 +12,8 @@ import pytest
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
-from resources.warehouse_models import load_models
-from resources.warehouse_sql import compose
+from resources.warehouse.models import load_models
+from resources.warehouse.sql import compose
 from tests.support.landing_builder import land, ts
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import COMPANY as COMPANY_ROW

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
-from resources.warehouse_dialects import make_engine
+from resources.warehouse.dialects import make_engine
 from tests.support.landing_builder import ts
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import NIGHTS

@@ -112,7 +112,7 @@ def test_duckdb_failed_build_publishes_nothing(tmp_path, monkeypatch):
     before = warehouse.query(FINGERPRINT)
     NIGHTS[1](store)
 
-    import resources.warehouse_build as build_module
+    import resources.warehouse.build as build_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

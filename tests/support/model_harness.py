@@ -14,12 +14,12 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from resources.warehouse_build import stage_batch
-from resources.warehouse_dialects import dialect_of, make_engine
-from resources.warehouse_history import refresh_history
-from resources.warehouse_inputs import landed_schema
-from resources.warehouse_models import models_by_name
-from resources.warehouse_schema import columns_of, ensure_schema
+from resources.warehouse.build import stage_batch
+from resources.warehouse.dialects import dialect_of, make_engine
+from resources.warehouse.history import refresh_history
+from resources.warehouse.inputs import landed_schema
+from resources.warehouse.models import models_by_name
+from resources.warehouse.schema import columns_of, ensure_schema
 
 STAGING_DEFAULTS = {
     "source_partition": "2025-01-01",

@@ -16,7 +16,7 @@ from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
 from resources.io_resources import AlertsResource
 from resources.landing import LandingStore
 from resources.settings import load_settings
-from tests.webhook import webhook
+from tests.support.webhook import webhook
 
 D = date(2026, 3, 28)
 

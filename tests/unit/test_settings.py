@@ -18,6 +18,15 @@ def test_defaults_point_inside_the_project():
     assert settings.failure_webhook_url is None
 
 
+def test_local_defaults_are_under_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    here = tmp_path.resolve()  # as the working directory reads, symbolic links resolved
+    settings = load_settings({})
+    assert settings.warehouse_url == f"duckdb:///{here / 'data' / 'warehouse.duckdb'}"
+    assert settings.landing_root == str(here / "data" / "landing")
+    assert settings.dagster_home == str(here / ".dagster")
+
+
 def test_every_malformed_setting_is_named_at_once():
     with pytest.raises(SettingsError) as err:
         load_settings({"WAREHOUSE_URL": "mysql://x", "COFASYNC_QUARANTINE_THRESHOLD": "7",

@@ -7,7 +7,7 @@ import pytest
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
-from resources.warehouse_models import load_models
+from resources.warehouse.models import load_models
 from tests.support.scenario import NIGHTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"

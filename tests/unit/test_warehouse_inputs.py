@@ -7,7 +7,7 @@ import pytest
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse, WarehouseNotBuilt
-from resources.warehouse_inputs import current_partitions, landed_schema, read_partitions
+from resources.warehouse.inputs import current_partitions, landed_schema, read_partitions
 from tests.support.landing_builder import land, ts
 
 NOTE = {"notification_id": "N1", "external_id": "E1", "event_type": "DECISION", "event_at": ts("2025-01-01 10:00"),

@@ -5,9 +5,9 @@ import re
 import pytest
 
 from resources.streams import STREAMS
-from resources.warehouse_inputs import QUARANTINES
-from resources.warehouse_models import LAYERS, ModelError, _parse_header, load_models, select_body
-from resources.warehouse_sql import UnsafeIdentifier, compose, ident
+from resources.warehouse.inputs import QUARANTINES
+from resources.warehouse.models import LAYERS, ModelError, load_models, parse_header, select_body
+from resources.warehouse.sql import UnsafeIdentifier, compose, ident
 
 MODELS = load_models()
 
@@ -76,7 +76,7 @@ def test_marts_are_views_over_history():
 def test_a_header_without_grain_is_refused(tmp_path):
     path = tmp_path / "t.sql"
     with pytest.raises(ModelError, match="grain"):
-        _parse_header(path, "-- t: x\n-- key: a\n-- upstream: b\n-- materialized: view\nselect 1", "marts")
+        parse_header(path, "-- t: x\n-- key: a\n-- upstream: b\n-- materialized: view\nselect 1", "marts")
 
 
 def test_identifiers_outside_the_whitelist_never_reach_sql():

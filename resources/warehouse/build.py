@@ -6,7 +6,7 @@ The build is a function of the landing zone. Incremental and full builds run the
    watermark kept in `_wh_partitions`) is replaced: its old staging rows are deleted, the new run's
    Parquet is loaded as `landed_<stream>` and the staging model inserts its rows. What the removed and
    added rows name (company numbers, order and delivery ids) is noted in `_wh_changes`.
-2. history: see `warehouse_history` (recompute what the changes touched).
+2. history: see `history` (recompute what the changes touched).
 3. marts are views: nothing to refresh.
 """
 
@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.landing import LandingStore
-from resources.warehouse_dialects import place_batch
-from resources.warehouse_history import note_changes, refresh_history
-from resources.warehouse_inputs import PartitionRun, current_partitions, read_partitions
-from resources.warehouse_models import Model, load_models, select_body
-from resources.warehouse_schema import analyze_tables, columns_of, create_indexes, ensure_schema, scalar
-from resources.warehouse_sql import DELETE_ALL, INSERT_MODEL, compose
+
+from .dialects import place_batch
+from .history import note_changes, refresh_history
+from .inputs import PartitionRun, current_partitions, read_partitions
+from .models import Model, load_models, select_body
+from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, scalar
+from .sql import DELETE_ALL, INSERT_MODEL, compose
 
 ROWS_PER_BATCH = 500_000
 PARTITIONS_PER_BATCH = 256

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from resources.warehouse_models import Model, models_by_name
-from resources.warehouse_sql import compose
+from .models import Model, models_by_name
+from .sql import compose
 
 SAMPLE_ROWS = 5
 SCD2_TABLES = ("decision_history", "order_history", "overdue_history", "company_history")

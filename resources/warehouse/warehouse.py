@@ -1,17 +1,7 @@
-"""The warehouse: staging, SCD2 history and marts built from the landing zone by the `sql/` models.
+"""`Warehouse`: one warehouse at a SQLAlchemy URL, built from the landing zone and read by query.
 
-```python
-from resources.warehouse import Warehouse
-wh = Warehouse("duckdb:///data/warehouse.duckdb")      # or "postgresql+psycopg://user@host/db"
-report = wh.build(landing_store)                        # incremental; full_refresh=True rebuilds
-wh.checks()                                             # [CheckResult(check, table, passed, failing, ...)]
-wh.table_counts()
-wh.query("select * from marts.current_portfolio where country_code = :c", {"c": "FRA"})
-```
-
-The same SQL files run on DuckDB and Postgres through SQLAlchemy. A build is published atomically:
-readers keep the previous complete state until the new one is complete (see `warehouse_targets`).
-See docs/warehouse.md for the layers, the grain of every table and the data dictionary.
+It wires the package's parts: `targets` says where a build writes and how it is published, `build`
+runs it, `checks` verifies the published state, `models` lists what is counted.
 """
 
 from __future__ import annotations
@@ -22,27 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from resources.warehouse_build import BuildOutcome, run_build
-from resources.warehouse_checks import (
-    CheckResult,
-    check_no_overlapping_validity,
-    check_notifications_have_decisions,
-    check_one_current_version,
-    check_row_counts_reconcile,
-    check_temporary_numbers_mapped,
-    check_unique_notifications,
-    run_all_checks,
-)
-from resources.warehouse_inputs import as_store
-from resources.warehouse_models import load_models
-from resources.warehouse_sql import compose
-from resources.warehouse_targets import DuckDBFileTarget, EngineTarget, WarehouseNotBuilt, target_for
+from .build import BuildOutcome, run_build
+from .checks import CheckResult, run_all_checks
+from .inputs import as_store
+from .models import load_models
+from .sql import compose
+from .targets import DuckDBFileTarget, EngineTarget, target_for
 
-__all__ = [
-    "BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt", "check_no_overlapping_validity",
-    "check_notifications_have_decisions", "check_one_current_version", "check_row_counts_reconcile",
-    "check_temporary_numbers_mapped", "check_unique_notifications", "run_all_checks",
-]
 _COUNT = "select count(*) from {name}"  # a template: {name} is a checked identifier
 
 
@@ -118,7 +94,7 @@ class Warehouse:
 
     def checks(self) -> list[CheckResult]:
         """Run every data check on the published state and return one result per check and table
-        (see `warehouse_checks`: one current version per key, no overlapping validity, every resolved
+        (see `checks`: one current version per key, no overlapping validity, every resolved
         temporary number mapped, history reconciles with staging, notifications have decisions and
         appear once)."""
         with self._target.read_connection() as conn:

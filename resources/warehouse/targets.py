@@ -25,7 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from resources.landing import make_durable
-from resources.warehouse_dialects import dialect_of, make_engine
+
+from .dialects import dialect_of, make_engine
 
 
 class WarehouseNotBuilt(RuntimeError):
@@ -44,6 +45,7 @@ class DuckDBFileTarget:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     def exists(self) -> bool:
+        """True once a build has published the file."""
         return self.path.exists()
 
     @contextmanager
@@ -101,6 +103,7 @@ class EngineTarget:
         self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
 
     def exists(self) -> bool:
+        """True once a build has created the build log (`_wh_builds`) in this database."""
         query = "select count(*) from information_schema.tables where table_name = '_wh_builds'"
         with self.engine.connect() as conn:
             return bool(conn.execute(sa.text(query)).scalar())

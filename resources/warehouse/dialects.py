@@ -1,7 +1,7 @@
 """The little that differs between DuckDB and Postgres: engines, loading an Arrow batch, indexes.
 
 The SQL models are shared; only these mechanics are per engine. Every identifier that reaches SQL here
-comes from the input contract (`warehouse_inputs.STREAM_COLUMNS`) or the model registry.
+comes from the input contract (`inputs.STREAM_COLUMNS`) or the model registry.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool, StaticPool
 
-from resources.warehouse_inputs import STREAMS, landed_schema
-from resources.warehouse_sql import compose, ident
+from .inputs import STREAMS, landed_schema
+from .sql import compose, ident
 
 _PG_TYPES = {
     pa.string(): "text",

@@ -13,6 +13,9 @@ tables (the dependency graph), materialization and refresh policy:
 
 A model lives in the schema named after its layer (`staging`, `history`, `marts`) and refers to other
 models by qualified name (`from history.decision_history`).
+
+The files are data of the package `sql` (the top-level folder), read through `importlib.resources`: a
+source checkout, an editable install and an installed wheel read them alike.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_ROOT: Traversable = files("sql")
 LAYERS = ("staging", "history", "marts")
 REQUIRED_FIELDS = ("grain", "key", "upstream", "materialized")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -40,7 +44,7 @@ class Model:
 
     name: str
     layer: str
-    path: Path
+    path: Traversable
     sql: str
     summary: str
     grain: str
@@ -57,6 +61,7 @@ class Model:
 
     @property
     def is_view(self) -> bool:
+        """True when the model is materialized as a view (marts), which a build never fills."""
         return self.materialized == "view"
 
     @property
@@ -70,12 +75,17 @@ class Model:
     @property
     def stream(self) -> str | None:
         """The input a staging model reads (stg_<input>: a landed stream or a quarantine, see
-        `warehouse_inputs.STREAMS`), else None."""
+        `inputs.STREAMS`), else None."""
         return self.name.removeprefix("stg_") if self.layer == "staging" else None
 
 
-def _parse_header(path: Path, text: str, layer: str) -> Model:
-    name = path.stem
+def parse_header(path: Traversable, text: str, layer: str) -> Model:
+    """The model a file of `layer` holds, read from its header (`path` names the model and its errors).
+
+    Raises `ModelError` when the file name is not a lower-case identifier, the first line is not
+    `-- <name>: ...`, a required field is missing or `materialized` is neither table nor view.
+    """
+    name = path.name.removesuffix(".sql")
     if not _NAME.match(name):
         raise ModelError(f"{path}: file name must be a lower-case identifier")
     lines = text.splitlines()
@@ -142,9 +152,16 @@ def _toposort(models: dict[str, Model]) -> list[Model]:
     return order
 
 
+def _model_files(folder: Traversable) -> list[Traversable]:
+    """The `.sql` files of one layer's folder, by name (none when the folder does not exist)."""
+    if not folder.is_dir():
+        return []
+    return sorted((f for f in folder.iterdir() if f.is_file() and f.name.endswith(".sql")), key=lambda f: f.name)
+
+
 @cache
-def load_models(sql_dir: Path = SQL_DIR) -> tuple[Model, ...]:
-    """All models under `sql_dir`, in build order (dependencies first).
+def load_models(sql_root: Traversable = SQL_ROOT) -> tuple[Model, ...]:
+    """All models under `sql_root`, in build order (dependencies first).
 
     Promises: names are unique lower-case identifiers equal to their file names; every header has
     grain, key, upstream and materialized; upstream names are models or, for staging, the landed
@@ -152,8 +169,8 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[Model, ...]:
     """
     models: dict[str, Model] = {}
     for layer in LAYERS:
-        for path in sorted((sql_dir / layer).glob("*.sql")):
-            model = _parse_header(path, path.read_text(), layer)
+        for path in _model_files(sql_root / layer):
+            model = parse_header(path, path.read_text(encoding="utf-8"), layer)
             if model.name in models:
                 raise ModelError(f"{path}: a model named {model.name} already exists")
             models[model.name] = model
@@ -165,15 +182,15 @@ def load_models(sql_dir: Path = SQL_DIR) -> tuple[Model, ...]:
     return tuple(_toposort(models))
 
 
-def models_by_name(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
+def models_by_name(sql_root: Traversable = SQL_ROOT) -> dict[str, Model]:
     """The models keyed by name."""
-    return {m.name: m for m in load_models(sql_dir)}
+    return {m.name: m for m in load_models(sql_root)}
 
 
-def fingerprint(sql_dir: Path = SQL_DIR, extra: str = "") -> str:
+def fingerprint(sql_root: Traversable = SQL_ROOT, extra: str = "") -> str:
     """A digest of every model's text (plus `extra`): it changes whenever a definition changes."""
     digest = hashlib.sha256(extra.encode())
-    for model in load_models(sql_dir):
+    for model in load_models(sql_root):
         digest.update(model.name.encode())
         digest.update(model.sql.encode())
     return digest.hexdigest()[:16]

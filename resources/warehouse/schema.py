@@ -13,10 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from resources.warehouse_dialects import index_statements, place_batch
-from resources.warehouse_inputs import landed_schema
-from resources.warehouse_models import LAYERS, Model, fingerprint, load_models, select_body
-from resources.warehouse_sql import compose
+from .dialects import index_statements, place_batch
+from .inputs import landed_schema
+from .models import LAYERS, Model, fingerprint, load_models, select_body
+from .sql import compose
 
 LOADER_VERSION = "3"
 _META_DDL = (
@@ -44,6 +44,7 @@ _ANALYZE = "analyze {name}"
 
 
 def scalar(conn: Connection, sql: str, params: dict[str, Any] | None = None) -> Any:
+    """The first column of the first row of `sql` run with bound `params` (None when no row)."""
     return conn.execute(sa.text(sql), params or {}).scalar()
 
 

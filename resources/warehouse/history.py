@@ -22,9 +22,9 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from resources.warehouse_models import Model, load_models, models_by_name, select_body
-from resources.warehouse_schema import columns_of, scalar
-from resources.warehouse_sql import DELETE_ALL, INSERT_MODEL, compose, ident
+from .models import Model, load_models, models_by_name, select_body
+from .schema import columns_of, scalar
+from .sql import DELETE_ALL, INSERT_MODEL, compose, ident
 
 CHANGE_COLUMNS = ("easy_number", "temporary_easy_number", "order_id", "delivery_id")
 

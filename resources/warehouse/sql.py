@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from resources.warehouse_inputs import LINEAGE_COLUMNS, LOADER_FIELDS, STREAM_COLUMNS
-from resources.warehouse_models import LAYERS, load_models
+from .inputs import LINEAGE_COLUMNS, LOADER_FIELDS, STREAM_COLUMNS
+from .models import LAYERS, load_models
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
 BUILD_TABLES = ("_wh_meta", "_wh_partitions", "_wh_builds", "_wh_changes", "_wh_scope", "_wh_next", "_wh_diff")
