@@ -36,16 +36,18 @@ sandbox: $(STAMP)
 sync: $(STAMP)
 	$(PY) -m pipelines.sandbox_sync
 
-# the Dagster UI on 127.0.0.1 with the project's workspace and its local Dagster home
+# the Dagster UI on 127.0.0.1 with the project's local Dagster home, against the bundled sandbox unless
+# COFASERVE_BASE_URL is set (in the environment or .env)
 UI_PORT ?= 3000
 ui: $(STAMP)
 	mkdir -p .dagster && test -f .dagster/dagster.yaml || cp pipelines/dagster_home.yaml .dagster/dagster.yaml
-	DAGSTER_HOME=$(CURDIR)/.dagster $(VENV)/bin/dagster dev -h 127.0.0.1 -p $(UI_PORT) -w workspace.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster $(PY) -m pipelines.sandbox_sync --ui --port $(UI_PORT)
 
-# pictures of the asset graph for the README, taken from a running `make ui` with headless Chromium
+# pictures of the asset graph, taken from a running `make ui` with headless Chromium, into
+# data/screenshots/ (git-ignored); `make screenshot OUT=docs/asset-graph.png` refreshes the README's
 screenshot: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[docs]'
-	$(PY) docs/screenshot_ui.py --ui http://127.0.0.1:$(UI_PORT)
+	$(PY) docs/screenshot_ui.py --ui http://127.0.0.1:$(UI_PORT) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf data .dagster .pytest_cache .ruff_cache

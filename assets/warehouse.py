@@ -1,10 +1,20 @@
 """The warehouse models as Dagster assets: one asset per table in `sql/` (staging, history, marts),
-built together from the landing zone in one atomic step, with the history checks."""
+built together from the landing zone in one atomic step.
+
+Each table reports ``dagster/row_count`` and ``dagster/column_schema`` (as published), and carries its own
+asset checks, one per (check, table) of the warehouse's check catalog, with the check's severity: a
+failing WARN check (a notification whose delivery a later night will fetch) shows as a warning on its
+own table and never fails a check of another.
+"""
 
 
 import dagster as dg
 
+from resources.warehouse.checks import CATALOG, CheckResult
+
 from .runtime import OWNERS
+
+SEVERITY = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}
 
 
 def model_specs() -> list[dg.AssetSpec]:
@@ -31,39 +41,50 @@ def model_specs() -> list[dg.AssetSpec]:
     return specs
 
 
+def check_specs(specs: list[dg.AssetSpec]) -> list[dg.AssetCheckSpec]:
+    """One check spec per (check, table) of the catalog, on that table's asset, described."""
+    key_of = {spec.key.path[-1]: spec.key for spec in specs}
+    return [dg.AssetCheckSpec(d.check, asset=key_of[d.table], description=f"{d.detail} ({d.severity})")
+            for d in CATALOG if d.table in key_of]
+
+
+def check_result(result: CheckResult, key: dg.AssetKey) -> dg.AssetCheckResult:
+    """A warehouse check result as Dagster's, with its severity, failing rows and a sample of them."""
+    return dg.AssetCheckResult(
+        asset_key=key, check_name=result.check, passed=result.passed, severity=SEVERITY[result.severity],
+        description=result.detail,
+        metadata={"failing_rows": result.failing, "sample": dg.MetadataValue.json(result.sample)},
+    )
+
+
 def warehouse_assets() -> list[dg.AssetsDefinition]:
     """The one step that builds every model from the landing zone and publishes them atomically (no
     asset when `sql/` holds no model)."""
     specs = model_specs()
     if not specs:
         return []
+    key_of = {spec.key.path[-1]: spec.key for spec in specs}
 
     @dg.multi_asset(
         name="warehouse_models",
         specs=specs,
-        check_specs=[dg.AssetCheckSpec("history_is_consistent", asset=dg.AssetKey(["history", "decision_history"]))]
-        if any(s.key == dg.AssetKey(["history", "decision_history"]) for s in specs) else [],
+        check_specs=check_specs(specs),
         can_subset=False,
         required_resource_keys={"landing", "warehouse"},
     )
     def _models(context: dg.AssetExecutionContext):
         warehouse = context.resources.warehouse.warehouse()
         report = warehouse.build(context.resources.landing.store())
-        counts = report.row_counts
-        for spec in specs:
-            table = spec.key.path[-1]
-            yield dg.MaterializeResult(asset_key=spec.key,
-                                       metadata={"rows": counts.get(table, 0),
-                                                 "build_seconds": round(report.duration_seconds, 3)})
-        if any(s.key == dg.AssetKey(["history", "decision_history"]) for s in specs):
-            results = warehouse.checks()
-            failed = [r for r in results if not r.passed]
-            yield dg.AssetCheckResult(
-                asset_key=dg.AssetKey(["history", "decision_history"]),
-                check_name="history_is_consistent",
-                passed=not failed,
-                metadata={r.name: dg.MetadataValue.text(f"{'ok' if r.passed else 'FAILED'}: {r.detail}")
-                          for r in results},
-            )
+        columns = warehouse.column_types()
+        for table, key in key_of.items():
+            schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns.get(table, [])])
+            yield dg.MaterializeResult(asset_key=key, metadata={
+                "dagster/row_count": report.row_counts.get(table, 0),
+                "dagster/column_schema": schema,
+                "build_seconds": round(report.duration_seconds, 3),
+            })
+        for result in warehouse.checks():
+            if result.table in key_of:
+                yield check_result(result, key_of[result.table])
 
     return [_models]

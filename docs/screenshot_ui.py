@@ -1,7 +1,8 @@
 """Take a screenshot of the Dagster UI's asset graph for the README, with headless Chromium.
 
     make ui                                   # in one terminal (serves http://127.0.0.1:3000)
-    make screenshot                           # in another: writes docs/asset-graph.png
+    make screenshot                           # in another: writes data/screenshots/asset-graph.png
+    make screenshot OUT=docs/asset-graph.png  # refreshes the README's pictures (tracked files)
 
 Drives the system's Chromium (Debian: `apt-get install chromium`) through Playwright, which downloads no
 browser of its own here: it dismisses the UI's welcome dialog, then pictures the global graph (one box
@@ -17,7 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).with_name("asset-graph.png")
+DEFAULT_OUT = Path("data") / "screenshots" / "asset-graph.png"
+"""Where pictures go unless ``--out`` says otherwise: a git-ignored folder, so a run never overwrites the
+README's tracked pictures by accident (``make screenshot OUT=docs/asset-graph.png`` refreshes those)."""
 LAYERS = ("extract", "staging", "history", "marts")
 LOCATION = "__repository__@pipelines.definitions:defs"  # repository @ code location (workspace.yaml)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -85,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args(argv)
     wait_for(f"{args.ui}/server_info", 180)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     for path in screenshot(args.ui, args.out, args.width, args.height):
         print(f"wrote {path}")
     return 0

@@ -277,8 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_env_file(folder: Path | None = None) -> Path | None:
+    """Read the `.env` of ``folder`` (default: the working folder) into the environment, as `dagster dev`
+    does; a variable already set in the environment keeps its value. Returns the file read, if any."""
+    from dotenv import load_dotenv
+
+    path = (folder or Path.cwd()) / ".env"
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `cofasync` command; returns the process exit code."""
+    load_env_file()
     # Dagster flags beta parameters (backfill policies, pools) on every import; a user cannot act on it
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)

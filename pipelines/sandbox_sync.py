@@ -1,6 +1,11 @@
 """`make sync`: start the bundled CofaServe sandbox on a free loopback port, run `cofasync sync` against
 it into the local warehouse, stop the sandbox, and show one example query.
 
+`make ui` (``--ui``): the Dagster UI (`dagster dev`) with the project's workspace, against the bundled
+sandbox started the same way, so that "Materialize" on a partition works out of the box; when
+COFASERVE_BASE_URL is set (in the environment or the `.env` of the working folder) the UI talks to that
+API instead and no sandbox is started.
+
 The sandbox runs as a separate process, exactly like the real API would be reached: over HTTP, with
 credentials handed over through the environment (never written to disk or printed here).
 """
@@ -85,24 +90,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=1000)
     parser.add_argument("--rate-limit", default="30000/min", help="per endpoint, as the sandbox takes it")
     parser.add_argument("--today", default=None, help="the sandbox's virtual today (default: the real date)")
+    parser.add_argument("--ui", action="store_true", help="run the Dagster UI against the sandbox instead")
+    parser.add_argument("--port", type=int, default=3000, help="the UI's port on 127.0.0.1 (with --ui)")
     args = parser.parse_args(argv)
 
+    from pipelines.cli import load_env_file
     from resources.settings import load_settings
 
+    load_env_file()
+    if args.ui and os.environ.get("COFASERVE_BASE_URL", "").strip():
+        print(f"COFASERVE_BASE_URL is set: the UI talks to {os.environ['COFASERVE_BASE_URL']}, no sandbox started")
+        return run_ui(dict(os.environ), args.port)
     settings = load_settings()
     process, info = start_sandbox(args)
     try:
-        env = dict(os.environ)
-        env.update({
-            "COFASERVE_BASE_URL": info["base_url"],
-            "COFASERVE_AUTH_URL": info["base_url"],
-            "COFASERVE_USERNAME": info["username"],
-            "COFASERVE_PASSWORD": info["password"],
-            "COFASERVE_API_KEY": info["api_key"],
-            "COFASERVE_POLICY_NUMBER": info["policy_number"],
-            "COFASYNC_TODAY": sandbox_today(info["base_url"]),
-        })
+        env = sandbox_env(info)
         print(f"sandbox: {args.companies} companies, today {env['COFASYNC_TODAY']}, at {info['base_url']}")
+        if args.ui:
+            return run_ui(env, args.port)
         cofasync = Path(sys.executable).with_name("cofasync")
         code = subprocess.call([str(cofasync), "sync"], env=env)
     finally:
@@ -111,6 +116,32 @@ def main(argv: list[str] | None = None) -> int:
     if code == 0 and settings.warehouse_url.startswith("duckdb:///"):
         show_example_query(settings.warehouse_url)
     return code
+
+
+def sandbox_env(info: dict[str, str]) -> dict[str, str]:
+    """The environment pointing the pipeline at a running sandbox (its credentials included)."""
+    env = dict(os.environ)
+    env.update({
+        "COFASERVE_BASE_URL": info["base_url"],
+        "COFASERVE_AUTH_URL": info["base_url"],
+        "COFASERVE_USERNAME": info["username"],
+        "COFASERVE_PASSWORD": info["password"],
+        "COFASERVE_API_KEY": info["api_key"],
+        "COFASERVE_POLICY_NUMBER": info["policy_number"],
+        "COFASYNC_TODAY": sandbox_today(info["base_url"]),
+    })
+    return env
+
+
+def run_ui(env: dict[str, str], port: int) -> int:
+    """Run `dagster dev` on 127.0.0.1:``port`` with the project's workspace until it is stopped (Ctrl-C)."""
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-m", "pipelines.definitions"]
+    print(f"Dagster UI: http://127.0.0.1:{port} (Ctrl-C stops it)")
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,41 @@ CLOSING_KINDS = ("deleted", "aged_out")
 
 
 @dataclass(frozen=True)
+class CheckDeclaration:
+    """One check on one table: what it verifies and how bad a failure is ('error' or 'warn')."""
+
+    check: str
+    table: str
+    detail: str
+    severity: str = "error"
+
+
+CATALOG: tuple[CheckDeclaration, ...] = (
+    *(CheckDeclaration("one_current_version", table, "exactly one current version per key") for table in SCD2_TABLES),
+    *(CheckDeclaration("no_overlapping_validity", table, "validity intervals of a key never overlap")
+      for table in SCD2_TABLES),
+    CheckDeclaration("temporary_numbers_mapped", "easy_number_map", "every temporary number the API resolved is mapped"),
+    CheckDeclaration("history_keyed_by_definitive_number", "easy_number_map",
+                     "no history row is keyed by a temporary number that has a definitive one"),
+    CheckDeclaration("unambiguous_resolution", "easy_number_map",
+                     "each temporary number resolves to one definitive number", "warn"),
+    CheckDeclaration("row_counts_reconcile", "decision_history",
+                     "one decision version per delivery in staging, and no other"),
+    CheckDeclaration("one_version_per_delivery", "decision_history", "no delivery appears in two versions"),
+    CheckDeclaration("row_counts_reconcile", "order_history", "every staged order has history, and no other"),
+    CheckDeclaration("row_counts_reconcile", "overdue_history", "every staged overdue case has history, and no other"),
+    CheckDeclaration("row_counts_reconcile", "company_history", "every staged company has history, and no other"),
+    CheckDeclaration("notifications_have_decisions", "notification_events",
+                     "every notification's delivery is in decision_history (a warning: its delivery may be "
+                     "fetched by a later night)", "warn"),
+    CheckDeclaration("unique_notifications", "notification_events", "each notification was landed in one partition only"),
+)
+"""Every check the warehouse runs, on which table: the one list the results follow (and Dagster's check
+specs are declared from)."""
+_DECLARED = {(d.check, d.table): d for d in CATALOG}
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check on one table: `passed`, how many rows fail (`failing`) and a few of
     them (`sample`), what it verifies (`detail`), `severity` ('error' or 'warn')."""
@@ -44,11 +79,12 @@ def _entity_key(model: Model) -> list[str]:
     return [k for k in model.key if k != "version_no"]
 
 
-def _run(conn: Connection, check: str, table: str, sql: str, detail: str, severity: str = "error") -> CheckResult:
+def _run(conn: Connection, check: str, table: str, sql: str, detail: str | None = None) -> CheckResult:
+    declared = _DECLARED[(check, table)]
     rows = [dict(r._mapping) for r in conn.execute(sa.text(sql))]
     return CheckResult(
-        check=check, table=table, passed=not rows, failing=len(rows), detail=detail, severity=severity,
-        sample=rows[:SAMPLE_ROWS],
+        check=check, table=table, passed=not rows, failing=len(rows), detail=detail or declared.detail,
+        severity=declared.severity, sample=rows[:SAMPLE_ROWS],
     )
 
 
@@ -89,7 +125,7 @@ def check_no_overlapping_validity(conn: Connection, table: str) -> CheckResult:
         "or (position > 1 and (previous_valid_to is null or previous_valid_to > valid_from))",
         table=models_by_name()[table].qualified,
     )
-    return _run(conn, "no_overlapping_validity", table, sql, "validity intervals of a key never overlap")
+    return _run(conn, "no_overlapping_validity", table, sql)
 
 
 _RESOLVED_NOT_MAPPED = """
@@ -125,13 +161,10 @@ def check_temporary_numbers_mapped(conn: Connection) -> list[CheckResult]:
     """Every Z number the API resolved (a record carrying both numbers) is in easy_number_map, no
     history is keyed by a mapped Z number, and no Z number resolves to two definitive numbers."""
     return [
-        _run(conn, "temporary_numbers_mapped", "easy_number_map", _RESOLVED_NOT_MAPPED,
-             "every temporary number the API resolved is mapped"),
-        _run(conn, "history_keyed_by_definitive_number", "easy_number_map", _KEYED_BY_TEMPORARY,
-             "no history row is keyed by a temporary number that has a definitive one"),
+        _run(conn, "temporary_numbers_mapped", "easy_number_map", _RESOLVED_NOT_MAPPED),
+        _run(conn, "history_keyed_by_definitive_number", "easy_number_map", _KEYED_BY_TEMPORARY),
         _run(conn, "unambiguous_resolution", "easy_number_map",
-             "select temporary_easy_number, candidate_count from history.easy_number_map where candidate_count > 1",
-             "each temporary number resolves to one definitive number", severity="warn"),
+             "select temporary_easy_number, candidate_count from history.easy_number_map where candidate_count > 1"),
     ]
 
 
@@ -194,35 +227,27 @@ def check_row_counts_reconcile(conn: Connection) -> list[CheckResult]:
     """History holds exactly what staging holds: one decision version per staged delivery, every
     staged order, overdue case and company, and nothing else."""
     return [
-        _run(conn, "row_counts_reconcile", "decision_history", _DECISIONS_RECONCILE,
-             "one decision version per delivery in staging, and no other"),
-        _run(conn, "one_version_per_delivery", "decision_history", _DECISION_DUPLICATES,
-             "no delivery appears in two versions"),
-        _run(conn, "row_counts_reconcile", "order_history",
-             _ORDERS_RECONCILE,
-             "every staged order has history, and no other"),
+        _run(conn, "row_counts_reconcile", "decision_history", _DECISIONS_RECONCILE),
+        _run(conn, "one_version_per_delivery", "decision_history", _DECISION_DUPLICATES),
+        _run(conn, "row_counts_reconcile", "order_history", _ORDERS_RECONCILE),
         _run(conn, "row_counts_reconcile", "overdue_history",
              compose(_ENTITIES_RECONCILE, column="overdue_id", staging="staging.stg_overdues",
-                     table="history.overdue_history"),
-             "every staged overdue case has history, and no other"),
-        _run(conn, "row_counts_reconcile", "company_history", _COMPANIES_RECONCILE,
-             "every staged company has history, and no other"),
+                     table="history.overdue_history")),
+        _run(conn, "row_counts_reconcile", "company_history", _COMPANIES_RECONCILE),
     ]
 
 
 def check_notifications_have_decisions(conn: Connection) -> CheckResult:
     """Every notified decision has its version in decision_history (warn: its delivery may be pending)."""
     sql = "select notification_id, external_id from marts.notification_events where not has_decision_version"
-    return _run(conn, "notifications_have_decisions", "notification_events", sql,
-                "every notification's delivery is in decision_history", severity="warn")
+    return _run(conn, "notifications_have_decisions", "notification_events", sql)
 
 
 def check_unique_notifications(conn: Connection) -> CheckResult:
     """Each notification is one row of notification_events (it was landed in one partition only)."""
     sql = ("select notification_id, count(*) as copies from marts.notification_events "
            "group by notification_id having count(*) > 1")
-    return _run(conn, "unique_notifications", "notification_events", sql,
-                "each notification was landed in one partition only")
+    return _run(conn, "unique_notifications", "notification_events", sql)
 
 
 def run_all_checks(conn: Connection) -> list[CheckResult]:

@@ -19,6 +19,10 @@ from .models import load_models
 from .sql import compose
 from .targets import DuckDBFileTarget, EngineTarget, target_for
 
+_COLUMNS = (
+    "select table_schema, table_name, column_name, data_type from information_schema.columns "
+    "where table_schema in :layers order by table_schema, table_name, ordinal_position"
+)
 _COUNT = "select count(*) from {name}"  # a template: {name} is a checked identifier
 
 
@@ -104,6 +108,18 @@ class Warehouse:
         """Run one read query on the published state; values go in `params` (`:name` placeholders)."""
         with self._target.read_connection() as conn:
             return [dict(row._mapping) for row in conn.execute(sa.text(sql), params or {})]
+
+    def column_types(self) -> dict[str, list[tuple[str, str]]]:
+        """Every published table's and view's columns with their database types, in order, by model name
+        (a model not built yet is absent)."""
+        layers = sorted({model.layer for model in load_models()})
+        with self._target.read_connection() as conn:
+            rows = conn.execute(sa.text(_COLUMNS).bindparams(sa.bindparam("layers", expanding=True)),
+                                {"layers": layers})
+            found: dict[str, list[tuple[str, str]]] = {}
+            for _schema, table, column, data_type in rows:
+                found.setdefault(table, []).append((column, data_type))
+        return found
 
     def table_counts(self) -> dict[str, int]:
         """Row count of every staging table, history table and mart (view), by model name."""
