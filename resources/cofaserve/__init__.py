@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .client import CofaServeClient, RecordStream
+from .client import CofaServeClient
 from .dates import DateWindow
 from .errors import (
     AccountLockedError,
@@ -29,6 +29,7 @@ from .errors import (
     SettingsError,
     TokenRejectedError,
 )
+from .listing import RecordStream
 from .records import Record
 from .settings import ClientSettings
 from .telemetry import Telemetry

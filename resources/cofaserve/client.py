@@ -13,9 +13,7 @@ exceptions; HTTP-level failures raise the typed errors of :mod:`.errors`.
 from __future__ import annotations
 
 import logging
-import queue
 import random
-import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import replace
@@ -30,8 +28,9 @@ from .budget import RateBudget
 from .dates import DateWindow
 from .errors import AuthError, DateWindowError, MalformedResponseError, PagingError
 from .fanout import fan_out
+from .listing import RecordStream
 from .lockout import LockoutGuard, utc_now
-from .paging import Page, PageNumberPaging, PagingStrategy, RangePaging, iterate_pages
+from .paging import Page, iterate_pages, make_paging
 from .records import Record, parse_record
 from .redaction import Redactor
 from .retry import RetryPolicy
@@ -42,108 +41,6 @@ from .transport import ApiCall, Transport, describe
 log = logging.getLogger(__name__)
 
 USER_AGENT = "cofaserve-sync/0.1 (+httpx)"
-
-
-class RecordStream(Iterator[Record]):
-    """A lazy listing: iterating fetches page after page and yields one Record per item.
-
-    ``reported_total`` (the server's count) and ``pages_read`` are set once the first page is read.
-    With ``prefetch`` > 0, up to that many pages are fetched ahead on a background thread, so the server
-    works while the caller handles the current page; an error of a prefetched page is raised when the
-    caller reaches it. Close it (or exhaust it) to stop: no page is fetched after that.
-    """
-
-    def __init__(self, label: str, pages: Iterator[Page], to_record: Callable[[Any, str], Record], prefetch: int = 0):
-        self.label = label
-        self.reported_total: int | None = None
-        self.pages_read = 0
-        self._gen = self._run(_ahead(pages, prefetch, label) if prefetch > 0 else pages, to_record)
-
-    def _run(self, pages: Iterator[Page], to_record: Callable[[Any, str], Record]) -> Iterator[Record]:
-        try:
-            for page in pages:
-                if self.reported_total is None:
-                    self.reported_total = page.total
-                self.pages_read += 1
-                for item in page.items:
-                    yield to_record(item, page.request)
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
-
-    def __iter__(self) -> RecordStream:
-        return self
-
-    def __next__(self) -> Record:
-        return next(self._gen)
-
-    def close(self) -> None:
-        """Stop the listing; no further page is fetched."""
-        self._gen.close()
-
-    def __repr__(self) -> str:
-        return f"RecordStream({self.label}, reported_total={self.reported_total}, pages_read={self.pages_read})"
-
-
-def _ahead(pages: Iterator[Page], depth: int, label: str) -> Iterator[Page]:
-    """Yield ``pages`` while a background thread fetches up to ``depth`` of them ahead; closing the
-    generator stops the thread (after the request in flight, if any)."""
-    done = object()
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for page in pages:
-                if not put((page, None)):
-                    return
-            put((done, None))
-        except BaseException as exc:  # handed to the caller, raised where the page would have been
-            put((None, exc))
-        finally:
-            close = getattr(pages, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name=f"prefetch-{label}", daemon=True)
-    worker.start()
-    try:
-        while True:
-            page, error = slots.get()
-            if error is not None:
-                raise error
-            if page is done:
-                return
-            yield page
-    finally:
-        stop.set()
-        worker.join()
-
-
-def make_paging(settings: ClientSettings) -> PagingStrategy:
-    """The paging strategy the settings name (``page`` or ``range``)."""
-    if settings.paging == "range":
-        return RangePaging(settings.page_size, range_param=settings.range_param, header=settings.content_range_header)
-    return PageNumberPaging(
-        settings.page_size,
-        page_param=settings.page_param,
-        size_param=settings.page_size_param,
-        first_page=settings.first_page,
-        count_field=settings.count_field,
-        page_size_field=settings.page_size_field,
-        page_field=settings.page_param,
-    )
-
 
 class CofaServeClient:
     """A thread-safe client of one CofaServe contract.

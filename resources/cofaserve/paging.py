@@ -199,3 +199,18 @@ def iterate_pages(
         if received == total:
             return
         index += 1
+
+
+def make_paging(settings) -> PagingStrategy:
+    """The paging strategy the settings name (``page`` or ``range``)."""
+    if settings.paging == "range":
+        return RangePaging(settings.page_size, range_param=settings.range_param, header=settings.content_range_header)
+    return PageNumberPaging(
+        settings.page_size,
+        page_param=settings.page_param,
+        size_param=settings.page_size_param,
+        first_page=settings.first_page,
+        count_field=settings.count_field,
+        page_size_field=settings.page_size_field,
+        page_field=settings.page_param,
+    )
