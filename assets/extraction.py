@@ -3,7 +3,7 @@
 A run covers a range of GMT days (one day nightly, many in a backfill). Records arrive from the client
 in the API's order, already validated once by their payload model; each valid record's rows are read
 from its model (``Stream.rows``) and routed by their day into one range writer
-(``resources.landing_range``) for the whole run; every day of the range gets a manifest, even a day with
+(``resources.landing.open_range``) for the whole run; every day of the range gets a manifest, even a day with
 no records, so "landed, and empty" is distinguishable from "never landed". Records that broke their
 contract go to quarantine with their raw JSON and reason. :func:`extract_listing` is the whole
 extraction of a LISTING stream.
@@ -17,8 +17,7 @@ from datetime import date
 from typing import Any
 
 from resources.cofaserve import DateWindow
-from resources.landing import LandingStore
-from resources.landing_range import open_range
+from resources.landing import LandingStore, open_range
 from resources.streams import Partitioning, Stream, get_stream
 
 

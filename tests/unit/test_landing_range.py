@@ -1,11 +1,10 @@
-"""Range runs (resources/landing_range.py): many days in shared part files, each day its own manifest."""
+"""Range runs (resources/landing/range_writer.py): many days in shared part files, each day its own manifest."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from resources.landing import LandingError, LandingStore
-from resources.landing_range import open_range
+from resources.landing import LandingError, LandingStore, open_range
 from resources.streams import get_stream
 from tests.unit import test_landing
 from tests.unit.test_landing import land, notification

@@ -51,7 +51,7 @@ MANIFEST_VERSION = 1
 CURRENT = "current"
 """Partition key of streams that are not daily-partitioned (``_partition`` is NULL)."""
 RANGE_PREFIX = "range="
-"""Folder prefix of the files a range run shares between the days it covers (see ``resources.landing_range``)."""
+"""Folder prefix of the files a range run shares between the days it covers (see ``resources.landing.range_writer``)."""
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -94,7 +94,9 @@ def partition_key(partition: date | None) -> str:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC)
+    # the clock is the package's ``_utcnow`` (``resources.landing._utcnow``), looked up at each call, so
+    # that a harness replacing that one attribute moves every writer's clock
+    return sys.modules[__package__]._utcnow()
 
 
 def _redact(url: str) -> str:

@@ -33,7 +33,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from resources.landing import (
+from resources.streams import Stream, get_stream
+
+from .store import (
     QUARANTINE_SCHEMA,
     RANGE_PREFIX,
     LandingError,
@@ -49,7 +51,6 @@ from resources.landing import (
     partition_key,
     quarantine_row,
 )
-from resources.streams import Stream, get_stream
 
 COMMIT_BATCH_DAYS = 128
 """Days whose manifests are swapped together (their partition locks are held at once)."""
