@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from .range_writer import RangeWriter, open_range
+from .router import DayRouter, LandedSummary, RowView, land_dated_records, land_records
 from .store import (
     CURRENT,
     MANIFEST_VERSION,
@@ -29,12 +30,17 @@ __all__ = [
     "MANIFEST_VERSION",
     "QUARANTINE_SCHEMA",
     "RANGE_PREFIX",
+    "DayRouter",
+    "LandedSummary",
     "LandingError",
     "LandingStore",
     "PartitionLocked",
     "PartitionWriter",
     "RangeWriter",
+    "RowView",
     "conform_table",
+    "land_dated_records",
+    "land_records",
     "make_durable",
     "open_range",
     "partition_key",
