@@ -145,7 +145,8 @@ class RangeWriter(_WriterBlock):
     def quarantine(self, day: date, raw_json: str, reason: str, request: str | None = None) -> None:
         """Set one record aside in the quarantine dataset of ``day`` with its raw JSON and the reason."""
         self._check(day)
-        self._quarantine.append(quarantine_row(self.stream.name, day, self.run_id, reason, request, raw_json))
+        self._quarantine.append(quarantine_row(self.stream.name, day, self.run_id, reason, request, raw_json,
+                                                          self.store.clock()))
         self.quarantined_by_day[day] += 1
 
     def _discard(self) -> None:

@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -68,9 +68,9 @@ QUARANTINE_SCHEMA = pa.schema(
 
 
 def quarantine_row(stream: str, partition: date | None, run_id: str, reason: str, request: str | None,
-                   raw_json: str | None) -> tuple:
-    """One quarantine row, its values in ``QUARANTINE_SCHEMA`` order (extracted now)."""
-    return (stream, partition, run_id, reason, request, raw_json, _utcnow())
+                   raw_json: str | None, extracted_at: datetime) -> tuple:
+    """One quarantine row, its values in ``QUARANTINE_SCHEMA`` order."""
+    return (stream, partition, run_id, reason, request, raw_json, extracted_at)
 
 _RUN_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _TEMPORARY_MANIFEST = re.compile(r"\.(.+)\.json\.tmp-[^/]+")  # name of a manifest being replaced
@@ -93,9 +93,12 @@ def partition_key(partition: date | None) -> str:
     return CURRENT if partition is None else partition.isoformat()
 
 
-def _utcnow() -> datetime:
-    # the clock is the package's ``_utcnow`` (``resources.landing._utcnow``), looked up at each call, so
-    # that a harness replacing that one attribute moves every writer's clock
+def wall_clock() -> datetime:
+    """The default clock of a :class:`LandingStore`: now, as an aware UTC datetime.
+
+    It reads the time through ``resources.landing._utcnow``, looked up at each call: a harness that runs
+    a whole process on a simulated clock replaces that one attribute (tests/exactness.py does); code that
+    builds its own store passes ``clock=`` instead."""
     return sys.modules[__package__]._utcnow()
 
 
@@ -113,6 +116,10 @@ class LandingStore:
     :class:`PartitionLocked`. ``retention`` is how long :meth:`garbage_collect` keeps superseded runs,
     so that a reader which listed the previous files just before a swap can finish.
 
+    Clock: ``clock`` is a callable returning an aware UTC datetime (default: :func:`wall_clock`). It dates
+    every landed row (``_extracted_at``), every quarantined record (``extracted_at``), the manifests'
+    ``written_at`` and ``superseded_at``, and is garbage collection's "now".
+
     Locking: on a local root a per-(stream, partition) ``fcntl.flock`` on ``_locks/...`` excludes writers
     in any process on the machine, and is released by the kernel if the process dies. Object storage has
     no such lock: there the lock only excludes writers in the same process, and Dagster's concurrency pools
@@ -128,6 +135,7 @@ class LandingStore:
         rows_per_file: int = 500_000,
         lock_timeout: float = 0.0,
         retention: timedelta = timedelta(days=7),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if row_group_size < 1 or rows_per_file < 1:
             raise ValueError("row_group_size and rows_per_file must be at least 1")
@@ -142,6 +150,7 @@ class LandingStore:
         self.rows_per_file = rows_per_file
         self.lock_timeout = lock_timeout
         self.retention = retention
+        self.clock = wall_clock if clock is None else clock
 
     def __repr__(self) -> str:
         return f"LandingStore({self.url!r})"
@@ -380,7 +389,7 @@ class LandingStore:
         """
         get_stream(stream)
         retention = self.retention if retention is None else retention
-        now = _utcnow() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
+        now = self.clock() if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
         cutoff = now - retention
         keys = set(self._manifest_keys(stream))
         ranges: set[str] = set()
@@ -798,7 +807,7 @@ class PartitionWriter(_WriterBlock):
         raises :class:`LandingError` (the message names the column, never the value).
         """
         self._require_open()
-        extracted_at = _utcnow()
+        extracted_at = self.store.clock()
         common = {"_partition": self.partition, "_run_id": self.run_id, "_extracted_at": extracted_at,
                   "_raw_json": raw_json, "_request": request}
         names = self.stream.schema.names
@@ -840,7 +849,7 @@ class PartitionWriter(_WriterBlock):
         """Set one record aside in the quarantine dataset with its raw JSON and the reason."""
         self._require_open()
         self._quarantine.append(quarantine_row(self.stream.name, self.partition, self.run_id, reason, request,
-                                               raw_json))
+                                               raw_json, self.store.clock()))
         self.quarantined += 1
 
     def _discard(self) -> None:
@@ -880,12 +889,12 @@ class PartitionWriter(_WriterBlock):
 def append_values(data: _RollingParquet, stream: Stream, partition: date | None, run_id: str, raw_json: str,
                   request: str | None, rows: Iterable[tuple]) -> int:
     """Append the rows of one API record (values in ``stream.columns`` order) to ``data``, each completed
-    with the columns the writer owns; return how many. A missing raw JSON or a row of the wrong width
-    raises LandingError."""
+    with the columns the writer owns (extracted now, by the store's clock); return how many. A missing
+    raw JSON or a row of the wrong width raises LandingError."""
     if raw_json is None:
         raise LandingError(f"{stream.name}: a landed row needs its raw JSON")
     width = len(stream.columns)
-    common = (partition, run_id, _utcnow(), request, raw_json)  # COMMON_FIELDS order
+    common = (partition, run_id, data.store.clock(), request, raw_json)  # COMMON_FIELDS order
     append = data.append
     count = 0
     for row in rows:
@@ -900,8 +909,8 @@ def next_manifest(previous: dict | None, store: LandingStore, stream: str, parti
                   attempt: str, api_window: dict | None, *, files: list[tuple[str, int]], rows: int,
                   quarantine_files: list[str], quarantined: int) -> dict:
     """The manifest naming a new current run of one partition (``files``: absolute paths and their rows),
-    the previous run moved to ``superseded`` (kept until garbage collection)."""
-    now = _utcnow()
+    the previous run moved to ``superseded`` (kept until garbage collection); dated by the store's clock."""
+    now = store.clock()
     superseded = [] if previous is None else list(previous.get("superseded", []))
     if previous is not None:
         superseded.append({key: previous[key] for key in ("run_id", "attempt", "files", "quarantine_files")}
