@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from resources.landing import LandingStore
+from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .extraction import LandedSummary, land_dated_records
 from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
 
 STREAM = "deliveries"

@@ -11,10 +11,10 @@ import importlib
 from collections.abc import Callable
 from functools import cache
 
-from resources.landing import LandingStore
+from resources.landing import LandedSummary, LandingStore
 from resources.streams import Extraction, assets
 
-from .extraction import LandedSummary, extract_listing
+from .extraction import extract_listing
 
 Extract = Callable[..., tuple[LandedSummary, ...]]
 

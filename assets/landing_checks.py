@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from resources.landing import LandedSummary
 from resources.streams import Stream
-
-from .extraction import LandedSummary
 
 CHECK_DESCRIPTIONS = {
     "reconciles_with_api_total": "The run saw as many records as the API reported (or as ids it asked for).",

@@ -3,9 +3,8 @@ reach a final status, under the GMT day of the poll."""
 
 from datetime import date
 
-from resources.landing import LandingStore
+from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .extraction import LandedSummary, land_dated_records
 from .orders import pending_orders
 from .upstream import fetch_in_day_order
 

@@ -7,9 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from resources.landing import LandingStore
+from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .extraction import LandedSummary, land_dated_records
 from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
 
 STREAM = "orders"

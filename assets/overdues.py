@@ -4,9 +4,8 @@ from datetime import date
 from itertools import chain
 
 from resources.cofaserve import DateWindow
-from resources.landing import LandingStore
+from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .extraction import LandedSummary, land_dated_records
 from .upstream import fetch_in_day_order, text
 
 STREAM = "overdues"

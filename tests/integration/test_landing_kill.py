@@ -34,7 +34,7 @@ if mode == "hang-before-manifest":
     def hang(path, data):
         print("committing", flush=True)
         time.sleep(600)
-    store._put_atomic = hang
+    store.put_atomic = hang
 stream = get_stream("notifications")
 with store.open_partition("notifications", date(2026, 3, 1), run_id) as writer:
     for i in range(rows):

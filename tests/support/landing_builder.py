@@ -1,8 +1,8 @@
 """Write small landing zones for warehouse tests through the real `LandingStore` writer.
 
-`land()` lands one run of one (stream, partition) with a chosen extraction time, so that tests control
-`_extracted_at` (which drives `recorded_at` and observation-time validity in the warehouse), and may
-quarantine records in the same run.
+`land()` lands one run of one (stream, partition) with a chosen extraction time (the store's clock), so
+that tests control `_extracted_at` (which drives `recorded_at` and observation-time validity in the
+warehouse), and may quarantine records in the same run.
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
-from unittest import mock
 
-from resources import landing as landing_module
 from resources.landing import LandingStore
 
 
@@ -45,10 +43,11 @@ def land(
         partition = date.fromisoformat(partition)
     if isinstance(extracted_at, str):
         extracted_at = ts(extracted_at)
-    with mock.patch.object(landing_module, "_utcnow", return_value=extracted_at):
-        with store.open_partition(stream, partition, run_id) as writer:
-            writer.write([{**row, "_raw_json": _raw(row)} for row in rows])
-            for raw_json in quarantined:
-                writer.quarantine(raw_json, "broke its contract", f"GET /{stream}")
+    at = LandingStore(store.root, row_group_size=store.row_group_size, rows_per_file=store.rows_per_file,
+                      lock_timeout=store.lock_timeout, retention=store.retention, clock=lambda: extracted_at)
+    with at.open_partition(stream, partition, run_id) as writer:
+        writer.write([{**row, "_raw_json": _raw(row)} for row in rows])
+        for raw_json in quarantined:
+            writer.quarantine(raw_json, "broke its contract", f"GET /{stream}")
     assert writer.manifest is not None
     return writer.manifest

@@ -135,7 +135,7 @@ def test_failure_while_committing_keeps_the_previous_manifest(store, monkeypatch
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_put_atomic", broken)
+    monkeypatch.setattr(store, "put_atomic", broken)
     with pytest.raises(OSError, match="disk full"):
         land(store, 300, run_id="run-b")
     assert store.manifest("notifications", D1)["run_id"] == "run-a"

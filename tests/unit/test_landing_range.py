@@ -1,11 +1,10 @@
-"""Range runs (resources/landing_range.py): many days in shared part files, each day its own manifest."""
+"""Range runs (resources/landing/range_writer.py): many days in shared part files, each day its own manifest."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from resources.landing import LandingError, LandingStore
-from resources.landing_range import open_range
+from resources.landing import LandingError, LandingStore, open_range
 from resources.streams import get_stream
 from tests.unit import test_landing
 from tests.unit.test_landing import land, notification
@@ -107,10 +106,10 @@ def test_garbage_collection_keeps_a_shared_file_while_any_day_names_it(store):
     shared = store.manifest("notifications", D1)["files"][0]
     land(store, 1, run_id="night-1", day=D1, start=50)
     store.garbage_collect("notifications", retention=timedelta(0))
-    assert store.fs.exists(store._join(shared))  # still D2's current file
+    assert store.fs.exists(store.join(shared))  # still D2's current file
     land(store, 1, run_id="night-2", day=D2, start=60)
     removed = store.garbage_collect("notifications", retention=timedelta(0))
-    assert not store.fs.exists(store._join(shared)) and any(r.endswith(shared) for r in removed)
+    assert not store.fs.exists(store.join(shared)) and any(r.endswith(shared) for r in removed)
     assert ids(store.read_table("notifications")) == ["N50", "N60"]
 
 

@@ -1,4 +1,4 @@
-"""The extraction mechanism: records routed to per-day partitions, quarantine, order and atomicity.
+"""The landing router (resources/landing/router.py): records routed to per-day partitions, quarantine, order and atomicity.
 
 Records are the client's own (``parse_record``, the one validation), as an extraction receives them."""
 
@@ -6,10 +6,9 @@ from datetime import date
 
 import pytest
 
-from assets.extraction import RowView, land_dated_records, land_records
 from resources.cofaserve import models
 from resources.cofaserve.records import parse_record
-from resources.landing import LandingStore
+from resources.landing import LandingStore, RowView, land_dated_records, land_records
 
 D1, D2, D3 = date(2026, 3, 28), date(2026, 3, 29), date(2026, 3, 30)
 

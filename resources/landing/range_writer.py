@@ -27,30 +27,27 @@ garbage collection that the range's files are being written.
 from __future__ import annotations
 
 import contextlib
-import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from resources.landing import (
-    QUARANTINE_SCHEMA,
-    RANGE_PREFIX,
-    LandingError,
-    LandingStore,
-    _dump,
-    _RollingParquet,
-    _WriterBlock,
-    append_values,
-    checked_run,
-    count_duplicate_keys,
-    make_durable,
-    next_manifest,
-    partition_key,
-    quarantine_row,
-)
-from resources.streams import Stream, get_stream
+from resources.streams import get_stream
 
+from .durability import make_durable
+from .errors import LandingError
+from .locks import partition_lock
+from .manifest import checked_run, dump_manifest, next_manifest, partition_key
+from .parquet import RollingParquet, count_duplicate_keys
+from .writer import QUARANTINE_SCHEMA, WriterBlock, append_values, quarantine_row
+
+if TYPE_CHECKING:
+    from resources.streams import Stream
+
+    from .store import LandingStore
+
+RANGE_PREFIX = "range="
+"""Folder prefix of the files a range run shares between the days it covers."""
 COMMIT_BATCH_DAYS = 128
 """Days whose manifests are swapped together (their partition locks are held at once)."""
 BUFFER_ROWS = 2048
@@ -74,7 +71,7 @@ def open_range(store: LandingStore, stream: str, days: Iterable[date], run_id: s
     return RangeWriter(store, spec, sorted(days), run_id, window)
 
 
-class RangeWriter(_WriterBlock):
+class RangeWriter(WriterBlock):
     """Writes one run of a daily stream over several days; use it as a context manager (see open_range).
 
     Counters: ``rows_by_day``, ``quarantined_by_day``; after a clean exit ``duplicate_keys`` (rows whose
@@ -87,37 +84,29 @@ class RangeWriter(_WriterBlock):
         self.quarantined_by_day: Counter = Counter()
         self.duplicate_keys = 0
         self.manifests: dict[date, dict] = {}
-        self.attempt: str | None = None
         self._day_set = frozenset(days)
         self._allowed = frozenset(stream.columns)
-        self._lock: contextlib.ExitStack | None = None
-        self._data: _RollingParquet | None = None
-        self._quarantine: _RollingParquet | None = None
+        self._data: RollingParquet | None = None
+        self._quarantine: RollingParquet | None = None
 
     @property
     def key(self) -> str:
         """The range's folder name: ``range={first}--{last}``."""
         return f"{RANGE_PREFIX}{self.days[0].isoformat()}--{self.days[-1].isoformat()}"
 
-    def __enter__(self) -> RangeWriter:
-        if self.attempt is not None:
-            raise LandingError("a RangeWriter is used once; open a new one for another run")
-        lock = contextlib.ExitStack()
-        lock.enter_context(self.store._locked(self.stream.name, self.key))
-        self._lock = lock
-        attempt = self.attempt = secrets.token_hex(4)
+    def open_files(self, attempt: str) -> None:
+        """Start the range's shared data and quarantine part files of this attempt (called on entry)."""
         name, run = self.stream.name, f"run={self.run_id}"
         label = f"{name} {self.key}"
-        self._data = _RollingParquet(self.store, f"{self.store._stream_dir(name)}/{self.key}/{run}", attempt,
-                                     self.stream.schema, label, day_column="_partition", durable=False,
-                                     buffer_rows=min(BUFFER_ROWS, self.store.row_group_size))
-        self._quarantine = _RollingParquet(self.store, f"{self.store._stream_dir(name, True)}/{self.key}/{run}",
-                                           attempt, QUARANTINE_SCHEMA, f"quarantine of {label}",
-                                           day_column="partition", durable=False)
-        return self
+        self._data = RollingParquet(self.store, f"{self.store.stream_dir(name)}/{self.key}/{run}", attempt,
+                                    self.stream.schema, label, day_column="_partition", durable=False,
+                                    buffer_rows=min(BUFFER_ROWS, self.store.row_group_size))
+        self._quarantine = RollingParquet(self.store, f"{self.store.stream_dir(name, True)}/{self.key}/{run}",
+                                          attempt, QUARANTINE_SCHEMA, f"quarantine of {label}",
+                                          day_column="partition", durable=False)
 
     def _check(self, day: date) -> None:
-        if self._lock is None:
+        if not self.is_open:
             raise LandingError("write inside the 'with open_range(...)' block")
         if day not in self._day_set:
             raise LandingError(f"{self.stream.name}: {day} is not a day of this range run ({self.key})")
@@ -144,25 +133,30 @@ class RangeWriter(_WriterBlock):
     def quarantine(self, day: date, raw_json: str, reason: str, request: str | None = None) -> None:
         """Set one record aside in the quarantine dataset of ``day`` with its raw JSON and the reason."""
         self._check(day)
-        self._quarantine.append(quarantine_row(self.stream.name, day, self.run_id, reason, request, raw_json))
+        self._quarantine.append(quarantine_row(self.stream.name, day, self.run_id, reason, request, raw_json,
+                                               self.store.clock()))
         self.quarantined_by_day[day] += 1
 
-    def _discard(self) -> None:
+    def discard(self) -> None:
+        """Delete every file this run wrote (the block raised, or its commit failed before naming any day):
+        every day stays as it was."""
         for part in (self._data, self._quarantine):
             finals = [final for _, final, _ in part.done]
             part.discard()
             for path in finals:  # renamed already when a commit failed before naming them
                 with contextlib.suppress(Exception):
-                    self.store._remove(path)
+                    self.store.remove(path)
 
-    def _commit(self) -> None:
+    def commit(self) -> None:
+        """Name and make durable this run's files, then replace every day's manifest, in batches of
+        days (a clean exit)."""
         store, named = self.store, False
         try:
             self._data.finish(at_least_one=True)
             self._quarantine.finish(at_least_one=False)
             parts = self._data.done + self._quarantine.done
             for temporary, final, _ in parts:
-                store._rename(temporary, final)
+                store.rename(temporary, final)
             if store.local:
                 directories = [p.directory for p in (self._data, self._quarantine) if p.done]
                 make_durable([final for _, final, _ in parts] + directories)
@@ -172,7 +166,7 @@ class RangeWriter(_WriterBlock):
                 named = True
         finally:
             if not named:
-                self._discard()
+                self.discard()
 
     def _commit_days(self, days: list[date]) -> None:
         store, name = self.store, self.stream.name
@@ -183,13 +177,13 @@ class RangeWriter(_WriterBlock):
             updates = []
             for day in days:
                 key = partition_key(day)
-                locks.enter_context(store._locked(name, key))
+                locks.enter_context(partition_lock(store, name, key))
                 files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
                 manifest = next_manifest(
-                    store._read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
+                    store.read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
                     files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
                     quarantine_files=[final for final, counts in quarantine if counts[day]],
                 )
-                updates.append((store._manifest_path(name, key), _dump(manifest)))
+                updates.append((store.manifest_path(name, key), dump_manifest(manifest)))
                 self.manifests[day] = manifest
-            store._put_many_atomic(updates)
+            store.put_many_atomic(updates)

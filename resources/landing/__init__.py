@@ -1,0 +1,48 @@
+"""The Parquet landing zone (docs/contracts.md section 3): the store, its writers, its reads.
+
+One job per module: ``store`` (the store: paths, reads, file operations), ``writer`` (the partition
+writer and the ``with`` block every writer shares), ``range_writer`` (one run over many days),
+``router`` (client records routed to their days), ``manifest``, ``parquet`` (part files and their
+reading), ``locks``, ``durability``, ``gc`` (garbage collection), ``errors``.
+"""
+
+from datetime import UTC, datetime
+
+from .durability import make_durable
+from .errors import LandingError, PartitionLocked
+from .manifest import CURRENT, MANIFEST_VERSION, partition_key
+from .parquet import conform_table
+from .range_writer import RANGE_PREFIX, RangeWriter, open_range
+from .router import DayRouter, LandedSummary, RowView, land_dated_records, land_records
+from .store import LandingStore, wall_clock
+from .writer import QUARANTINE_SCHEMA, PartitionWriter
+
+
+def _utcnow() -> datetime:
+    """The wall clock behind every store built without ``clock=`` (see :func:`wall_clock`): now, as an
+    aware UTC datetime. A harness that runs a whole process on a simulated clock replaces this attribute
+    (tests/exactness.py)."""
+    return datetime.now(UTC)
+
+
+__all__ = [
+    "CURRENT",
+    "MANIFEST_VERSION",
+    "QUARANTINE_SCHEMA",
+    "RANGE_PREFIX",
+    "DayRouter",
+    "LandedSummary",
+    "LandingError",
+    "LandingStore",
+    "PartitionLocked",
+    "PartitionWriter",
+    "RangeWriter",
+    "RowView",
+    "conform_table",
+    "land_dated_records",
+    "land_records",
+    "make_durable",
+    "open_range",
+    "partition_key",
+    "wall_clock",
+]
