@@ -53,7 +53,7 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         landing = context.resources.landing
         with open_client(context.resources.cofaserve) as client:
             before = client.telemetry.snapshot()
-            summaries = extract(client, landing.store(), scope, context.run_id)
+            summaries = extract(client, landing.store(), scope, context.run.run_id)
             api = telemetry_delta(before, client.telemetry.snapshot())
         for stream, summary in zip(streams, summaries, strict=True):
             context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")

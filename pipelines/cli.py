@@ -11,48 +11,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import warnings
 from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 
+from pipelines.progress import fail
+
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
-
-
-class Progress:
-    """Reports the steps of a command: a bar redrawn in place on a terminal, plain lines otherwise."""
-
-    def __init__(self, total: int, stream=None):
-        self.total = max(total, 1)
-        self.done = 0
-        self.stream = stream or sys.stdout
-        self.tty = self.stream.isatty()
-        self.started = time.monotonic()
-
-    def step(self, label: str) -> None:
-        """Announce the next step."""
-        elapsed = time.monotonic() - self.started
-        if self.tty:
-            width = 24
-            filled = int(width * self.done / self.total)
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r[{bar}] {self.done}/{self.total} {label:<60.60} {elapsed:6.1f}s")
-        else:
-            self.stream.write(f"[{self.done + 1}/{self.total}] {label} (t+{elapsed:.1f}s)\n")
-        self.stream.flush()
-        self.done += 1
-
-    def finish(self) -> None:
-        """End the bar's line."""
-        if self.tty:
-            self.stream.write("\r" + " " * 110 + "\r")
-            self.stream.flush()
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return code
 
 
 def _load_everything(need_api: bool = True):
@@ -73,7 +39,7 @@ def _load_everything(need_api: bool = True):
     except ClientSettingsError as exc:
         problems.append(str(exc))
     if problems:
-        raise SystemExit(_fail("; ".join(problems) + ". See .env.example for every setting.", EXIT_SETTINGS))
+        raise SystemExit(fail("; ".join(problems) + ". See .env.example for every setting.", EXIT_SETTINGS))
     os.environ.setdefault("DAGSTER_HOME", settings.dagster_home)
     ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     return settings, client_settings
@@ -93,84 +59,17 @@ def _instance():
     return DagsterInstance.get()
 
 
-def _extract_and_model(ranges, settings, snapshot: bool) -> int:
-    from pipelines.definitions import build_definitions, build_resources
-    from pipelines.plan import sync_plan
-    from pipelines.runs import launch, recover_interrupted_runs
-    from resources.landing import LandingStore
-
-    defs = build_definitions(settings)
-    alerts = build_resources(settings)["alerts"]
-    instance = _instance()
-    for run_id in recover_interrupted_runs(instance):
-        print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
-              "pool slot freed; what it had not committed is extracted again")
-    store = LandingStore(settings.landing_root)
-    plan = sync_plan(ranges, snapshot)
-    progress = Progress(len(plan))
-    started = time.monotonic()
-    api_calls = removed = 0
-    for run in plan:
-        if run.needs is not None and not run.needs(store):
-            progress.step(run.skipped)
-            continue
-        progress.step(run.label)
-        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags)
-        api_calls += outcome.api_calls
-        if not outcome.ok:
-            progress.finish()
-            return _fail(f"{run.label} failed: {outcome.message}\nNothing landed by the failed step was published; "
-                         "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
-        if run.job == "collect_landing_garbage":
-            removed = outcome.result.output_for_node("remove_unneeded_landing_files")
-    progress.finish()
-    _print_summary(settings, store, api_calls, time.monotonic() - started)
-    if removed:
-        print(f"  landing files of superseded runs removed: {removed:,}")
-    return EXIT_OK
-
-
-def _quarantined(store) -> int:
-    from resources.streams import STREAMS
-
-    return sum(m.get("quarantined", 0) for name in STREAMS for m in store.manifests(name))
-
-
-def _print_summary(settings, store, api_calls: int, seconds: float) -> None:
-    from resources.warehouse import Warehouse
-
-    counts = Warehouse(settings.warehouse_url).table_counts()
-    print("\nSummary")
-    print(f"  warehouse   {settings.warehouse_url}")
-    width = max((len(t) for t in counts), default=10)
-    for table, rows in sorted(counts.items()):
-        print(f"  {table:<{width}}  {rows:>10,} rows")
-    print(f"  quarantined records: {_quarantined(store):,}")
-    print(f"  API calls: {api_calls:,}")
-    print(f"  time: {seconds:.1f}s")
-
-
 def cmd_sync(args) -> int:
     """Extract everything due up to yesterday, snapshot when one is due, then build the models."""
-    from pipelines.due import due_ranges
-    from pipelines.plan import range_label, snapshot_due
-    from resources.landing import LandingStore
+    from pipelines.sync import run_sync
 
     settings, _ = _load_everything()
-    store = LandingStore(settings.landing_root)
-    today = settings.today()
-    ranges = due_ranges(store, today, settings.contract_start)
-    snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
-    snapshot = args.snapshot or snapshot_due(snapshots, today, settings.snapshot_every_days)
-    if ranges:
-        print(f"due: {', '.join(range_label(*r) for r in ranges)}")
-    else:
-        print("every day up to yesterday has landed")
-    return _extract_and_model(ranges, settings, snapshot)
+    return run_sync(settings, _instance(), snapshot=args.snapshot)
 
 
 def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
+    from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
 
     settings, _ = _load_everything()
@@ -179,20 +78,20 @@ def cmd_backfill(args) -> int:
         first = check_in_window(args.date_from, today, settings.contract_start)
         last = check_in_window(args.date_to, today, settings.contract_start)
     except (InvalidPartitionKey, PartitionOutsideWindow) as exc:
-        return _fail(str(exc), EXIT_SETTINGS)
+        return fail(str(exc), EXIT_SETTINGS)
     if last < first:
-        return _fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
-    return _extract_and_model([(first, last)], settings, snapshot=False)
+        return fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
+    return run_plan([(first, last)], settings, _instance(), snapshot=False)
 
 
 def cmd_status(args) -> int:
     """Print each stream's freshness, counts and quarantine, the warehouse's tables and the last runs."""
     from pipelines.due import DAILY_STREAMS
-    from resources.landing import LandingStore
+    from resources.io_resources import LandingResource
     from resources.streams import STREAMS
 
     settings, _ = _load_everything(need_api=False)
-    store = LandingStore(settings.landing_root)
+    store = LandingResource.from_settings(settings).store()
     today = settings.today()
     print(f"landing zone {settings.landing_root} (today {today.isoformat()} GMT)")
     print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
@@ -227,13 +126,13 @@ def cmd_status(args) -> int:
 def cmd_doctor(args) -> int:
     """Check settings, the landing zone, the warehouse and the API (at most one login attempt)."""
     from resources.cofaserve import AuthError, CofaServeClient, CofaServeError
-    from resources.landing import LandingStore
+    from resources.io_resources import LandingResource
 
     settings, client_settings = _load_everything()
     ok = True
     print("settings: ok")
     try:
-        LandingStore(settings.landing_root).manifests("notifications")
+        LandingResource.from_settings(settings).store().manifests("notifications")
         print(f"landing zone: ok ({settings.landing_root})")
     except Exception as exc:
         ok = False
@@ -300,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     except KeyboardInterrupt:
-        return _fail("interrupted; what had landed stays, and the next sync resumes from there")
+        return fail("interrupted; what had landed stays, and the next sync resumes from there")
 
 
 if __name__ == "__main__":

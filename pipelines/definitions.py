@@ -26,7 +26,7 @@ def build_resources(settings: PipelineSettings, cofaserve: dg.ConfigurableResour
     passed as ``EnvVar`` so that no secret is ever a value of the Definitions, unless given)."""
     return {
         "cofaserve": cofaserve if cofaserve is not None else CofaServeResource.from_env(),
-        "landing": LandingResource(root=settings.landing_root, quarantine_threshold=settings.quarantine_threshold),
+        "landing": LandingResource.from_settings(settings),
         "warehouse": WarehouseResource(url=settings.warehouse_url),
         "calendar": CalendarResource(
             pinned_today=settings.pinned_today.isoformat() if settings.pinned_today else None,

@@ -4,24 +4,40 @@ settings), and handed to assets, schedules and sensors; none of them reads the e
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime
 
 import dagster as dg
 import httpx
 
 from resources.calendar import check_in_window, first_partition, parse_partition_key, utc_today
 from resources.landing import LandingStore
+from resources.settings import pinned_clock
 
 
 class LandingResource(dg.ConfigurableResource):
-    """The Parquet landing zone: a local folder or any fsspec URL (`LANDING_ROOT`)."""
+    """The Parquet landing zone: a local folder or any fsspec URL (`LANDING_ROOT`); what it lands is dated
+    by the wall clock, or by the clock `COFASYNC_NOW` pins (``clock_start`` at the wall-clock second
+    ``clock_origin``, ticking from there)."""
 
     root: str
     quarantine_threshold: float = 0.01
+    clock_start: str | None = None
+    clock_origin: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings) -> LandingResource:
+        """The landing resource of the pipeline's settings."""
+        return cls(root=settings.landing_root, quarantine_threshold=settings.quarantine_threshold,
+                   clock_start=settings.pinned_now.isoformat() if settings.pinned_now else None,
+                   clock_origin=settings.clock_origin if settings.pinned_now else None)
 
     def store(self) -> LandingStore:
-        """Return the landing store at `root`."""
-        return LandingStore(self.root)
+        """Return the landing store at `root`, on the resource's clock."""
+        clock = None
+        if self.clock_start:
+            clock = pinned_clock(datetime.fromisoformat(self.clock_start), self.clock_origin or time.time())
+        return LandingStore(self.root, clock=clock)
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -13,9 +13,10 @@ site-packages. `make sync` and `make ui` run from the repository root, so they k
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from resources.calendar import InvalidPartitionKey, parse_partition_key, utc_today
@@ -37,6 +38,14 @@ class PipelineSettings:
     failure_webhook_url: str | None
     pinned_today: date | None = None
     contract_start: date | None = None
+    pinned_now: datetime | None = None
+    clock_origin: float = field(default_factory=time.time, compare=False)
+    """The wall-clock second these settings were read: a pinned clock ticks from there."""
+
+    def clock(self) -> Callable[[], datetime] | None:
+        """The pipeline's clock when ``COFASYNC_NOW`` pins it (it starts at that instant when the settings
+        are read and ticks in real time), else None: the wall clock."""
+        return pinned_clock(self.pinned_now, self.clock_origin) if self.pinned_now else None
 
     def today(self) -> date:
         """Today's GMT day: the pinned one (``COFASYNC_TODAY``, a sandbox's virtual clock), else the wall
@@ -79,6 +88,24 @@ def _day_or_empty(value: str) -> date | None:
         raise ValueError("must be a GMT day written YYYY-MM-DD, or empty") from None
 
 
+def _instant_or_empty(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an instant written 2026-11-23T01:00:00Z, or empty") from None
+    if moment.tzinfo is None:
+        raise ValueError("must name its zone, e.g. 2026-11-23T01:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def pinned_clock(start: datetime, origin: float) -> Callable[[], datetime]:
+    """A clock reading ``start`` at the wall-clock second ``origin`` and ticking in real time from there
+    (in every process that shares the settings)."""
+    return lambda: start + timedelta(seconds=time.time() - origin)
+
+
 def _url_or_empty(value: str) -> str | None:
     if not value:
         return None
@@ -103,6 +130,7 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
     "COFASYNC_TODAY": ("", _day_or_empty),
     "COFASERVE_CONTRACT_START": ("", _day_or_empty),
+    "COFASYNC_NOW": ("", _instant_or_empty),
 }
 
 SETTING_NAMES = tuple(_SPEC)
@@ -138,4 +166,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
         pinned_today=values["COFASYNC_TODAY"],
         contract_start=values["COFASERVE_CONTRACT_START"],
+        pinned_now=values["COFASYNC_NOW"],
     )

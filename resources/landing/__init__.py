@@ -6,8 +6,6 @@ writer and the ``with`` block every writer shares), ``range_writer`` (one run ov
 reading), ``locks``, ``durability``, ``gc`` (garbage collection), ``errors``.
 """
 
-from datetime import UTC, datetime
-
 from .durability import make_durable
 from .errors import LandingError, PartitionLocked
 from .manifest import CURRENT, MANIFEST_VERSION, partition_key
@@ -16,14 +14,6 @@ from .range_writer import RANGE_PREFIX, RangeWriter, open_range
 from .router import DayRouter, LandedSummary, RowView, land_dated_records, land_records
 from .store import LandingStore, wall_clock
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
-
-
-def _utcnow() -> datetime:
-    """The wall clock behind every store built without ``clock=`` (see :func:`wall_clock`): now, as an
-    aware UTC datetime. A harness that runs a whole process on a simulated clock replaces this attribute
-    (tests/exactness.py)."""
-    return datetime.now(UTC)
-
 
 __all__ = [
     "CURRENT",

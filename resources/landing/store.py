@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -42,12 +41,9 @@ from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
 
 def wall_clock() -> datetime:
-    """The default clock of a :class:`LandingStore`: now, as an aware UTC datetime.
-
-    It reads the time through ``resources.landing._utcnow``, looked up at each call: a harness that runs
-    a whole process on a simulated clock replaces that one attribute (tests/exactness.py does); code that
-    builds its own store passes ``clock=`` instead."""
-    return sys.modules[__package__]._utcnow()
+    """The default clock of a :class:`LandingStore`: now, as an aware UTC datetime. A store that must
+    date its records otherwise (a sandbox's virtual clock, ``COFASYNC_NOW``) is given ``clock=``."""
+    return datetime.now(UTC)
 
 
 def _redact(url: str) -> str:

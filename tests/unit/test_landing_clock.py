@@ -4,8 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-import resources.landing as landing
+from resources.io_resources import LandingResource
 from resources.landing import LandingStore, open_range
+from resources.settings import SettingsError, load_settings
 from resources.streams import get_stream
 from tests.unit.test_landing import notification
 
@@ -68,11 +69,21 @@ def test_garbage_collection_reads_now_from_the_store_clock(tmp_path, clock):
     assert store.manifest("notifications", D1)["superseded"] == []
 
 
-def test_the_default_clock_is_the_package_wall_clock_read_at_each_call(tmp_path, monkeypatch, clock):
+def test_the_default_clock_is_the_wall_clock(tmp_path):
     store = LandingStore(str(tmp_path))
-    monkeypatch.setattr(landing, "_utcnow", clock)  # what the exactness harness replaces
+    before = datetime.now(UTC)
     land_one(store, "run-a")
-    assert store.read_table("notifications", D1)["_extracted_at"].to_pylist() == [clock.now]
-    monkeypatch.undo()
-    now = store.clock()
-    assert now.tzinfo is not None and abs(datetime.now(UTC) - now) < timedelta(minutes=1)
+    (stamped,) = store.read_table("notifications", D1)["_extracted_at"].to_pylist()
+    assert before - timedelta(milliseconds=1) <= stamped <= datetime.now(UTC)
+
+
+def test_a_pinned_clock_dates_what_the_pipeline_lands(tmp_path):
+    settings = load_settings({"LANDING_ROOT": str(tmp_path), "COFASYNC_NOW": "2026-03-02T01:00:00Z"})
+    store = LandingResource.from_settings(settings).store()
+    land_one(store, "run-a")
+    (stamped,) = store.read_table("notifications", D1)["_extracted_at"].to_pylist()
+    start = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    assert start <= stamped < start + timedelta(minutes=5)  # it ticks from the pinned instant
+    for bad in ("2026-03-02T01:00:00", "yesterday"):
+        with pytest.raises(SettingsError, match="COFASYNC_NOW"):
+            load_settings({"COFASYNC_NOW": bad})

@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 
 from assets.runtime import TRANSIENT_RETRY, api_failures_not_retried
-from pipelines.cli import Progress
 from pipelines.definitions import build_definitions, build_resources
+from pipelines.progress import Progress
 from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
 from resources.io_resources import AlertsResource
 from resources.landing import LandingStore

@@ -14,10 +14,9 @@ Used by `tests/integration/test_exactness.py`, `tests/integration/test_exactness
 
 One job per module:
 
-- `driver`: the nights: one `cofasync` subprocess per attempt, kills, re-runs, what each night landed;
-- `cli` (`__main__`): `python -m tests.support.exactness cofasync --now ... -- sync`, the `cofasync` the
-  driver runs, with the landing clock of the night (a subprocess per attempt, because the Dagster
-  partitions are built at import from `COFASYNC_TODAY`);
+- `driver`: the nights: each attempt of `cofasync sync` on the pipeline's clock of the night
+  (`COFASYNC_NOW`), in this process through `pipelines.sync.run_sync` with settings and resources built
+  by the driver, or as a `cofasync` subprocess when it is to be killed; re-runs; what each night landed;
 - `oracle` (the rules of what the API exposed, in its module doc), `oracle_decisions`, `oracle_links`,
   `oracle_orders`: the expected history derived from the truth and the nights;
 - `actual`: the history tables read back from the warehouse;

@@ -1,25 +1,28 @@
-"""Driving the pipeline night by night against a sandbox: one `cofasync` subprocess per attempt, killed
-on request, re-run until the night's sync completes, recording what the oracle needs (the nights, the
-days each landed, the truth's portfolio lines at that moment).
+"""Driving the pipeline night by night against a sandbox, re-run until the night's sync completes,
+recording what the oracle needs (the nights, the days each landed, the truth's portfolio lines at that
+moment).
 
-Each attempt runs `python -m tests.support.exactness cofasync --now ... -- sync` (see `cli`), with the
-landing clock of the night: 01:00:00Z of the sandbox's day, or later when an earlier attempt of the same
-night may have stamped past that.
+An attempt runs `cofasync sync` on the pipeline's clock of the night (``COFASYNC_NOW``): 01:00:00Z of
+the sandbox's day, or later when an earlier attempt of the same night may have stamped past that. An
+attempt to be killed runs as a `cofasync` subprocess (a SIGKILL needs a process of its own); every other
+runs in this process, through the same function the command runs (``pipelines.sync.run_sync``) with the
+settings and the API resource built here, on the Dagster home of the driver.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-from tests.support.exactness.cli import cofasync_command
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NIGHT_START = timedelta(hours=1)  # the landing clock of a night starts at 01:00:00Z of the sandbox's day
@@ -176,14 +179,61 @@ class NightlyDriver:
                     raise RuntimeError(f"night {night.today}: {failures} failed attempts\n{attempt.tail(40)}")
 
     def run(self, argv: list[str], kill: Kill | None = None, warehouse_url: str | None = None) -> Attempt:
-        """Run one `cofasync` subprocess with the landing clock of tonight; kill it as `kill` says."""
+        """Run one attempt of `cofasync <argv>` on the pipeline's clock of tonight: in this process, or,
+        to be killed as `kill` says, as a subprocess."""
         now = datetime.combine(self.sb.today, datetime.min.time(), UTC) + NIGHT_START
         if self._clock_floor is not None and self._clock_floor > now:
             now = self._clock_floor
-        cmd = cofasync_command(argv, None if self.wall_clock else now)
         attempt = Attempt(argv=list(argv), started_at=now, warehouse_url=warehouse_url or self.warehouse_url)
+        env = self.env(warehouse_url)
+        if not self.wall_clock:
+            env["COFASYNC_NOW"] = now.isoformat()
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, env=self.env(warehouse_url), cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        if kill is None:
+            self._run_here(attempt, env)
+        else:
+            self._run_killed(attempt, env, kill, warehouse_url)
+        attempt.seconds = time.monotonic() - started
+        # the next attempt's clock starts after everything this one may have stamped
+        self._clock_floor = now + timedelta(seconds=attempt.seconds + 60)
+        self.attempts.append(attempt)
+        return attempt
+
+    def _run_here(self, attempt: Attempt, env: dict[str, str]) -> None:
+        """One attempt in this process: `cofasync`'s own flow on settings and resources built from ``env``."""
+        from dagster import DagsterInstance
+
+        from pipelines.cli import ensure_dagster_home
+        from pipelines.sync import run_sync
+        from resources.cofaserve import CofaServeResource
+        from resources.settings import load_settings
+
+        settings = load_settings(env)
+        cofaserve = CofaServeResource(
+            base_url=env["COFASERVE_BASE_URL"], auth_url=env["COFASERVE_AUTH_URL"],
+            username=env["COFASERVE_USERNAME"], password=env["COFASERVE_PASSWORD"],
+            api_key=env["COFASERVE_API_KEY"], policy_number=env["COFASERVE_POLICY_NUMBER"],
+            lockout_dir=env["COFASERVE_LOCKOUT_DIR"], options_json=env.get("COFASERVE_CLIENT_OPTIONS"))
+        home = Path(settings.dagster_home)
+        ensure_dagster_home(home)
+        out, err = io.StringIO(), io.StringIO()
+        with DagsterInstance.from_config(str(home)) as instance, \
+                contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                attempt.returncode = run_sync(settings, instance, snapshot="--snapshot" in attempt.argv,
+                                              cofaserve=cofaserve)
+            except Exception as exc:  # reported as a failed attempt, with its traceback in stderr
+                import traceback
+
+                traceback.print_exc()
+                attempt.returncode = 1
+                err.write(f"{type(exc).__name__}: {exc}\n")
+        attempt.stdout, attempt.stderr = out.getvalue(), err.getvalue()
+
+    def _run_killed(self, attempt: Attempt, env: dict[str, str], kill: Kill, warehouse_url: str | None) -> None:
+        """One attempt as a `cofasync` subprocess, SIGKILLed as ``kill`` says."""
+        cmd = [str(Path(sys.executable).with_name("cofasync")), *attempt.argv]
+        proc = subprocess.Popen(cmd, env=env, cwd=self.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, start_new_session=True)
         out: list[str] = []
         err: list[str] = []
@@ -231,13 +281,8 @@ class NightlyDriver:
         err_reader.join()
         for timer in killer:
             timer.cancel()
-        attempt.seconds = time.monotonic() - started
         attempt.returncode = proc.returncode
         attempt.stdout, attempt.stderr = "".join(out), "".join(err)
-        # the next attempt's landing clock starts after everything this one may have stamped
-        self._clock_floor = now + timedelta(seconds=attempt.seconds + 60)
-        self.attempts.append(attempt)
-        return attempt
 
     # -- what was built ------------------------------------------------------------------------------------
     def store(self):

@@ -1,0 +1,87 @@
+"""What `cofasync sync` and `backfill` do, as functions of the settings: due days, the plan of runs, the
+runs launched on a Dagster instance, and the summary. No environment is read here."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from pipelines.due import due_ranges
+from pipelines.plan import range_label, snapshot_due, sync_plan
+from pipelines.progress import Progress, fail
+from pipelines.runs import launch, recover_interrupted_runs
+from resources.io_resources import AlertsResource, LandingResource
+
+
+def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None) -> int:
+    """`cofasync sync` with ``settings``, on ``instance``: every day due up to yesterday, a snapshot when
+    one is due (or ``snapshot``), the re-poll, the models and the collection; returns the exit code.
+    In-process callers (the exactness harness) pass their own settings, instance and API resource."""
+    store = LandingResource.from_settings(settings).store()
+    today = settings.today()
+    ranges = due_ranges(store, today, settings.contract_start)
+    snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
+    snapshot = snapshot or snapshot_due(snapshots, today, settings.snapshot_every_days)
+    if ranges:
+        print(f"due: {', '.join(range_label(*r) for r in ranges)}")
+    else:
+        print("every day up to yesterday has landed")
+    return run_plan(ranges, settings, instance, snapshot=snapshot, cofaserve=cofaserve)
+
+
+def run_plan(ranges: list[tuple[date, date]], settings, instance, *, snapshot: bool, cofaserve=None) -> int:
+    """Launch the runs of :func:`pipelines.plan.sync_plan` for ``ranges`` on ``instance``, with the
+    Definitions of ``settings`` (and ``cofaserve``, the API client's resource, when given); print the
+    progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted)."""
+    from pipelines.definitions import build_definitions  # not at import: the module wires the env's defs
+
+    defs = build_definitions(settings, cofaserve)
+    alerts = AlertsResource(failure_webhook_url=settings.failure_webhook_url)
+    for run_id in recover_interrupted_runs(instance):
+        print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
+              "pool slot freed; what it had not committed is extracted again")
+    store = LandingResource.from_settings(settings).store()
+    plan = sync_plan(ranges, snapshot)
+    progress = Progress(len(plan))
+    started = time.monotonic()
+    api_calls = removed = 0
+    for run in plan:
+        if run.needs is not None and not run.needs(store):
+            progress.step(run.skipped)
+            continue
+        progress.step(run.label)
+        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags)
+        api_calls += outcome.api_calls
+        if not outcome.ok:
+            progress.finish()
+            return fail(f"{run.label} failed: {outcome.message}\nNothing landed by the failed step was published; "
+                         "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
+        if run.job == "collect_landing_garbage":
+            removed = outcome.result.output_for_node("remove_unneeded_landing_files")
+    progress.finish()
+    print_summary(settings, store, api_calls, time.monotonic() - started)
+    if removed:
+        print(f"  landing files of superseded runs removed: {removed:,}")
+    return 0
+
+
+def quarantined(store) -> int:
+    """The records quarantined in every current partition of every stream."""
+    from resources.streams import STREAMS
+
+    return sum(m.get("quarantined", 0) for name in STREAMS for m in store.manifests(name))
+
+
+def print_summary(settings, store, api_calls: int, seconds: float) -> None:
+    """Print the warehouse's tables, the quarantine, the API calls and the time of one command."""
+    from resources.warehouse import Warehouse
+
+    counts = Warehouse(settings.warehouse_url).table_counts()
+    print("\nSummary")
+    print(f"  warehouse   {settings.warehouse_url}")
+    width = max((len(t) for t in counts), default=10)
+    for table, rows in sorted(counts.items()):
+        print(f"  {table:<{width}}  {rows:>10,} rows")
+    print(f"  quarantined records: {quarantined(store):,}")
+    print(f"  API calls: {api_calls:,}")
+    print(f"  time: {seconds:.1f}s")
