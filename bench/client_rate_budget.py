@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             sb.set_rate_limit(args.rate)  # fresh windows
             naive = run_listing(sb, args.page_size, args.max_pages, Path(tmp) / "guard",
                                 adapt_to_server_limit=False, rate_per_minute=1e9, max_attempts=1000,
-                                max_retry_seconds=3600)
+                                max_retry_seconds=3600, shared_budget=False)
             report("same client, pacing off (429 + Retry-After only)", naive, rate_per_second)
     ok = ratio >= 0.90 and share <= 0.01
     print(f"targets: rate/R >= 0.90, 429 share <= 0.01 -> {'PASS' if ok else 'FAIL'}")

@@ -24,7 +24,7 @@ import httpx
 
 from . import endpoints as ep
 from .auth import TokenManager
-from .budget import RateBudget
+from .budget import RateBudget, budget_for
 from .dates import DateWindow
 from .errors import AuthError, DateWindowError, MalformedResponseError, PagingError
 from .fanout import fan_out
@@ -46,7 +46,8 @@ class CofaServeClient:
     """A thread-safe client of one CofaServe contract.
 
     ``transport`` (an ``httpx`` transport, e.g. ``httpx.MockTransport``) and the clocks, ``sleep`` and
-    ``rng`` are injectable for tests; production code passes only ``settings``. Use as a context manager
+    ``rng`` are injectable for tests (``wall_clock`` also times the rate budget shared with other processes,
+    ``clock`` the one kept in memory); production code passes only ``settings``. Use as a context manager
     or call :meth:`close`.
     """
 
@@ -71,21 +72,7 @@ class CofaServeClient:
             follow_redirects=False,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
-        overrides = {
-            endpoint.route(settings): settings.rate_overrides[endpoint.name]
-            for endpoint in ep.ALL
-            if endpoint.name in settings.rate_overrides
-        }
-        self._budget = RateBudget(
-            settings.rate_per_minute,
-            overrides,
-            window_seconds=settings.rate_limit_window_seconds,
-            safety=settings.rate_safety,
-            adapt=settings.adapt_to_server_limit,
-            ceiling_per_minute=settings.max_rate_per_minute,
-            clock=clock,
-            sleep=sleep,
-        )
+        self._budget = budget_for(settings, clock=clock, wall_clock=lambda: wall_clock().timestamp(), sleep=sleep)
         policy = RetryPolicy(
             max_attempts=settings.max_attempts,
             max_seconds=settings.max_retry_seconds,
@@ -119,7 +106,7 @@ class CofaServeClient:
 
     @property
     def rate_budget(self) -> RateBudget:
-        """The rate budget shared by all threads of this client."""
+        """The rate budget shared by all threads of this client (and other processes: ``shared_folder``)."""
         return self._budget
 
     # ------------------------------------------------------------------------------------------ plumbing

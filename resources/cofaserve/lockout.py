@@ -12,8 +12,6 @@ A successful login clears the record.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import os
@@ -25,10 +23,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .errors import LoginCoolingDownError
+from .fingerprint import folder_salt, salted_fingerprint
 
 log = logging.getLogger(__name__)
-
-_SALT_FILE = "salt"
 
 
 def utc_now() -> datetime:
@@ -58,20 +55,8 @@ class LockoutGuard:
     # ---------------------------------------------------------------------------------------------- salt
 
     def _load_salt(self) -> bytes:
-        path = self.folder / _SALT_FILE
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                salt = path.read_text().strip()
-                if len(salt) >= 32:
-                    return bytes.fromhex(salt)
-                raise ValueError("salt file is damaged") from None
-            salt = secrets.token_hex(32)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(salt)
-            return bytes.fromhex(salt)
+            return folder_salt(self.folder)
         except (OSError, ValueError) as exc:
             log.warning(
                 "lockout guard folder %s is not usable (%s): refused logins are remembered in this process only",
@@ -81,8 +66,7 @@ class LockoutGuard:
 
     def fingerprint(self, auth_url: str, username: str, password: str) -> str:
         """The salted fingerprint of a set of credentials (hex); the secret cannot be recovered from it."""
-        message = "\x00".join((auth_url.rstrip("/"), username, password)).encode()
-        return hmac.new(self._salt, message, hashlib.sha256).hexdigest()
+        return salted_fingerprint(self._salt, auth_url.rstrip("/"), username, password)
 
     # ------------------------------------------------------------------------------------------- records
 

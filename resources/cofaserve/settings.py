@@ -177,6 +177,10 @@ class ClientSettings(BaseModel):
     adapt_to_server_limit: bool = True
     max_rate_per_minute: float | None = Field(default=None, gt=0)
     """Hard ceiling per endpoint, whatever the server advertises (to leave room for other users)."""
+    shared_budget: bool = True
+    """Share the budget with every process of the same user through ``budget_dir`` (False: pace alone)."""
+    budget_dir: Path | None = None
+    """Folder of the shared budget's schedules; default ``cofaserve-budget`` beside the lockout folder."""
 
     # --- concurrency
     max_workers: int = Field(default=4, ge=1, le=64)
@@ -282,3 +286,9 @@ class ClientSettings(BaseModel):
             return Path(dagster_home) / "cofaserve-lockout"
         cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
         return Path(cache) / "cofaserve" / "lockout"
+
+    def resolved_budget_dir(self) -> Path:
+        """Where the shared rate budget keeps its schedules (see ``budget_dir``)."""
+        if self.budget_dir is not None:
+            return Path(self.budget_dir)
+        return self.resolved_lockout_dir().parent / "cofaserve-budget"

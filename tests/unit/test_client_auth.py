@@ -2,6 +2,7 @@
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,6 +15,7 @@ from resources.cofaserve import (
     LoginRejectedError,
     TokenRejectedError,
 )
+from resources.cofaserve.fingerprint import folder_salt
 from resources.cofaserve.lockout import LockoutGuard
 from tests.unit.test_client_fakes import (
     API_KEY,
@@ -271,6 +273,21 @@ def test_guard_records_hold_no_secret_and_depend_on_every_credential(tmp_path):
     for path in (tmp_path / "g").iterdir():
         text = path.read_text()
         assert PASSWORD not in text and USERNAME not in text and API_KEY not in text
+
+
+def test_runs_starting_together_agree_on_the_folder_salt(tmp_path):
+    """The salt file appears whole: a run starting beside the one creating it never reads it half-written."""
+    for attempt in range(5):
+        folder = tmp_path / f"fresh-{attempt}"
+        barrier = threading.Barrier(8)
+
+        def load(_, folder=folder, barrier=barrier):
+            barrier.wait()
+            return folder_salt(folder)
+
+        with ThreadPoolExecutor(8) as pool:
+            salts = list(pool.map(load, range(8)))
+        assert len(set(salts)) == 1 and sorted(p.name for p in folder.iterdir()) == ["salt"]
 
 
 def test_unwritable_guard_folder_still_guards_the_process(tmp_path):

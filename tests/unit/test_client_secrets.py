@@ -94,6 +94,9 @@ def test_a_faulty_run_leaks_no_secret_anywhere(tmp_path, caplog):
     assert len(texts) > 10 and api.issued >= 2
     everything = caplog.text + "\n".join(texts)
     everything += "".join(p.read_text() for p in (tmp_path / "guard").iterdir())
+    budget_files = list((tmp_path / "cofaserve-budget").iterdir())  # the shared rate budget's schedules
+    assert len(budget_files) > 2
+    everything += "".join(p.read_text() for p in budget_files)
     secrets = [PASSWORD, API_KEY]
     for n in range(1, api.issued + 1):
         secrets += [f"idtoken-{n}-ABCDEFGH", f"refresh-{n}-IJKLMNOP", f"access-{n}-QRSTUVWX"]

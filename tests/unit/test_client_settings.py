@@ -1,5 +1,7 @@
 """ClientSettings: environment, validation by name, and every [SANDBOX] convention as a setting."""
 
+from pathlib import Path
+
 import pytest
 
 from resources.cofaserve import ClientSettings, SettingsError
@@ -61,6 +63,16 @@ def test_lockout_dir_defaults_to_dagster_home(monkeypatch, tmp_path):
     monkeypatch.delenv("DAGSTER_HOME")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert ClientSettings.from_env(ENV).resolved_lockout_dir() == tmp_path / "cache" / "cofaserve" / "lockout"
+
+
+def test_budget_dir_defaults_beside_the_lockout_folder_and_is_a_client_option(monkeypatch, tmp_path):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    assert ClientSettings.from_env(ENV).resolved_budget_dir() == tmp_path / "cofaserve-budget"
+    settings = ClientSettings.from_env({**ENV, "COFASERVE_LOCKOUT_DIR": str(tmp_path / "x" / "guard")})
+    assert settings.resolved_budget_dir() == tmp_path / "x" / "cofaserve-budget"
+    options = '{"budget_dir": "/srv/budget", "shared_budget": false}'
+    settings = ClientSettings.from_env({**ENV, "COFASERVE_CLIENT_OPTIONS": options})
+    assert settings.resolved_budget_dir() == Path("/srv/budget") and settings.shared_budget is False
 
 
 def test_settings_are_immutable(tmp_path):
