@@ -43,7 +43,7 @@ KILL_DELAYS = {"extract": (0.3, 2.5), "building": (0.0, 0.8)}
 
 def dagster_figures(dagster_home: Path) -> dict:
     """From every run recorded in the Dagster home: the client's retries reported in the materializations
-    (`api_retries`, counted once per asset and run), the steps Dagster's retry policy re-ran, and the
+    (`run_api_retries`, counted once per asset and run), the steps Dagster's retry policy re-ran, and the
     steps that failed (those include the retried ones)."""
     from dagster import DagsterEventType, DagsterInstance
     from dagster._core.instance.ref import InstanceRef
@@ -54,7 +54,7 @@ def dagster_figures(dagster_home: Path) -> dict:
             per_asset: dict = {}
             for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
                 materialization = record.dagster_event.event_specific_data.materialization
-                value = materialization.metadata.get("api_retries")
+                value = materialization.metadata.get("run_api_retries")
                 if value is not None:
                     per_asset[materialization.asset_key] = int(value.value)
             figures["client_retries"] += sum(per_asset.values())
