@@ -40,7 +40,7 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
     return wanted
 
 
-def extract(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
     """Land the detail of every decision mentioned by the landed notifications and portfolio of ``days``,
     each in the partition of the day that mentioned it."""
     wanted = changed_deliveries(store, days)

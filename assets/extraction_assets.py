@@ -32,8 +32,9 @@ def _spec(stream: Stream) -> dg.AssetSpec:
 
 def extraction_asset(name: str, streams: tuple[Stream, ...],
                      partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
-    """The Dagster asset ``name`` landing ``streams`` (the first is the asset's own stream); a daily one
-    is partitioned by ``partitions``."""
+    """The Dagster asset ``name`` landing ``streams``; a daily one is partitioned by ``partitions``. An
+    asset of several streams can be subset: materializing one of them lands it alone (its by-id fetches
+    then read the lists as they landed earlier)."""
     daily = streams[0].partitioning is Partitioning.DAILY
     partitioning = ({"partitions_def": partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
                     if daily else {})
@@ -46,26 +47,30 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         pool=API_POOL,
         retry_policy=TRANSIENT_RETRY,
         required_resource_keys={"cofaserve", "landing", "calendar"},
+        can_subset=len(streams) > 1,
         **partitioning,
     )
     def _asset(context: dg.AssetExecutionContext):
         scope = run_days(context) if daily else context.resources.calendar.today()
         landing = context.resources.landing
+        chosen = {key.path[-1] for key in context.selected_asset_keys}
+        landed = [s for s in streams if s.name in chosen]
+        selected = None if len(landed) == len(streams) else frozenset(chosen)
         with open_client(context.resources.cofaserve) as client:
             before = client.telemetry.snapshot()
-            summaries = extract(client, landing.store(), scope, context.run.run_id)
+            summaries = extract(client, landing.store(), scope, context.run.run_id, selected)
             api = telemetry_delta(before, client.telemetry.snapshot())
-        for stream, summary in zip(streams, summaries, strict=True):
+        for stream, summary in zip(landed, summaries, strict=True):
             context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
             key = dg.AssetKey(stream.name)
             if daily:
                 for day in summary.rows_by_day:
                     context.add_asset_metadata(partition_metadata(summary, day), asset_key=key,
                                                partition_key=day.isoformat())
-                metadata = run_metadata(summary, api if stream is streams[0] else None)
+                metadata = run_metadata(summary, api if stream is landed[0] else None)
             else:
                 metadata = {**partition_metadata(summary, next(iter(summary.rows_by_day))),
-                            **run_metadata(summary, api if stream is streams[0] else None)}
+                            **run_metadata(summary, api if stream is landed[0] else None)}
             yield dg.MaterializeResult(asset_key=key, metadata=metadata,
                                        check_results=landing_checks(stream, summary, landing.quarantine_threshold))
 

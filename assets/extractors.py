@@ -1,7 +1,8 @@
 """Which function extracts each extraction asset, derived from the stream declarations.
 
-A LISTING stream is extracted by :func:`assets.extraction.extract_listing`; a CUSTOM one by the
-function ``extract`` of the module ``assets/<asset>.py`` (its stream-specific logic: which ids to fetch).
+An asset of one LISTING stream is extracted by :func:`assets.extraction.extract_listing`; any other (a
+CUSTOM stream, or several streams landed together) by the function ``extract`` of the module
+``assets/<asset>.py`` (its stream-specific logic: which ids to fetch, what runs side by side).
 Plain Python, no Dagster: a script, a benchmark or a test extracts a stream as an asset run would.
 """
 
@@ -21,29 +22,36 @@ Extract = Callable[..., tuple[LandedSummary, ...]]
 
 @cache
 def extractor(asset: str) -> Extract:
-    """Return ``extract(client, store, scope, run_id) -> summaries`` of one extraction asset: one
-    LandedSummary per stream it lands, in the order :func:`resources.streams.assets` lists them.
+    """Return ``extract(client, store, scope, run_id, selected=None) -> summaries`` of one extraction
+    asset: one LandedSummary per stream it lands (of those ``selected``, when given), in the order
+    :func:`resources.streams.assets` lists them.
     ``scope`` is the run's days for a daily asset, else the GMT day of the run (today)."""
     streams = assets()[asset]
     first = streams[0]
-    if first.extraction is Extraction.LISTING:
-        return lambda client, store, scope, run_id: (extract_listing(client, store, first, scope, run_id),)
+    if len(streams) == 1 and first.extraction is Extraction.LISTING:
+        return lambda client, store, scope, run_id, selected=None: (
+            extract_listing(client, store, first, scope, run_id),)
     module = importlib.import_module(f"{__package__}.{asset}")
     custom = getattr(module, "extract", None)
     if custom is None:
         raise LookupError(f"stream {first.name} is declared CUSTOM but assets/{asset}.py has no extract()")
 
-    def run(client, store: LandingStore, scope, run_id: str) -> tuple[LandedSummary, ...]:
-        result = custom(client, store, scope, run_id)
+    def run(client, store: LandingStore, scope, run_id: str,
+            selected: frozenset[str] | None = None) -> tuple[LandedSummary, ...]:
+        result = custom(client, store, scope, run_id, selected) if selected is not None else \
+            custom(client, store, scope, run_id)
         summaries = result if isinstance(result, tuple) else (result,)
-        if [s.stream for s in summaries] != [s.name for s in streams]:
+        declared = [s.name for s in streams if selected is None or s.name in selected]
+        if [s.stream for s in summaries] != declared:
             raise RuntimeError(f"assets/{asset}.py extract() landed {[s.stream for s in summaries]}, "
-                               f"declared {[s.name for s in streams]}")
+                               f"declared {declared}")
         return summaries
 
     return run
 
 
-def extract_asset(client, store: LandingStore, asset: str, scope, run_id: str) -> tuple[LandedSummary, ...]:
-    """Run the extraction of one asset (see :func:`extractor`); returns what each of its streams landed."""
-    return extractor(asset)(client, store, scope, run_id)
+def extract_asset(client, store: LandingStore, asset: str, scope, run_id: str,
+                  selected: frozenset[str] | None = None) -> tuple[LandedSummary, ...]:
+    """Run the extraction of one asset (see :func:`extractor`), of the streams ``selected`` among its own
+    (default: all; only an asset of several streams can be subset); returns what each landed."""
+    return extractor(asset)(client, store, scope, run_id, selected)

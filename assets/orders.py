@@ -58,7 +58,7 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
     return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
 
 
-def extract(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
     """Land the current state of every order mentioned by the landed portfolio and notifications of
     ``days``, each in the partition of the day that last mentioned it."""
     wanted = changed_orders(store, days)

@@ -1,4 +1,5 @@
-"""Overdues: the cases created or updated in a range of GMT days, with their detail and document names."""
+"""Overdues: the cases created or updated in a range of GMT days (one list query per status), then their
+detail and the names of their documents (two endpoints, landed side by side by :mod:`.daily_changes`)."""
 
 from datetime import date
 from itertools import chain
@@ -42,20 +43,25 @@ def changed_overdues(client, days: list[date]):
     return dict(sorted(found.items(), key=lambda kv: kv[1][1])), broken, total, window.to_params()
 
 
-def extract(client, store: LandingStore, days: list[date], run_id: str) -> tuple[LandedSummary, LandedSummary]:
-    """Land the detail of each case updated in ``days`` and the names of its documents, each in the
-    partition of the case's last update day."""
-    wanted, broken, total, window = changed_overdues(client, days)
-    # a list item that breaks its contract cannot be fetched by id: it is quarantined with the run
+def land_details(client, store: LandingStore, days: list[date], run_id: str, listed) -> LandedSummary:
+    """Land the detail of each case ``listed`` (what :func:`changed_overdues` returned), in the partition
+    of its last update day; a list item that broke its contract is quarantined with the run."""
+    wanted, broken, total, window = listed
     triples = chain(((days[0], record, None) for record in broken),
                     fetch_in_day_order(client, client.get_overdue, wanted, what="overdue"))
     details = land_dated_records(store, STREAM, days, run_id, triples)
     details.reported_total = total
     details.api_window = window
+    return details
+
+
+def land_documents(client, store: LandingStore, days: list[date], run_id: str, listed) -> LandedSummary:
+    """Land the names of the documents of each case ``listed``, in the partition of the case."""
+    wanted = listed[0]
     documents = land_dated_records(
         store, DOCUMENTS_STREAM, days, run_id,
         fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",
                            context_of=lambda key: {"overdue_id": key, "easy_number": wanted[key][0]}))
     # the API gives no total across cases; the client checks each case's list against its own count
     documents.reported_total = None
-    return details, documents
+    return documents

@@ -1,7 +1,9 @@
-"""Request counters exposed on `/_sandbox/counters` (per endpoint, per status, logins, faults, bytes)."""
+"""Request counters exposed on `/_sandbox/counters` (per endpoint, per status, logins, faults, bytes, and
+when each endpoint was first and last served)."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 
@@ -21,6 +23,7 @@ class Counters:
         self.faults: Counter[str] = Counter()
         self.rate_limited = 0
         self.malformed_served = 0
+        self.spans: dict[str, list[float]] = {}
 
     def record_response(self, endpoint: str, status: int, nbytes: int) -> None:
         self.requests += 1
@@ -28,6 +31,9 @@ class Counters:
         self.by_endpoint[endpoint] += 1
         self.by_status[str(status)] += 1
         self.by_endpoint_status[f"{endpoint} {status}"] += 1
+        now = time.time()
+        span = self.spans.setdefault(endpoint, [now, now])
+        span[1] = now
 
     def snapshot(self) -> dict:
         return {
@@ -41,4 +47,5 @@ class Counters:
             "rateLimited": self.rate_limited,
             "faults": dict(self.faults),
             "malformedServed": self.malformed_served,
+            "spans": {endpoint: {"first": first, "last": last} for endpoint, (first, last) in self.spans.items()},
         }

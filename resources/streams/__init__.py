@@ -3,6 +3,7 @@
 
 from .columns import MONEY_TYPE, Column, canonical_list
 from .registry import (
+    DAILY_ASSET,
     STREAMS,
     UnknownStream,
     assets,
@@ -16,6 +17,7 @@ from .stream import COMMON_COLUMNS, COMMON_FIELDS, ContractViolation, Extraction
 
 __all__ = [
     "COMMON_COLUMNS",
+    "DAILY_ASSET",
     "COMMON_FIELDS",
     "MONEY_TYPE",
     "STREAMS",

@@ -16,6 +16,8 @@ from .columns import Column
 from .stream import Extraction, Partitioning, Stream
 
 DAILY, AS_OF, CURRENT = Partitioning.DAILY, Partitioning.AS_OF, Partitioning.CURRENT
+DAILY_ASSET = "daily_changes"
+"""The one asset that lands every daily stream, each endpoint busy at once (``assets/daily_changes.py``)."""
 CUSTOM = Extraction.CUSTOM
 
 
@@ -100,14 +102,14 @@ _ALL: tuple[Stream, ...] = (
         ),
         ("notification_id",), DAILY, "GMT day of event_at",
         "One row per CofaServe notification (a decision change), in the partition of its GMT event day.",
-        day_of=event_day,
+        day_of=event_day, extracted_with=DAILY_ASSET,
     ),
     Stream(
         "portfolio", ep.PORTFOLIO, _COMPANY, _PORTFOLIO_KEY, DAILY,
         "GMT day of each product's event (decision_at, or order_date while undecided)",
         "One row per company × product whose last decision (or pending order) fell on the partition's GMT "
         "day, as the portfolio listed it.",
-        each="products", each_columns=_PRODUCT, day_of=portfolio_event_day,
+        each="products", each_columns=_PRODUCT, day_of=portfolio_event_day, extracted_with=DAILY_ASSET,
     ),
     Stream(
         "portfolio_snapshot", ep.PORTFOLIO, _COMPANY, _PORTFOLIO_KEY, AS_OF,
@@ -136,14 +138,14 @@ _ALL: tuple[Stream, ...] = (
         ("delivery_id",), DAILY, "GMT day of the notification that led to the delivery (its decision_at)",
         "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
         "fetched only for the decisions that day's notifications and portfolio rows mention.",
-        extraction=CUSTOM, depends_on=("notifications", "portfolio"),
+        extraction=CUSTOM, depends_on=("notifications", "portfolio"), extracted_with=DAILY_ASSET,
     ),
     Stream(
         "orders", ep.ORDER, _ORDER, _ORDER_KEY, DAILY,
         "GMT day the order was seen changing (its notification or portfolio day)",
         "One row per order mentioned by the partition's GMT day (new, pending or decided), in its state at "
         "extraction time.",
-        extraction=CUSTOM, depends_on=("notifications", "portfolio"),
+        extraction=CUSTOM, depends_on=("notifications", "portfolio"), extracted_with=DAILY_ASSET,
     ),
     Stream(
         "order_polls", ep.ORDER, _ORDER, _ORDER_KEY, AS_OF, "GMT day of the re-poll of orders still pending",
@@ -173,7 +175,7 @@ _ALL: tuple[Stream, ...] = (
         ("overdue_id", "updated_at"), DAILY, "GMT day of updated_at (lastUpdateDate)",
         "One row per overdue case version updated on the partition's GMT day: status, amounts, invoices, "
         "payments and indemnification.",
-        extraction=CUSTOM,
+        extraction=CUSTOM, extracted_with=DAILY_ASSET,
     ),
     Stream(
         "overdue_documents", ep.OVERDUE_DOCUMENTS,
@@ -186,7 +188,7 @@ _ALL: tuple[Stream, ...] = (
         ),
         ("overdue_id", "file_name", "uploaded_at"), DAILY, "the partition of the overdue the documents belong to",
         "One row per document name of an overdue case updated on the partition's GMT day.",
-        extraction=CUSTOM, extracted_with="overdues", reports_total=False,
+        extraction=CUSTOM, extracted_with=DAILY_ASSET, reports_total=False,
     ),
     _reference("countries", ep.COUNTRIES, (_c("country_code", "country_code"), _c("name", "name")),
                ("country_code",), "countries"),

@@ -163,3 +163,43 @@ def test_a_day_outside_the_window_is_refused_before_any_call(sandbox, tmp_path, 
     with pytest.raises(PartitionOutsideWindow, match="available partitions are"):
         check_in_window(key, sandbox.today)
     assert sandbox.counters()["requests"] == 0
+
+
+def test_every_endpoint_is_busy_at_once_within_its_own_budget(sandbox_factory, tmp_path):
+    """With a per-endpoint limit, the by-id fetches of decisions, orders, overdue details and documents
+    overlap in time (each paced by its own budget), after the lists: the sandbox's own first and last
+    request per endpoint show it."""
+    today = date(2026, 11, 20)
+    with sandbox_factory(today=today, rate_limit="600/min") as sandbox:
+        store = LandingStore(str(tmp_path / "landing"))
+        days = [today - timedelta(days=n) for n in range(30, 0, -1)]
+        with client_for(sandbox, tmp_path) as client:
+            extract_days(client, store, days, "side-by-side")
+        counters = sandbox.counters()
+    spans = {endpoint.split(" ", 1)[-1]: span for endpoint, span in counters["spans"].items()}
+
+    def span_of(ending: str) -> dict:
+        (found,) = [span for endpoint, span in spans.items() if endpoint.endswith(ending)]
+        return found
+
+    by_id = [span_of(ending) for ending in ("/products/deliveries/{deliveryIdOrExternalId}",
+                                            "/products/orders/{orderId}", "/overdues/{overdueId}", "/documents")]
+    for first in by_id:
+        for second in by_id:
+            assert first["first"] < second["last"], (first, second)  # every pair overlaps in time
+    assert counters["rateLimited"] <= counters["requests"] // 100  # within the budget, not by 429s
+
+
+def test_one_stream_of_the_daily_asset_lands_alone_from_what_its_lists_landed(sandbox, tmp_path):
+    days = [sandbox.today - timedelta(days=n) for n in range(10, 0, -1)]
+    store = LandingStore(str(tmp_path / "landing"))
+    with client_for(sandbox, tmp_path) as client:
+        extract_days(client, store, days, "all")
+        before = sorted(store.read_table("deliveries", days)["delivery_id"].to_pylist())
+        sandbox.reset_counters()
+        (summary,) = extract_asset(client, store, "daily_changes", days, "again", frozenset({"deliveries"}))
+    assert summary.stream == "deliveries" and summary.rows == len(before) > 0
+    assert sorted(store.read_table("deliveries", days)["delivery_id"].to_pylist()) == before
+    assert set(store.read_table("deliveries", days)["_run_id"].to_pylist()) == {"again"}
+    assert set(store.read_table("notifications", days)["_run_id"].to_pylist()) == {"all"}  # not re-listed
+    assert not [e for e in sandbox.counters()["byEndpoint"] if "/notifications" in e]
