@@ -72,7 +72,8 @@ def _strings(values: Sequence, type_: pa.DataType) -> pa.Array | None:
         data, lengths = b"".join(encoded), map(len, encoded)
     if len(data) > _MAX_OFFSET:
         return None
-    offsets = np.fromiter(itertools.accumulate(lengths, initial=0), dtype=np.int32, count=len(values) + 1)
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(np.fromiter(lengths, dtype=np.int32, count=len(values)), out=offsets[1:])
     validity, nulls = _validity(values, has_none)
     return pa.Array.from_buffers(type_, len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)], nulls)
 

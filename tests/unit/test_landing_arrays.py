@@ -41,7 +41,7 @@ def built(values, type_):
 
 
 @pytest.mark.parametrize(("type_", "values"), CASES, ids=[str(t) for t, _ in CASES])
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(data=st.data())
 def test_equal_to_pyarrow_s_conversion(type_, values, data):
     column = data.draw(st.lists(st.one_of(st.none(), values), max_size=40))
@@ -117,7 +117,7 @@ print(sorted(m for m in ("pandas", "pyarrow.acero", "pyarrow.dataset") if m in s
 KEY_VALUES = st.one_of(st.none(), st.sampled_from(["a", "b", "é", ""]))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, database=None)
 @given(rows=st.lists(st.tuples(st.sampled_from([date(2026, 3, 1), date(2026, 3, 2), None]), KEY_VALUES, KEY_VALUES),
                      max_size=60))
 def test_duplicate_keys_are_counted_as_a_group_by_counts_them(tmp_path_factory, rows):
