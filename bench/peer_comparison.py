@@ -39,7 +39,16 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import command_line, machine_line, report_result, run_child, sandbox_env, update_section
+from bench.common import (
+    command_line,
+    file_creation_probe,
+    machine_line,
+    profile_all_threads,
+    report_result,
+    run_child,
+    sandbox_env,
+    update_section,
+)
 from bench.peer_loaders import CHILDREN, LISTS, LOADERS, pages
 from bench.peer_report import add_rates, markdown, profile_table, ratios
 
@@ -77,13 +86,10 @@ def run_loader(sb, name: str, workdir: Path, args, *extra: str):
 
 
 def child_main(args) -> int:
-    """In the child: run one loader (under cProfile with ``--profile-to``) and report its figures."""
+    """In the child: run one loader (under cProfile, every thread, with ``--profile-to``) and report its figures."""
     if args.profile_to:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        figures = profiler.runcall(CHILDREN[args.loader], args.workdir, args.date_from, args.date_to)
-        profiler.dump_stats(str(args.profile_to))
+        figures = profile_all_threads(CHILDREN[args.loader], args.workdir, args.date_from, args.date_to,
+                                      out=args.profile_to)
     else:
         figures = CHILDREN[args.loader](args.workdir, args.date_from, args.date_to)
     report_result(figures)
@@ -122,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         args.date_from, args.date_to = first.isoformat(), today.isoformat()
         world = f"{args.companies:,} companies (seed {args.seed}, today {today})"
         print(f"sandbox: {world}, ready in {time.monotonic() - started:.1f} s", flush=True)
+        probe = file_creation_probe(Path(tmp))
+        print(f"work folder {tmp}: {probe:.3f} CPU s per 1,000 new files", flush=True)
         expected = expected_rows(sb, first, today)
         warm_up(sb, args.date_from, args.date_to)
         runs: dict[str, dict] = {}
@@ -161,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in measured:
         print(f"{r.label:<42} {r.value:8.3f}   target {r.target} {r.verdict}", flush=True)
     body = markdown(args, world, expected, runs, measured, requests, profile) + \
-        f"\n\nCommand: `{cmd}`  \nMachine: {machine_line()}\n"
+        f"\n\nCommand: `{cmd}`  \nMachine: {machine_line()}; the work folder created " \
+        f"1,000 new files in {probe:.3f} CPU s\n"
     if args.results:
         update_section("peer_comparison", "Peer comparison: ours vs dlt vs a bare loop", body, args.results)
     report_result({"ratios": {r.label: r.value for r in measured}, "runs": runs, "expected": expected,

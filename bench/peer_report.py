@@ -93,11 +93,12 @@ def ratios(runs: dict[str, dict]) -> list[Ratio]:
 
 
 def profile_table(path: Path, limit: int = 14) -> str:
-    """The functions where a profiled run of ours spent its time: by own time, and our code by total time."""
+    """The functions where a profiled run of ours spent its CPU time (all threads): by own time, and our code
+    by total time."""
     import pstats
 
     stats = pstats.Stats(str(path)).stats  # {(file, line, name): (calls, ncalls, tottime, cumtime, callers)}
-    total = max(v[3] for v in stats.values())
+    total = sum(v[2] for v in stats.values())  # CPU seconds of every profiled thread
 
     def where(key) -> str:
         file, line, name = key
@@ -112,8 +113,8 @@ def profile_table(path: Path, limit: int = 14) -> str:
     rows = [[f"`{where(k)}`", v[1], f"{v[2]:.2f}", f"{v[3]:.2f}", f"{100 * v[2] / total:.0f} %"] for k, v in own]
     rows_ours = [[f"`{where(k)}`", v[1], f"{v[2]:.2f}", f"{v[3]:.2f}", f"{100 * v[3] / total:.0f} %"] for k, v in ours]
     return "\n".join([
-        f"Profile of ours (a separate run under cProfile, {total:.1f} s with the profiler's overhead; not used "
-        "for the figures above). By own time:",
+        f"Profile of ours (a separate run under cProfile, every thread by its own CPU time: {total:.1f} CPU s "
+        "with the profiler's overhead; not used for the figures above). By own time:",
         "",
         table(["function", "calls", "own s", "total s", "own share"], rows),
         "",

@@ -16,3 +16,8 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 # value in the environment wins; set them for the webserver and daemon too (docs/operations.md).
 os.environ.setdefault("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
+
+# numpy (imported by pyarrow) starts an OpenBLAS thread pool whose threads spin as they start: about
+# 0.1 s of CPU per process on a 2-core machine (bench/peer_comparison), for linear algebra the pipeline
+# never does. Effective only before numpy is first imported; an explicit OPENBLAS_NUM_THREADS wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -13,7 +13,6 @@ short (or empty) before the count is reached. Only one page is held at a time.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -142,8 +141,11 @@ class RangePaging:
         return Page(items=items, total=total, offset=first_i, size=len(items))
 
 
-def _digest(items: list[Any]) -> str:
-    return hashlib.sha256(canonical_json(items).encode()).hexdigest()
+def _repeats(items: list[Any], previous: list[Any] | None) -> bool:
+    """True when ``items`` are the previous page's items again, as their canonical JSON compares them.
+    Equal canonical text means equal decoded values, so pages whose values differ (nearly always decided
+    by their first item) are told apart without encoding either."""
+    return previous is not None and items == previous and canonical_json(items) == canonical_json(previous)
 
 
 def iterate_pages(
@@ -157,7 +159,7 @@ def iterate_pages(
     index = 0
     received = 0
     total: int | None = None
-    previous: str | None = None
+    previous: list[Any] | None = None  # the previous page's items
     while True:
         page = fetch(index, strategy.params(index, received))
         number = index + 1
@@ -178,13 +180,12 @@ def iterate_pages(
             if index == 0:
                 yield page
             return
-        digest = _digest(page.items)
-        if digest == previous:
+        if _repeats(page.items, previous):
             raise PagingError(
                 f"{label}: page {number} repeats page {number - 1} ({len(page.items)} identical items); "
                 "the server is not advancing"
             )
-        previous = digest
+        previous = page.items
         received += len(page.items)
         if received > total:
             raise PagingError(f"{label}: {received} items received by page {number}, more than the count {total}")

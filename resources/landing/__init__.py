@@ -3,7 +3,8 @@
 One job per module: ``store`` (the store: paths, reads, file operations), ``writer`` (the partition
 writer and the ``with`` block every writer shares), ``range_writer`` (one run over many days),
 ``router`` (client records routed to their days), ``manifest``, ``parquet`` (part files and their
-reading), ``locks``, ``durability``, ``gc`` (garbage collection), ``errors``.
+reading), ``arrays`` (row values to Arrow arrays), ``locks``, ``durability``, ``gc`` (garbage
+collection), ``errors``.
 """
 
 from .durability import make_durable

@@ -10,10 +10,12 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .arrays import to_array
 from .errors import LandingError
 
 if TYPE_CHECKING:
@@ -39,14 +41,16 @@ def _writer_pool() -> pa.MemoryPool:
 _WRITER_POOL = _writer_pool()
 
 
-def _to_table(rows: list[tuple], schema: pa.Schema, label: str) -> pa.Table:
-    """Rows (tuples of values in ``schema`` order) as an Arrow table; a value that does not fit its column
-    raises LandingError naming the column and the Python types it got, never the values."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+def _to_table(columns: list[tuple], schema: pa.Schema, label: str) -> pa.Table:
+    """Columns (one tuple of values per field of ``schema``, in order) as an Arrow table; a value that
+    does not fit its column raises LandingError naming the column and the Python types it got, never the
+    values. Columns are built from their buffers where ``arrays.to_array`` can (no pandas import), else
+    by ``pa.array``."""
     arrays = []
     for f, values in zip(schema, columns, strict=True):
         try:
-            arrays.append(pa.array(values, type=f.type, memory_pool=_WRITER_POOL))
+            array = to_array(values, f.type)
+            arrays.append(pa.array(values, type=f.type, memory_pool=_WRITER_POOL) if array is None else array)
         except (pa.ArrowException, TypeError, ValueError, OverflowError):
             kinds = sorted({type(v).__name__ for v in values})
             raise LandingError(f"{label}: column {f.name!r} ({f.type}) cannot hold values of type {kinds}") from None
@@ -94,8 +98,10 @@ class RollingParquet:
         """Write the buffered rows, rolling over to a new part file every ``rows_per_file`` rows."""
         if not self._buffer:
             return
-        table = _to_table(self._buffer, self.schema, self.label)
+        columns = list(zip(*self._buffer, strict=True))
         self._buffer = []
+        table = _to_table(columns, self.schema, self.label)
+        days = columns[self.schema.get_field_index(self._day_column)] if self._day_column is not None else None
         offset = 0
         while offset < table.num_rows:
             if self._writer is None:
@@ -103,8 +109,8 @@ class RollingParquet:
             take = min(table.num_rows - offset, self.store.rows_per_file - self._file_rows)
             part = table.slice(offset, take)
             self._writer.write_table(part, row_group_size=self.store.row_group_size)
-            if self._day_column is not None:
-                self._file_days.update({e["values"]: e["counts"] for e in part[self._day_column].value_counts().to_pylist()})
+            if days is not None:
+                self._file_days.update(days[offset:offset + take])
             self._file_rows += take
             offset += take
             if self._file_rows >= self.store.rows_per_file:
@@ -184,7 +190,7 @@ def read_days(parquet: pq.ParquetFile, names: list[str], day_column: str, days: 
 
 def count_duplicate_keys(store: LandingStore, stream: Stream, files: Iterable[str]) -> int:
     """How many rows of ``files`` (paths relative to the root, or absolute) repeat the stream key of
-    another row of the same partition."""
+    another row of the same partition (nulls equal to nulls, as a group-by counts them)."""
     columns = ["_partition", *stream.key]
     tables = []
     for path in files:
@@ -193,4 +199,20 @@ def count_duplicate_keys(store: LandingStore, stream: Stream, files: Iterable[st
     keys = pa.concat_tables(tables) if tables else None
     if keys is None or keys.num_rows == 0:
         return 0
-    return keys.num_rows - keys.group_by(columns).aggregate([]).num_rows
+    return keys.num_rows - _distinct_rows(keys)
+
+
+def _distinct_rows(table: pa.Table) -> int:
+    """How many distinct rows ``table`` has: each column's dictionary codes, combined column by column
+    into one code per distinct prefix (so the codes stay below rows², within int64). Not Table.group_by:
+    that loads pyarrow.acero, which imports pandas (0.2 s of CPU) in a process that has not."""
+    codes = None
+    for column in table.columns:
+        encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+        indices = encoded.indices  # no nulls (encoded); read from its buffer: to_numpy imports pandas too
+        column_codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+        if codes is None:
+            codes = column_codes.astype(np.int64)
+        else:
+            codes = np.unique(codes * len(encoded.dictionary) + column_codes, return_inverse=True)[1]
+    return int(np.unique(codes).size)

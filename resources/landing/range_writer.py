@@ -7,10 +7,11 @@ new file every ``rows_per_file`` rows; each file counts its rows per day), and o
 every day of the range:
 
 1. the part files are closed, renamed to their final names and made durable (one sync per filesystem);
-2. in batches of days, under each day's partition lock, the day's manifest is replaced by one naming
-   this run and the part files that hold rows of the day (a day without rows names the first part file:
-   it holds none of the day's rows, so the day reads as landed and empty); each batch of manifests is
-   made durable, then renamed into place.
+2. under the partition locks of all its days at once (in batches of days where each day's lock is a file
+   of its own, ``locks.lock_batch``), every day's manifest is replaced by one naming this run and the
+   part files that hold rows of the day (a day without rows names the first part file: it holds none of
+   the day's rows, so the day reads as landed and empty); the batch's manifests are made durable, then
+   renamed into place.
 
 An exception, or a process killed before step 2, leaves every day exactly as it was; killed during step
 2, each day is either on its previous run or on this one, never a mix. Readers take a daily partition's
@@ -36,7 +37,7 @@ from resources.streams import get_stream
 
 from .durability import make_durable
 from .errors import LandingError
-from .locks import partition_lock
+from .locks import lock_batch, partition_locks
 from .manifest import checked_run, dump_manifest, next_manifest, partition_key
 from .parquet import RollingParquet, count_duplicate_keys
 from .writer import QUARANTINE_SCHEMA, WriterBlock, append_values, quarantine_row
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 
 RANGE_PREFIX = "range="
 """Folder prefix of the files a range run shares between the days it covers."""
-COMMIT_BATCH_DAYS = 128
-"""Days whose manifests are swapped together (their partition locks are held at once)."""
 BUFFER_ROWS = 2048
 """Rows a range writer holds before writing them as a row group (a range file's row groups are this small)."""
 
@@ -161,8 +160,9 @@ class RangeWriter(WriterBlock):
                 directories = [p.directory for p in (self._data, self._quarantine) if p.done]
                 make_durable([final for _, final, _ in parts] + directories)
             self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
-            for start in range(0, len(self.days), COMMIT_BATCH_DAYS):
-                self._commit_days(self.days[start:start + COMMIT_BATCH_DAYS])
+            batch = lock_batch(store) or len(self.days)
+            for start in range(0, len(self.days), batch):
+                self._commit_days(self.days[start:start + batch])
                 named = True
         finally:
             if not named:
@@ -173,11 +173,10 @@ class RangeWriter(WriterBlock):
         data = [(final, counts) for (_, final, _), counts in zip(self._data.done, self._data.days, strict=True)]
         quarantine = [(final, counts) for (_, final, _), counts in
                       zip(self._quarantine.done, self._quarantine.days, strict=True)]
-        with contextlib.ExitStack() as locks:
+        keys = [partition_key(day) for day in days]
+        with partition_locks(store, name, keys):
             updates = []
-            for day in days:
-                key = partition_key(day)
-                locks.enter_context(partition_lock(store, name, key))
+            for day, key in zip(days, keys, strict=True):
                 files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
                 manifest = next_manifest(
                     store.read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,

@@ -6,7 +6,7 @@ Layout under ``root`` (a local path or any fsspec URL), as in docs/contracts.md 
     {stream}/range={first}--{last}/run={run_id}/part-00000-{attempt}.parquet    (range runs)
     _quarantine/{stream}/partition=.../run={run_id}/part-00000-{attempt}.parquet
     _manifests/{stream}/{YYYY-MM-DD|current}.json
-    _locks/{stream}/{YYYY-MM-DD|current}.lock            (local roots only)
+    _locks/{stream}/days.lock, {current|range=...}.lock  (local roots only; see locks.py)
 
 A partition's *manifest* names its current run and that run's files; readers only ever read the files a
 manifest names, so a file that is being written, a failed run or a superseded run is never seen. The
@@ -64,8 +64,9 @@ class LandingStore:
     every landed row (``_extracted_at``), every quarantined record (``extracted_at``), the manifests'
     ``written_at`` and ``superseded_at``, and is garbage collection's "now".
 
-    Locking (``locks.py``): on a local root a per-(stream, partition) ``fcntl.flock`` on ``_locks/...``
-    excludes writers in any process on the machine, and is released by the kernel if the process dies.
+    Locking (``locks.py``): on a local root a per-(stream, partition) kernel lock under ``_locks/...`` (a
+    byte range of the stream's ``days.lock`` for a day on Linux, else an ``fcntl.flock`` of the key's own
+    file) excludes writers in any process on the machine, and is released by the kernel if the process dies.
     Object storage has no such lock: there the lock only excludes writers in the same process, and
     Dagster's concurrency pools (one run per stream partition) must keep writers of other processes apart.
     """

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from resources.cofaserve import PagingError, RetryExhaustedError
+from resources.cofaserve.paging import Page, PageNumberPaging, iterate_pages
 from tests.unit.test_client_fakes import FakeApi, json_response, make_client
 
 COUNTRIES = "/tci/country/v1/countries"
@@ -122,6 +123,26 @@ def test_a_repeated_page_fails_loudly(tmp_path):
     api.route(COUNTRIES, stuck)
     with make_client(tmp_path, api, page_size=20) as client, pytest.raises(PagingError, match="page 2 repeats page 1"):
         list(client.iter_countries())
+
+
+@pytest.mark.parametrize(("second", "repeats"), [
+    ([{"name": "C0", "countryCode": "AAA"}], True),  # the same values, keys in another order
+    ([{"countryCode": "AAA", "name": "C0", "n": 1.0}], False),  # 1.0 is not 1 in JSON, though equal in Python
+    ([{"countryCode": "AAA", "name": "C0", "n": True}], False),
+])
+def test_a_page_repeats_the_previous_one_as_canonical_json_compares_them(second, repeats):
+    first = [{"countryCode": "AAA", "name": "C0", **({"n": 1} if "n" in second[0] else {})}]
+    served = iter([first, second])
+
+    def fetch(index, params):
+        return Page(items=next(served), total=2, offset=index, size=1)
+
+    pages = iterate_pages(fetch, PageNumberPaging(1), "countries")
+    if repeats:
+        with pytest.raises(PagingError, match="page 2 repeats page 1"):
+            list(pages)
+    else:
+        assert [p.items for p in pages] == [first, second]
 
 
 def test_a_moving_count_fails_loudly(tmp_path):
