@@ -69,6 +69,7 @@ def cmd_sync(args) -> int:
 
 def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
+    from pipelines.plan import whole_range
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
 
@@ -81,7 +82,7 @@ def cmd_backfill(args) -> int:
         return fail(str(exc), EXIT_SETTINGS)
     if last < first:
         return fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
-    return run_plan([(first, last)], settings, _instance(), snapshot=False)
+    return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False)
 
 
 def cmd_status(args) -> int:

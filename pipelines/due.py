@@ -1,18 +1,23 @@
-"""What is due: the GMT days whose nightly extraction has not landed yet, as contiguous ranges.
+"""What is due: the GMT days whose nightly extraction has not landed yet, as contiguous ranges, each with
+the daily streams it still lacks.
 
 One implementation, used by the nightly schedule (which also catches up missed nights) and by
 `cofasync sync`. The landing zone's manifests are the truth: a day is done when every daily stream has a
-current manifest for it.
+current manifest for it. A run killed after some of its streams committed (a by-id stream commits the
+days it has finished at every checkpoint) leaves days where only some streams are missing: the run that
+resumes them lands only those streams (their by-id fetches read the lists as they landed), so nothing a
+checkpoint holds is fetched again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from resources.calendar import first_partition
 from resources.streams import daily_streams
 
-DAILY_STREAMS = daily_streams()
+DAILY_STREAMS = tuple(daily_streams())
 _ONE_DAY = timedelta(days=1)
 
 
@@ -40,9 +45,41 @@ def missing_ranges(done: set[date], first: date, last: date) -> list[tuple[date,
     return ranges
 
 
+@dataclass(frozen=True)
+class DueRange:
+    """Contiguous days (``first`` to ``last``, both included) that lack the same daily ``streams`` (in
+    declaration order; every daily stream for days nothing has landed on)."""
+
+    first: date
+    last: date
+    streams: tuple[str, ...]
+
+    @property
+    def every_stream(self) -> bool:
+        """True when the days lack every daily stream (the run lands them all)."""
+        return self.streams == DAILY_STREAMS
+
+
+def due_work(store, today: date, contract_start: date | None = None) -> list[DueRange]:
+    """Return what is due on ``today``, oldest first: every day from the first available partition (the
+    contract start, never before the API's window) up to yesterday that some daily stream has not
+    landed, in contiguous ranges of days that lack the same streams."""
+    first, last = first_partition(today, contract_start), today - _ONE_DAY
+    landed = {stream: {p for p in store.partitions(stream) if isinstance(p, date)} for stream in DAILY_STREAMS}
+    work: list[DueRange] = []
+    day = first
+    while day <= last:
+        lacking = tuple(s for s in DAILY_STREAMS if day not in landed[s])
+        if lacking and work and work[-1].streams == lacking and work[-1].last == day - _ONE_DAY:
+            work[-1] = DueRange(work[-1].first, day, lacking)
+        elif lacking:
+            work.append(DueRange(day, day, lacking))
+        day += _ONE_DAY
+    return work
+
+
 def due_ranges(store, today: date, contract_start: date | None = None) -> list[tuple[date, date]]:
-    """Return the ranges of days due on ``today``: every day from the first available partition (the
-    contract start, never before the API's window) up to yesterday that has not fully landed."""
+    """Return the ranges of days due on ``today`` (see :func:`due_work`), whatever streams they lack."""
     return missing_ranges(landed_days(store), first_partition(today, contract_start), today - _ONE_DAY)
 
 

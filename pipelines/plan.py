@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assets.orders import pending_orders
-from pipelines.due import partition_range_tags
+from pipelines.due import DAILY_STREAMS, DueRange, partition_range_tags
 from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
 
 
@@ -26,6 +26,8 @@ class PlannedRun:
     tags: dict | None = None
     needs: Callable | None = None
     skipped: str = ""
+    assets: tuple[str, ...] | None = None
+    """The job's assets this run materializes (None: all of them)."""
 
 
 def range_label(first: date, last: date) -> str:
@@ -38,9 +40,23 @@ def snapshot_due(snapshot_days: list[date], today: date, every_days: int) -> boo
     return not snapshot_days or (today - max(snapshot_days)).days >= every_days
 
 
-def sync_plan(ranges: list[tuple[date, date]], snapshot: bool) -> list[PlannedRun]:
+def whole_range(first: date, last: date) -> DueRange:
+    """Every daily stream of the days ``first`` to ``last`` (a backfill re-extracts them all)."""
+    return DueRange(first, last, DAILY_STREAMS)
+
+
+def extraction_run(due: DueRange) -> PlannedRun:
+    """The nightly job's run of one due range: every daily stream, or only those the days lack."""
+    label = f"extract {range_label(due.first, due.last)}"
+    if due.every_stream:
+        return PlannedRun(nightly_job.name, label, partition_range_tags(due.first, due.last))
+    return PlannedRun(nightly_job.name, f"{label} ({', '.join(due.streams)}; the rest has landed)",
+                      partition_range_tags(due.first, due.last), assets=due.streams)
+
+
+def sync_plan(due: list[DueRange], snapshot: bool) -> list[PlannedRun]:
     """The runs of one sync: each due range, the snapshot if asked, the re-poll, the models, the collection."""
-    runs = [PlannedRun(nightly_job.name, f"extract {range_label(*r)}", partition_range_tags(*r)) for r in ranges]
+    runs = [extraction_run(r) for r in due]
     if snapshot:
         runs.append(PlannedRun(snapshot_job.name, "reconciliation snapshot of the full portfolio"))
     runs.append(PlannedRun(order_polls_job.name, "re-poll pending orders", needs=lambda store: bool(pending_orders(store)),

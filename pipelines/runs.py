@@ -12,7 +12,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import AssetKey, DagsterInstance, DagsterRunStatus, RunsFilter
 
 PID_TAG, HOST_TAG = "cofasync/pid", "cofasync/host"
 ALERTED_BY_TAG = "cofasync/alerted-by"
@@ -82,12 +82,15 @@ def _failure_message(result) -> str:
     return message
 
 
-def launch(job, instance: DagsterInstance, alerts, tags: dict | None = None) -> RunOutcome:
-    """Run ``job`` (a resolved job of the Definitions) in this process; alert its failure through
-    ``alerts`` (an AlertsResource) as the run-failure sensor would."""
+def launch(job, instance: DagsterInstance, alerts, tags: dict | None = None,
+           assets: tuple[str, ...] | None = None) -> RunOutcome:
+    """Run ``job`` (a resolved job of the Definitions) in this process, of its ``assets`` only when
+    given; alert its failure through ``alerts`` (an AlertsResource) as the run-failure sensor would."""
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}  # the terminal shows our progress
     tags = {**(tags or {}), PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname(), ALERTED_BY_TAG: "cofasync"}
-    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False)
+    selection = [AssetKey(name) for name in assets] if assets is not None else None
+    result = job.execute_in_process(run_config=quiet, instance=instance, tags=tags, raise_on_error=False,
+                                    asset_selection=selection)
     if result.success:
         return RunOutcome(True, _api_requests(result), "", result.run_id, result)
     message = _failure_message(result)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.due import due_ranges, partition_range_tags
+from pipelines.due import due_work, partition_range_tags
 from pipelines.jobs import gc_job, nightly_job, snapshot_job
 from resources.io_resources import CalendarResource, LandingResource
 
@@ -22,10 +22,13 @@ def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> 
     day; after missed nights, the whole missed range as one single-run backfill."""
     today = scheduled_at.astimezone(UTC).date()
     requests = []
-    for first, last in due_ranges(store, today, contract_start):
+    for due in due_work(store, today, contract_start):
+        first, last = due.first, due.last
+        partial = not due.every_stream  # a run that was killed after some streams committed: the rest
         requests.append(dg.RunRequest(
-            run_key=f"nightly:{first.isoformat()}:{last.isoformat()}",
+            run_key=f"nightly:{first.isoformat()}:{last.isoformat()}" + (f":{'+'.join(due.streams)}" if partial else ""),
             tags=partition_range_tags(first, last),
+            asset_selection=[dg.AssetKey(name) for name in due.streams] if partial else None,
         ))
     return requests
 

@@ -4,9 +4,8 @@ runs launched on a Dagster instance, and the summary. No environment is read her
 from __future__ import annotations
 
 import time
-from datetime import date
 
-from pipelines.due import due_ranges
+from pipelines.due import DueRange, due_work
 from pipelines.plan import range_label, snapshot_due, sync_plan
 from pipelines.progress import Progress, fail
 from pipelines.runs import launch, recover_interrupted_runs
@@ -19,17 +18,17 @@ def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None) -> i
     In-process callers (the exactness harness) pass their own settings, instance and API resource."""
     store = LandingResource.from_settings(settings).store()
     today = settings.today()
-    ranges = due_ranges(store, today, settings.contract_start)
+    ranges = due_work(store, today, settings.contract_start)
     snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
     snapshot = snapshot or snapshot_due(snapshots, today, settings.snapshot_every_days)
     if ranges:
-        print(f"due: {', '.join(range_label(*r) for r in ranges)}")
+        print(f"due: {', '.join(range_label(r.first, r.last) for r in ranges)}")
     else:
         print("every day up to yesterday has landed")
     return run_plan(ranges, settings, instance, snapshot=snapshot, cofaserve=cofaserve)
 
 
-def run_plan(ranges: list[tuple[date, date]], settings, instance, *, snapshot: bool, cofaserve=None) -> int:
+def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofaserve=None) -> int:
     """Launch the runs of :func:`pipelines.plan.sync_plan` for ``ranges`` on ``instance``, with the
     Definitions of ``settings`` (and ``cofaserve``, the API client's resource, when given); print the
     progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted)."""
@@ -50,7 +49,7 @@ def run_plan(ranges: list[tuple[date, date]], settings, instance, *, snapshot: b
             progress.step(run.skipped)
             continue
         progress.step(run.label)
-        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags)
+        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags, run.assets)
         api_calls += outcome.api_calls
         if not outcome.ok:
             progress.finish()

@@ -18,10 +18,12 @@ from resources.settings import pinned_clock
 class LandingResource(dg.ConfigurableResource):
     """The Parquet landing zone: a local folder or any fsspec URL (`LANDING_ROOT`); what it lands is dated
     by the wall clock, or by the clock `COFASYNC_NOW` pins (``clock_start`` at the wall-clock second
-    ``clock_origin``, ticking from there)."""
+    ``clock_origin``, ticking from there); a long by-id extraction commits the days it has finished
+    every ``checkpoint_seconds`` (`COFASYNC_CHECKPOINT_SECONDS`)."""
 
     root: str
     quarantine_threshold: float = 0.01
+    checkpoint_seconds: float = 120.0
     clock_start: str | None = None
     clock_origin: float | None = None
 
@@ -29,6 +31,7 @@ class LandingResource(dg.ConfigurableResource):
     def from_settings(cls, settings) -> LandingResource:
         """The landing resource of the pipeline's settings."""
         return cls(root=settings.landing_root, quarantine_threshold=settings.quarantine_threshold,
+                   checkpoint_seconds=settings.checkpoint_seconds,
                    clock_start=settings.pinned_now.isoformat() if settings.pinned_now else None,
                    clock_origin=settings.clock_origin if settings.pinned_now else None)
 
@@ -37,7 +40,7 @@ class LandingResource(dg.ConfigurableResource):
         clock = None
         if self.clock_start:
             clock = pinned_clock(datetime.fromisoformat(self.clock_start), self.clock_origin or time.time())
-        return LandingStore(self.root, clock=clock)
+        return LandingStore(self.root, clock=clock, checkpoint_seconds=self.checkpoint_seconds)
 
 
 class WarehouseResource(dg.ConfigurableResource):

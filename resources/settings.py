@@ -36,6 +36,7 @@ class PipelineSettings:
     quarantine_threshold: float
     snapshot_every_days: int
     failure_webhook_url: str | None
+    checkpoint_seconds: float = 120.0
     pinned_today: date | None = None
     contract_start: date | None = None
     pinned_now: datetime | None = None
@@ -69,6 +70,13 @@ def _fraction(value: str) -> float:
     number = float(value)
     if not 0 <= number <= 1:
         raise ValueError("must be a fraction between 0 and 1 (e.g. 0.01 for 1%)")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0 or number == float("inf"):
+        raise ValueError("must be a number of seconds above 0 (e.g. 120)")
     return number
 
 
@@ -127,6 +135,7 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
     "DAGSTER_HOME": (_under_working_dir(".dagster"), _nonempty),
     "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
     "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
+    "COFASYNC_CHECKPOINT_SECONDS": ("120", _seconds),
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
     "COFASYNC_TODAY": ("", _day_or_empty),
     "COFASERVE_CONTRACT_START": ("", _day_or_empty),
@@ -164,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         quarantine_threshold=values["COFASYNC_QUARANTINE_THRESHOLD"],
         snapshot_every_days=values["COFASYNC_SNAPSHOT_EVERY_DAYS"],
         failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
+        checkpoint_seconds=values["COFASYNC_CHECKPOINT_SECONDS"],
         pinned_today=values["COFASYNC_TODAY"],
         contract_start=values["COFASERVE_CONTRACT_START"],
         pinned_now=values["COFASYNC_NOW"],

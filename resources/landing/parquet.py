@@ -145,15 +145,16 @@ class RollingParquet:
         if self._writer is not None:
             self._close_file()
 
-    def discard(self) -> None:
-        """Close and delete every temporary file (nothing of this writer stays behind)."""
+    def discard(self, keep: frozenset[str] | set[str] = frozenset()) -> None:
+        """Close and delete every temporary file (nothing of this writer stays behind but the closed
+        files whose final path is in ``keep``)."""
         with contextlib.suppress(Exception):
             if self._writer is not None:
                 self._writer.close()
         with contextlib.suppress(Exception):
             if self._handle is not None:
                 self._handle.close()
-        paths = [t for t, _, _ in self.done] + ([self._current[0]] if self._current else [])
+        paths = [t for t, final, _ in self.done if final not in keep] + ([self._current[0]] if self._current else [])
         for path in paths:
             with contextlib.suppress(Exception):
                 self.store.remove(path)

@@ -13,8 +13,14 @@ every day of the range:
    the day's rows, so the day reads as landed and empty); the batch's manifests are made durable, then
    renamed into place.
 
-An exception, or a process killed before step 2, leaves every day exactly as it was; killed during step
-2, each day is either on its previous run or on this one, never a mix. Readers take a daily partition's
+A long run also commits **checkpoints** (:meth:`RangeWriter.checkpoint`): the days whose rows have all
+arrived (a by-id stream fetches in day order, so every day before the one being fetched) are committed
+as above, early: the part files so far are closed, named and made durable, then those days' manifests
+are swapped. Those days are then final for this run (a row for one of them is refused), and the files
+they name are kept whatever happens to the rest of the run.
+
+An exception, or a process killed before step 2, leaves every day not yet checkpointed exactly as it
+was; killed during step 2, each day is either on its previous run or on this one, never a mix. Readers take a daily partition's
 rows from its files where ``_partition`` is the day (:meth:`LandingStore.read_table`, the warehouse's
 reader), so a later run of one day supersedes exactly that day. Layout::
 
@@ -85,6 +91,10 @@ class RangeWriter(WriterBlock):
         self.manifests: dict[date, dict] = {}
         self._day_set = frozenset(days)
         self._allowed = frozenset(stream.columns)
+        self.committed: set[date] = set()
+        """Days already committed by a checkpoint of this run (final: no row may be added to them)."""
+        self._named: dict[int, int] = {}  # id(part writer) -> how many of its closed files are named
+        self._kept: set[str] = set()  # final paths a committed day may name: never discarded
         self._data: RollingParquet | None = None
         self._quarantine: RollingParquet | None = None
 
@@ -109,6 +119,9 @@ class RangeWriter(WriterBlock):
             raise LandingError("write inside the 'with open_range(...)' block")
         if day not in self._day_set:
             raise LandingError(f"{self.stream.name}: {day} is not a day of this range run ({self.key})")
+        if day in self.committed:
+            raise LandingError(f"{self.stream.name}: {day} was committed by a checkpoint of this run; "
+                               "a checkpointed day takes no more rows")
 
     def write_record(self, day: date, raw_json: str, request: str | None, rows: Iterable[Mapping[str, Any]]) -> int:
         """Append the typed rows (dicts) of one API record to ``day``, each keeping the record's raw JSON
@@ -140,33 +153,66 @@ class RangeWriter(WriterBlock):
         """Delete every file this run wrote (the block raised, or its commit failed before naming any day):
         every day stays as it was."""
         for part in (self._data, self._quarantine):
-            finals = [final for _, final, _ in part.done]
-            part.discard()
+            finals = [final for _, final, _ in part.done if final not in self._kept]
+            part.discard(keep=self._kept)
             for path in finals:  # renamed already when a commit failed before naming them
                 with contextlib.suppress(Exception):
                     self.store.remove(path)
 
     def commit(self) -> None:
-        """Name and make durable this run's files, then replace every day's manifest, in batches of
-        days (a clean exit)."""
-        store, named = self.store, False
+        """Name and make durable this run's files, then replace the manifest of every day not yet
+        checkpointed, in batches of days (a clean exit)."""
+        named = False
         try:
-            self._data.finish(at_least_one=True)
-            self._quarantine.finish(at_least_one=False)
-            parts = self._data.done + self._quarantine.done
-            for temporary, final, _ in parts:
-                store.rename(temporary, final)
-            if store.local:
-                directories = [p.directory for p in (self._data, self._quarantine) if p.done]
-                make_durable([final for _, final, _ in parts] + directories)
-            self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
-            batch = lock_batch(store) or len(self.days)
-            for start in range(0, len(self.days), batch):
-                self._commit_days(self.days[start:start + batch])
-                named = True
+            self._name_files(at_least_one=True)
+            self.duplicate_keys = count_duplicate_keys(self.store, self.stream,
+                                                       [final for _, final, _ in self._data.done])
+            self._commit_in_batches([day for day in self.days if day not in self.committed])
+            named = True
         finally:
-            if not named:
+            if not named:  # what a checkpoint committed stays (discard keeps the files it names)
                 self.discard()
+
+    def checkpoint(self, days: Iterable[date]) -> list[date]:
+        """Commit ``days`` (of this range, all their rows written) now, as a clean exit commits them, and
+        return those newly committed. An exception leaves those days as they were and the run going."""
+        days = sorted(set(days) - self.committed)
+        if not days:
+            return []
+        if not self.is_open:
+            raise LandingError("checkpoint inside the 'with open_range(...)' block")
+        outside = [day for day in days if day not in self._day_set]
+        if outside:
+            raise LandingError(f"{self.stream.name}: {outside[0]} is not a day of this range run ({self.key})")
+        self._name_files(at_least_one=True)
+        self._commit_in_batches(days)
+        return days
+
+    def _name_files(self, at_least_one: bool) -> None:
+        """Close the open part files, rename the closed ones not yet named and make them durable; every
+        named file may then be named by a day's manifest, so it is kept."""
+        store = self.store
+        self._data.finish(at_least_one=at_least_one)
+        self._quarantine.finish(at_least_one=False)
+        renamed, directories = [], []
+        for part in (self._data, self._quarantine):
+            fresh = part.done[self._named.get(id(part), 0):]
+            for temporary, final, _ in fresh:
+                store.rename(temporary, final)
+                renamed.append(final)
+            if fresh:
+                directories.append(part.directory)
+            self._named[id(part)] = len(part.done)
+        if store.local and renamed:
+            make_durable(renamed + directories)
+
+    def _commit_in_batches(self, days: list[date]) -> None:
+        batch = lock_batch(self.store) or max(len(days), 1)
+        for start in range(0, len(days), batch):
+            self._commit_days(days[start:start + batch])
+            # from here on a day names these files: never discard them
+            self._kept.update(final for part in (self._data, self._quarantine) for _, final, _ in part.done)
+            self.committed.update(days[start:start + batch])
 
     def _commit_days(self, days: list[date]) -> None:
         store, name = self.store, self.stream.name

@@ -10,6 +10,7 @@ their raw JSON and reason.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,6 +36,8 @@ class LandedSummary:
     unknown_fields: set[str] = field(default_factory=set)
     reported_total: int | None = None
     api_window: dict | None = None
+    checkpoints: int = 0
+    """Checkpoints committed before the end of the run (days committed early, see land_dated_records)."""
 
     @property
     def rows(self) -> int:
@@ -89,6 +92,8 @@ class DayRouter:
         else:
             self._writer = _OnePartition(store.open_partition(stream, None, run_id, api_window=api_window).__enter__())
         self._view = RowView(self._stream.columns)
+        self._checkpoint_seconds = store.checkpoint_seconds
+        self._last_checkpoint = time.monotonic()
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
@@ -129,6 +134,16 @@ class DayRouter:
         except Exception:
             day = None
         return day if day in self._day_set else self._days[-1]
+
+    def checkpoint_before(self, day) -> None:
+        """Every day of the run before ``day`` has all its records: when the store's
+        ``checkpoint_seconds`` have passed since the run's start or its last checkpoint, commit them
+        (each atomically) so that a kill loses at most that much work."""
+        if not self._stream.daily or time.monotonic() - self._last_checkpoint < self._checkpoint_seconds:
+            return
+        if self._writer.checkpoint([d for d in self._days if d < day]):
+            self.summary.checkpoints += 1
+        self._last_checkpoint = time.monotonic()
 
     def close(self) -> LandedSummary:
         """Commit every partition of the run (empty days included) and return what was landed."""
@@ -201,11 +216,18 @@ def land_dated_records(
 ) -> LandedSummary:
     """Land (day, record, context) triples: all rows of a record go to the given day.
 
-    Used for by-id fetches, whose partition is the day of the change that triggered the fetch.
+    Used for by-id fetches, whose partition is the day of the change that triggered the fetch. Triples
+    come in day order, so the days before the current one are complete: they are committed as a
+    checkpoint every ``store.checkpoint_seconds`` (a record for a day already checkpointed raises
+    LandingError).
     """
     router = DayRouter(store, stream, days, run_id, None)
+    current = None
     try:
         for day, record, context in triples:
+            if day != current:
+                router.checkpoint_before(day)
+                current = day
             router.land(record, lambda row, day=day: day, context)
     except BaseException as exc:
         router.abort(exc)

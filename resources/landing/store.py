@@ -57,7 +57,8 @@ class LandingStore:
     form one Parquet row group (the writer holds at most that many rows in memory per file it writes);
     a part file rolls over after ``rows_per_file`` rows. ``lock_timeout`` is how long
     :meth:`open_partition` waits for a partition held by another writer before raising
-    :class:`PartitionLocked`. ``retention`` is how long :meth:`garbage_collect` keeps superseded runs,
+    :class:`PartitionLocked`. ``checkpoint_seconds``: a long range run of a by-id stream commits the
+    days it has finished at least this often (``RangeWriter.checkpoint``). ``retention`` is how long :meth:`garbage_collect` keeps superseded runs,
     so that a reader which listed the previous files just before a swap can finish.
 
     Clock: ``clock`` is a callable returning an aware UTC datetime (default: :func:`wall_clock`). It dates
@@ -79,6 +80,7 @@ class LandingStore:
         row_group_size: int = 10_000,
         rows_per_file: int = 500_000,
         lock_timeout: float = 0.0,
+        checkpoint_seconds: float = 120.0,
         retention: timedelta = timedelta(days=7),
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -94,6 +96,7 @@ class LandingStore:
         self.row_group_size = row_group_size
         self.rows_per_file = rows_per_file
         self.lock_timeout = lock_timeout
+        self.checkpoint_seconds = checkpoint_seconds
         self.retention = retention
         self.clock = wall_clock if clock is None else clock
 
@@ -266,7 +269,10 @@ class LandingStore:
             return schema.empty_table()
         table = pa.concat_tables(tables)
         if len(manifests) > 1:  # partitions in order, each one's rows as landed (the sort is stable)
-            days = pa.chunked_array([c.cast(pa.date32()) for c in order])
+            # chunk by chunk with the type given: a file none of whose rows is of the days read gives a
+            # column of no chunks, from which pyarrow would infer no type
+            days = pa.chunked_array([chunk for c in order for chunk in pa.chunked_array(c).cast(pa.date32()).chunks],
+                                    type=pa.date32())
             table = table.take(pc.sort_indices(days))
         return table
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import signal
 import subprocess
@@ -39,6 +40,7 @@ class Attempt:
     killed: bool = False
     hung: bool = False  # still running when the night's watchdog expired (then killed)
     kill_phase: str | None = None
+    at_kill: dict | None = None  # phase "checkpoint": the sandbox's counters and the held days, at the kill
     seconds: float = 0.0
     stdout: str = ""
     stderr: str = ""
@@ -69,11 +71,13 @@ class Night:
 @dataclass
 class Kill:
     """Kill the attempt with SIGKILL `delay` seconds after it announced the step named `phase`
-    (`extract`, `snapshot`, `re-poll` or `models`), or, for `building`, after the DuckDB warehouse's
-    building copy (`<file>.building`) appeared."""
+    (`extract`, `snapshot`, `re-poll` or `models`); for `building`, after the DuckDB warehouse's
+    building copy (`<file>.building`) appeared; for `checkpoint`, once a checkpoint of the by-id stream
+    `stream` has committed a day holding rows, and `delay` seconds more."""
 
     phase: str
     delay: float
+    stream: str = "deliveries"
 
 
 PHASE_MARKERS = {"extract": "] extract ", "snapshot": "] reconciliation snapshot", "re-poll": "] re-poll",
@@ -263,12 +267,28 @@ class NightlyDriver:
                     return
                 time.sleep(0.01)
 
+        def watch_checkpoint():
+            manifests = self.landing_root / "_manifests" / kill.stream
+            while proc.poll() is None:
+                if manifests.is_dir() and any(_holds_rows(p) for p in manifests.glob("*.json")):
+                    attempt.kill_phase = "checkpoint"
+                    time.sleep(kill.delay)
+                    kill_now()
+                    proc.wait()
+                    held = sorted(date.fromisoformat(p.stem) for p in manifests.glob("*.json"))
+                    attempt.at_kill = {"counters": self.sb.counters(), "held_days": held}
+                    return
+                time.sleep(0.01)
+
         reader = threading.Thread(target=read_out, daemon=True)
         err_reader = threading.Thread(target=lambda: err.extend(proc.stderr), daemon=True)
         watcher = threading.Thread(target=watch_building, daemon=True)
         reader.start()
         err_reader.start()
         if kill is not None and kill.phase == "building":
+            watcher.start()
+        if kill is not None and kill.phase == "checkpoint":
+            watcher = threading.Thread(target=watch_checkpoint, daemon=True)
             watcher.start()
         timeout = self.night_timeout * (4 if not self.nights else 1)
         try:
@@ -279,6 +299,8 @@ class NightlyDriver:
             proc.wait()
         reader.join()
         err_reader.join()
+        if watcher.ident is not None:  # started: what it records at the kill is complete
+            watcher.join()
         for timer in killer:
             timer.cancel()
         attempt.returncode = proc.returncode
@@ -296,6 +318,14 @@ class NightlyDriver:
         from resources.warehouse import Warehouse
 
         return Warehouse(url or self.warehouse_url)
+
+
+def _holds_rows(manifest: Path) -> bool:
+    """True when the manifest file reads whole and counts rows."""
+    try:
+        return json.loads(manifest.read_text()).get("rows", 0) > 0
+    except (OSError, ValueError):
+        return False
 
 
 def last_dagster_events(dagster_home: Path, count: int = 3) -> list[str]:
