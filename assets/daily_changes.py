@@ -13,13 +13,19 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 
+from resources.cofaserve import endpoints as ep
 from resources.landing import LandedSummary, LandingStore
 from resources.streams import DAILY_ASSET, Extraction, assets
 
 from . import deliveries, orders, overdues
+from .backfill_plan import range_plan
 from .extraction import extract_listing
+from .fetch_progress import FetchProgress
 
 LISTED = "overdue cases listed"
+BY_ID_ENDPOINT = {deliveries.STREAM: ep.DELIVERY, orders.STREAM: ep.ORDER, overdues.STREAM: ep.OVERDUE,
+                  overdues.DOCUMENTS_STREAM: ep.OVERDUE_DOCUMENTS}
+"""The endpoint each by-id stream fetches from."""
 
 
 def _results(futures: list[Future]) -> list:
@@ -50,7 +56,11 @@ def extract(client, store: LandingStore, days: list[date], run_id: str,
              orders.STREAM: lambda: orders.land(client, store, days, run_id),
              overdues.STREAM: lambda: overdues.land_details(client, store, days, run_id, listed),
              overdues.DOCUMENTS_STREAM: lambda: overdues.land_documents(client, store, days, run_id, listed)}
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="by-id") as pool:
-        futures = {name: pool.submit(task) for name, task in by_id.items() if name in wanted}
+    fetched = [name for name in by_id if name in wanted]
+    if not fetched:
+        return tuple(landed[s.name] for s in declared if s.name in landed)
+    plan = range_plan(client, store, days, listed, tuple(BY_ID_ENDPOINT[name] for name in fetched))
+    with FetchProgress(client, plan), ThreadPoolExecutor(max_workers=4, thread_name_prefix="by-id") as pool:
+        futures = {name: pool.submit(by_id[name]) for name in fetched}
         landed.update(zip(futures, _results(list(futures.values())), strict=True))
     return tuple(landed[s.name] for s in declared if s.name in landed)

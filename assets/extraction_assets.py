@@ -13,6 +13,7 @@ from resources.streams import Partitioning, Stream, assets
 
 from .extractors import extractor
 from .landing_checks import landing_check_specs, landing_checks, partition_metadata, run_metadata
+from .progress_log import plan_metadata, progress_to_run_log
 from .runtime import API_POOL, OWNERS, TRANSIENT_RETRY, open_client, run_days, telemetry_delta
 
 
@@ -56,10 +57,10 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         chosen = {key.path[-1] for key in context.selected_asset_keys}
         landed = [s for s in streams if s.name in chosen]
         selected = None if len(landed) == len(streams) else frozenset(chosen)
-        with open_client(context.resources.cofaserve) as client:
+        with open_client(context.resources.cofaserve) as client, progress_to_run_log(context) as progress:
             before = client.telemetry.snapshot()
             summaries = extract(client, landing.store(), scope, context.run.run_id, selected)
-            api = telemetry_delta(before, client.telemetry.snapshot())
+            api = {**telemetry_delta(before, client.telemetry.snapshot()), **plan_metadata(progress.plan)}
         for stream, summary in zip(landed, summaries, strict=True):
             context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
             key = dg.AssetKey(stream.name)

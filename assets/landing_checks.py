@@ -55,7 +55,7 @@ def run_metadata(summary: LandedSummary, api: dict | None = None) -> dict:
     if summary.api_window is not None:
         metadata["api_window"] = dg.MetadataValue.json(summary.api_window)
     for name, value in (api or {}).items():
-        metadata[f"run_api_{name}"] = value
+        metadata[f"run_api_{name}"] = dg.MetadataValue.json(value) if isinstance(value, dict) else value
     return metadata
 
 

@@ -61,7 +61,8 @@ def api_failures_not_retried() -> Iterator[None]:
 
 
 def telemetry_delta(before: dict, after: dict) -> dict:
-    """Return the client counters that grew between two telemetry snapshots (plain numbers only)."""
+    """Return the client counters that grew between two telemetry snapshots: plain numbers, and the
+    requests per endpoint as ``requests_by_endpoint`` ({endpoint: requests})."""
     delta = {}
     for name in ("requests", "retries", "http_429", "pages", "bytes"):
         if isinstance(after.get(name), int | float):
@@ -69,6 +70,10 @@ def telemetry_delta(before: dict, after: dict) -> dict:
     for name in ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"):
         if name in after:
             delta[name] = after[name]
+    by_endpoint = {key.split(".", 1)[1]: after[key] - before.get(key, 0) for key in sorted(after)
+                   if key.startswith("requests.") and after[key] - before.get(key, 0)}
+    if by_endpoint:
+        delta["requests_by_endpoint"] = by_endpoint
     return delta
 
 

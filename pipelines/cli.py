@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import warnings
-from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -73,7 +72,7 @@ def cmd_backfill(args) -> int:
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
 
-    settings, _ = _load_everything()
+    settings, client_settings = _load_everything()
     today = settings.today()
     try:
         first = check_in_window(args.date_from, today, settings.contract_start)
@@ -82,45 +81,37 @@ def cmd_backfill(args) -> int:
         return fail(str(exc), EXIT_SETTINGS)
     if last < first:
         return fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
+    if args.plan:
+        return _print_plan(client_settings, first, last)
     return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False)
 
 
+def _print_plan(client_settings, first, last) -> int:
+    """Page the lists of ``first`` to ``last`` (nothing is landed) and print the by-id calls per endpoint,
+    each endpoint's budget and the estimated duration."""
+    from datetime import timedelta
+
+    from assets.backfill_plan import plan_without_landing
+    from resources.cofaserve import CofaServeClient
+
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    with CofaServeClient(client_settings) as client:
+        plan = plan_without_landing(client, days)
+        lists = client.telemetry.snapshot().get("requests", 0)
+    print("\n".join(plan.lines()))
+    print(f"  (the lists took {lists:,} calls to page, which the run makes again; nothing was landed)")
+    return EXIT_OK
+
+
 def cmd_status(args) -> int:
-    """Print each stream's freshness, counts and quarantine, the warehouse's tables and the last runs."""
-    from pipelines.due import DAILY_STREAMS
+    """Print each stream's freshness, counts and quarantine, what is due, the warehouse's tables and the
+    last runs (``--json``: the same as JSON)."""
+    from pipelines.status import print_status, status
     from resources.io_resources import LandingResource
-    from resources.streams import STREAMS
 
     settings, _ = _load_everything(need_api=False)
     store = LandingResource.from_settings(settings).store()
-    today = settings.today()
-    print(f"landing zone {settings.landing_root} (today {today.isoformat()} GMT)")
-    print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
-    for name in STREAMS:
-        manifests = store.manifests(name)
-        rows = sum(m.get("rows", 0) for m in manifests)
-        quarantined = sum(m.get("quarantined", 0) for m in manifests)
-        days = [m["partition"] for m in manifests if m.get("partition") not in (None, "current")]
-        latest = max(days) if days else ("current" if manifests else "never")
-        behind = ""
-        if name in DAILY_STREAMS and days:
-            behind = str((today - timedelta(days=1) - date.fromisoformat(max(days))).days)
-        print(f"  {name:<22}{latest:<12}{behind:>7}{len(manifests):>11}{rows:>10,}{quarantined:>12,}")
-    try:
-        from resources.warehouse import Warehouse
-
-        counts = Warehouse(settings.warehouse_url).table_counts()
-        print(f"warehouse {settings.warehouse_url}")
-        for table, count in sorted(counts.items()):
-            print(f"  {table:<28}{count:>10,}")
-    except Exception as exc:  # the warehouse may not be built yet; say so rather than fail the status
-        print(f"warehouse {settings.warehouse_url}: not readable yet ({exc})")
-    runs = _instance().get_runs(limit=5)
-    print("last runs")
-    for run in runs:
-        print(f"  {run.run_id[:8]}  {run.job_name:<26}{run.status.value}")
-    if not runs:
-        print("  none yet")
+    print_status(status(settings, store, _instance()), as_json=args.json)
     return EXIT_OK
 
 
@@ -170,8 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser("backfill", help="re-extract a range of GMT days, then build the models")
     backfill.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="date_to", required=True, help="last day (included), YYYY-MM-DD")
+    backfill.add_argument("--plan", action="store_true",
+                          help="page the lists, print the by-id calls per endpoint and the estimated time, then stop")
     backfill.set_defaults(func=cmd_backfill)
-    sub.add_parser("status", help="freshness, counts, quarantine, last runs").set_defaults(func=cmd_status)
+    status = sub.add_parser("status", help="freshness, counts, quarantine, what is due, last runs")
+    status.add_argument("--json", action="store_true", help="print the status as JSON (for scripts)")
+    status.set_defaults(func=cmd_status)
     sub.add_parser("doctor", help="check settings and reachability (one login at most)").set_defaults(
         func=cmd_doctor)
     return parser

@@ -6,8 +6,10 @@ from __future__ import annotations
 import time
 
 from pipelines.due import DueRange, due_work
+from pipelines.live import live_progress
 from pipelines.plan import range_label, snapshot_due, sync_plan
 from pipelines.progress import Progress, fail
+from pipelines.report import SyncReport
 from pipelines.runs import launch, recover_interrupted_runs
 from resources.io_resources import AlertsResource, LandingResource
 
@@ -43,22 +45,26 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
     plan = sync_plan(ranges, snapshot)
     progress = Progress(len(plan))
     started = time.monotonic()
-    api_calls = removed = 0
+    report = SyncReport()
+    removed = 0
     for run in plan:
         if run.needs is not None and not run.needs(store):
             progress.step(run.skipped)
             continue
         progress.step(run.label)
-        outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags, run.assets)
-        api_calls += outcome.api_calls
+        with live_progress():
+            outcome = launch(defs.resolve_job_def(run.job), instance, alerts, run.tags, run.assets)
+        if outcome.result is not None:
+            report.add(run.label, outcome.result)
         if not outcome.ok:
             progress.finish()
+            print_summary(settings, store, report, time.monotonic() - started)
             return fail(f"{run.label} failed: {outcome.message}\nNothing landed by the failed step was published; "
                          "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
         if run.job == "collect_landing_garbage":
             removed = outcome.result.output_for_node("remove_unneeded_landing_files")
     progress.finish()
-    print_summary(settings, store, api_calls, time.monotonic() - started)
+    print_summary(settings, store, report, time.monotonic() - started)
     if removed:
         print(f"  landing files of superseded runs removed: {removed:,}")
     return 0
@@ -71,16 +77,18 @@ def quarantined(store) -> int:
     return sum(m.get("quarantined", 0) for name in STREAMS for m in store.manifests(name))
 
 
-def print_summary(settings, store, api_calls: int, seconds: float) -> None:
-    """Print the warehouse's tables, the quarantine, the API calls and the time of one command."""
+def print_summary(settings, store, report: SyncReport, seconds: float) -> None:
+    """Print what one command did (``report``: per stream, the calls, the checks), the quarantine of the
+    landing zone, where the warehouse is, and the time."""
     from resources.warehouse import Warehouse
 
-    counts = Warehouse(settings.warehouse_url).table_counts()
     print("\nSummary")
-    print(f"  warehouse   {settings.warehouse_url}")
-    width = max((len(t) for t in counts), default=10)
-    for table, rows in sorted(counts.items()):
-        print(f"  {table:<{width}}  {rows:>10,} rows")
-    print(f"  quarantined records: {quarantined(store):,}")
-    print(f"  API calls: {api_calls:,}")
+    for line in report.lines():
+        print(line)
+    print(f"  quarantined records: {quarantined(store):,} in the landing zone (per stream: `cofasync status`)")
+    try:
+        tables = len(Warehouse(settings.warehouse_url).table_counts())
+        print(f"  warehouse: {settings.warehouse_url} ({tables} tables; rows per table: `cofasync status`)")
+    except Exception as exc:  # a failed run may leave no warehouse yet: say so, the summary still prints
+        print(f"  warehouse: {settings.warehouse_url} not readable yet ({type(exc).__name__})")
     print(f"  time: {seconds:.1f}s")

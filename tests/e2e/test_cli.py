@@ -65,8 +65,16 @@ def test_sync_lands_two_years_and_prints_a_summary(synced):
     _, _, _, first = synced
     assert first.returncode == 0, first.stderr[-3000:]
     assert f"due: {HORIZON.isoformat()} to {(TODAY - timedelta(days=1)).isoformat()}" in first.stdout
-    for line in ("Summary", "decision_history", "quarantined records: 0", "API calls:", "time:"):
+    for line in ("Summary", "landed by this command:", "quarantined records: 0", "API calls:", "time:",
+                 "checks: every check passed"):
         assert line in first.stdout
+    # what this command landed, per stream: every day of the window, and the calls per endpoint
+    days = (TODAY - HORIZON).days
+    for stream in ("notifications", "deliveries", "orders"):
+        line = next(line for line in first.stdout.splitlines() if line.strip().startswith(stream + " "))
+        assert line.split()[1] == f"{days:,}", line
+    calls = next(line for line in first.stdout.splitlines() if "API calls:" in line)
+    assert "delivery " in calls and "notifications " in calls, calls
 
 
 def test_the_warehouse_holds_every_decision_of_the_window_once(synced):
@@ -103,6 +111,37 @@ def test_status_shows_every_stream_fresh(synced):
         line = next(line for line in status.stdout.splitlines() if line.strip().startswith(stream + " "))
         assert (TODAY - timedelta(days=1)).isoformat() in line and " 0 " in line, line
     assert "nightly_extract" in status.stdout and "SUCCESS" in status.stdout
+
+
+def test_backfill_plan_prints_the_calls_per_endpoint_and_lands_nothing(synced):
+    _, env, folder, first = synced
+    assert first.returncode == 0
+    def manifests():
+        return {p: p.read_bytes() for p in (folder / "landing" / "_manifests").rglob("*.json")}
+
+    before = manifests()
+    last = TODAY - timedelta(days=1)
+    done = cofasync(env, "backfill", "--plan", "--from", (last - timedelta(days=29)).isoformat(), "--to", last.isoformat())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "(30 days)" in done.stdout and "by-id calls" in done.stdout, done.stdout
+    for endpoint in ("delivery", "order", "overdue", "overdue_documents"):
+        assert any(line.split()[:1] == [endpoint] and "/min" in line for line in done.stdout.splitlines()), done.stdout
+    assert manifests() == before  # the plan paged into a scratch zone: the landing zone is as it was
+
+
+def test_status_json_is_what_scripts_read(synced):
+    _, env, _, first = synced
+    assert first.returncode == 0
+    done = cofasync(env, "status", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    assert report["today"] == TODAY.isoformat() and report["due"] == []
+    for stream in ("notifications", "portfolio", "deliveries", "orders", "overdues"):
+        assert report["streams"][stream]["latest"] == yesterday and report["streams"][stream]["days_behind"] == 0
+    assert report["streams"]["deliveries"]["rows"] > 0
+    assert report["warehouse"]["tables"]["decision_history"] > 0
+    assert report["last_runs"] and {r["status"] for r in report["last_runs"]} == {"SUCCESS"}
 
 
 def test_a_second_sync_has_nothing_due_and_keeps_the_tables(synced):

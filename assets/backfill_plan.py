@@ -1,0 +1,102 @@
+"""The plan of a range of days: the by-id calls per endpoint the lists name, each endpoint's budget, and the
+time the fetches need with every endpoint busy at once. Computed by the very functions the extraction
+uses to choose what to fetch, so the plan's counts are the calls the run makes (but for what changes at
+the API meanwhile)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+
+from resources.cofaserve import endpoints as ep
+from resources.landing import LandingStore
+from resources.streams import DAILY_ASSET, Extraction, assets
+
+from . import overdues
+from .deliveries import changed_deliveries
+from .extraction import extract_listing
+from .orders import changed_orders
+
+BY_ID = (ep.DELIVERY, ep.ORDER, ep.OVERDUE, ep.OVERDUE_DOCUMENTS)
+"""The endpoints a daily run fetches by id, side by side (assets/daily_changes.py)."""
+
+
+@dataclass(frozen=True)
+class EndpointPlan:
+    """The by-id calls of one endpoint and its budget (requests per minute)."""
+
+    endpoint: str
+    calls: int
+    rate_per_minute: float
+
+    @property
+    def seconds(self) -> float:
+        """The time these calls take at the endpoint's budget."""
+        return 60.0 * self.calls / self.rate_per_minute
+
+
+@dataclass(frozen=True)
+class RangePlan:
+    """What a run of ``first`` to ``last`` fetches by id, once its lists are paged."""
+
+    first: date
+    last: date
+    endpoints: tuple[EndpointPlan, ...]
+
+    @property
+    def calls(self) -> int:
+        """Every by-id call of the range."""
+        return sum(e.calls for e in self.endpoints)
+
+    @property
+    def seconds(self) -> float:
+        """The by-id phase's duration with every endpoint busy at once: the slowest endpoint's."""
+        return max((e.seconds for e in self.endpoints), default=0.0)
+
+    def lines(self) -> list[str]:
+        """The plan as lines of text."""
+        days = (self.last - self.first).days + 1
+        out = [f"plan of {self.first} to {self.last} ({days:,} days): {self.calls:,} by-id calls, "
+               f"about {_duration(self.seconds)} with every endpoint busy at once"]
+        width = max(len(e.endpoint) for e in self.endpoints)
+        for e in self.endpoints:
+            out.append(f"  {e.endpoint:<{width}}  {e.calls:>7,} calls at {e.rate_per_minute:,.0f}/min  "
+                       f"{_duration(e.seconds):>8}")
+        return out
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
+
+
+def by_id_calls(client, store: LandingStore, days: list[date], listed) -> dict[str, int]:
+    """{endpoint: calls} a run of ``days`` makes by id, from the lists landed in ``store`` and the overdue
+    cases ``listed`` (:func:`overdues.changed_overdues`)."""
+    cases = len(listed[0]) if listed is not None else 0
+    return {ep.DELIVERY.name: len(changed_deliveries(store, days)), ep.ORDER.name: len(changed_orders(store, days)),
+            ep.OVERDUE.name: cases, ep.OVERDUE_DOCUMENTS.name: cases}
+
+
+def range_plan(client, store: LandingStore, days: list[date], listed,
+               endpoints: tuple[ep.Endpoint, ...] = BY_ID) -> RangePlan:
+    """The plan of ``days`` from the lists landed in ``store`` (see :func:`by_id_calls`), for
+    ``endpoints``, each at the budget the client holds for it now (the setting until the API has
+    advertised its limit)."""
+    calls = by_id_calls(client, store, days, listed)
+    budget = client.rate_budget
+    return RangePlan(days[0], days[-1], tuple(
+        EndpointPlan(e.name, calls[e.name], budget.rate_per_minute(e.route(client.settings))) for e in endpoints))
+
+
+def plan_without_landing(client, days: list[date]) -> RangePlan:
+    """Page the lists of ``days`` into a scratch landing zone (deleted after) and return the plan: what
+    `cofasync backfill --plan` prints. Nothing is landed in the real landing zone."""
+    with tempfile.TemporaryDirectory(prefix="cofasync-plan-") as scratch:
+        store = LandingStore(scratch)
+        for stream in assets()[DAILY_ASSET]:
+            if stream.extraction is Extraction.LISTING:  # the lists the by-id fetches read
+                extract_listing(client, store, stream, days, "plan")
+        return range_plan(client, store, days, overdues.changed_overdues(client, days))

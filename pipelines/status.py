@@ -1,0 +1,70 @@
+"""`cofasync status`: each stream's freshness, counts and quarantine, what is due, the warehouse's tables
+and the last runs, as a table for people or as JSON for scripts (``--json``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from pipelines.due import DAILY_STREAMS, due_work
+from resources.streams import STREAMS
+
+
+def status(settings, store, instance) -> dict:
+    """The status of the landing zone at ``store``, the warehouse and ``instance``'s last runs, as plain
+    data. An unreadable warehouse is reported in ``warehouse.error``, never raised."""
+    today = settings.today()
+    streams = {}
+    for name in STREAMS:
+        manifests = store.manifests(name)
+        days = [m["partition"] for m in manifests if m.get("partition") not in (None, "current")]
+        latest = max(days) if days else ("current" if manifests else None)
+        behind = None
+        if name in DAILY_STREAMS and days:
+            behind = (today - timedelta(days=1) - date.fromisoformat(max(days))).days
+        streams[name] = {"latest": latest, "days_behind": behind, "partitions": len(manifests),
+                         "rows": sum(m.get("rows", 0) for m in manifests),
+                         "quarantined": sum(m.get("quarantined", 0) for m in manifests)}
+    warehouse: dict = {"url": settings.warehouse_url}
+    try:
+        from resources.warehouse import Warehouse
+
+        warehouse["tables"] = dict(sorted(Warehouse(settings.warehouse_url).table_counts().items()))
+    except Exception as exc:  # the warehouse may not be built yet: say so rather than fail the status
+        warehouse["error"] = f"not readable yet ({exc})"
+    due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams)}
+           for d in due_work(store, today, settings.contract_start)]
+    runs = [{"run_id": run.run_id, "job": run.job_name, "status": run.status.value}
+            for run in instance.get_runs(limit=5)]
+    return {"today": today.isoformat(), "landing_root": settings.landing_root, "streams": streams, "due": due,
+            "warehouse": warehouse, "last_runs": runs}
+
+
+def print_status(report: dict, as_json: bool = False) -> None:
+    """Print :func:`status` as JSON, or as the tables a person reads."""
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"landing zone {report['landing_root']} (today {report['today']} GMT)")
+    print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
+    for name, s in report["streams"].items():
+        behind = "" if s["days_behind"] is None else str(s["days_behind"])
+        print(f"  {name:<22}{s['latest'] or 'never':<12}{behind:>7}{s['partitions']:>11}{s['rows']:>10,}"
+              f"{s['quarantined']:>12,}")
+    if report["due"]:
+        print("due (run `cofasync sync`)")
+        for d in report["due"]:
+            days = d["first"] if d["first"] == d["last"] else f"{d['first']} to {d['last']}"
+            print(f"  {days}: {', '.join(d['streams'])}")
+    warehouse = report["warehouse"]
+    if "error" in warehouse:
+        print(f"warehouse {warehouse['url']}: {warehouse['error']}")
+    else:
+        print(f"warehouse {warehouse['url']}")
+        for table, count in warehouse["tables"].items():
+            print(f"  {table:<28}{count:>10,}")
+    print("last runs")
+    for run in report["last_runs"]:
+        print(f"  {run['run_id'][:8]}  {run['job']:<26}{run['status']}")
+    if not report["last_runs"]:
+        print("  none yet")

@@ -1,0 +1,38 @@
+"""The plan of a backfill (`cofasync backfill --plan`, assets/backfill_plan.py): its by-id calls per endpoint
+are the calls the run then makes, and planning lands nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from assets.backfill_plan import plan_without_landing
+from assets.extractors import extract_asset
+from resources.landing import LandingStore
+from resources.streams import DAILY_ASSET
+from tests.integration.test_extraction import client_for
+
+ROUTES = {"delivery": "/deliveries/{deliveryIdOrExternalId}", "order": "/orders/{orderId}",
+          "overdue": "/overdues/{overdueId}", "overdue_documents": "/overdues/{overdueId}/documents"}
+
+
+def by_id_calls(counters: dict) -> dict[str, int]:
+    return {name: sum(n for endpoint, n in counters["byEndpoint"].items() if endpoint.endswith(route))
+            for name, route in ROUTES.items()}
+
+
+def test_the_plan_counts_the_calls_the_run_then_makes_and_lands_nothing(sandbox, tmp_path):
+    days = [sandbox.today - timedelta(days=i) for i in range(45, 0, -1)]
+    with client_for(sandbox, tmp_path) as client:
+        plan = plan_without_landing(client, days)
+        planned = {e.endpoint: e.calls for e in plan.endpoints}
+        assert planned["delivery"] > 0 and planned["order"] > 0 and planned["overdue"] > 0, planned
+        assert all(e.rate_per_minute > 0 for e in plan.endpoints)
+        assert plan.seconds == max(e.seconds for e in plan.endpoints) > 0
+        store = LandingStore(str(tmp_path / "landing"))
+        assert store.manifests("notifications") == []  # the plan paged into a scratch zone, since removed
+
+        sandbox.reset_counters()
+        extract_asset(client, store, DAILY_ASSET, days, "after-the-plan")
+    assert by_id_calls(sandbox.counters()) == planned
+    text = "\n".join(plan.lines())
+    assert f"{plan.calls:,} by-id calls" in text and "delivery" in text
