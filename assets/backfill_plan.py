@@ -20,6 +20,8 @@ from .orders import changed_orders
 
 BY_ID = (ep.DELIVERY, ep.ORDER, ep.OVERDUE, ep.OVERDUE_DOCUMENTS)
 """The endpoints a daily run fetches by id, side by side (assets/daily_changes.py)."""
+LISTS = (ep.NOTIFICATIONS, ep.PORTFOLIO, ep.OVERDUES)
+"""The list endpoints paged before them."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class EndpointPlan:
     endpoint: str
     calls: int
     rate_per_minute: float
+    assumed: bool = False
+    """True when the API has not advertised this endpoint's limit yet: the lists' limit is assumed."""
 
     @property
     def seconds(self) -> float:
@@ -62,7 +66,8 @@ class RangePlan:
         width = max(len(e.endpoint) for e in self.endpoints)
         for e in self.endpoints:
             out.append(f"  {e.endpoint:<{width}}  {e.calls:>7,} calls at {e.rate_per_minute:,.0f}/min  "
-                       f"{_duration(e.seconds):>8}")
+                       f"{_duration(e.seconds):>8}" + ("  (budget assumed: the lists' advertised limit)"
+                                                        if e.assumed else ""))
         return out
 
 
@@ -87,8 +92,17 @@ def range_plan(client, store: LandingStore, days: list[date], listed,
     advertised its limit)."""
     calls = by_id_calls(client, store, days, listed)
     budget = client.rate_budget
-    return RangePlan(days[0], days[-1], tuple(
-        EndpointPlan(e.name, calls[e.name], budget.rate_per_minute(e.route(client.settings))) for e in endpoints))
+    # an endpoint not called yet has no advertised limit: the limit is per endpoint and user, and what the
+    # lists were just told is the best estimate (the client's setting otherwise)
+    advertised = [budget.rate_per_minute(key) for key in (e.route(client.settings) for e in LISTS)
+                  if budget.server_limit(key)]
+    plans = []
+    for e in endpoints:
+        key = e.route(client.settings)
+        assumed = not budget.server_limit(key) and bool(advertised)
+        rate = min(advertised) if assumed else budget.rate_per_minute(key)
+        plans.append(EndpointPlan(e.name, calls[e.name], rate, assumed))
+    return RangePlan(days[0], days[-1], tuple(plans))
 
 
 def plan_without_landing(client, days: list[date]) -> RangePlan:

@@ -99,6 +99,10 @@ class RateBudget:
             key, lambda s, now: s.observe(now, self.pacing, key, status, limit, remaining, retry_after)
         )
 
+    def server_limit(self, key: str) -> int | None:
+        """The limit the server advertised for the endpoint (``X-RateLimit-Limit``), None until it has."""
+        return self._store.transact(key, lambda s, now: s.server_limit, write=False)
+
     def rate_per_minute(self, key: str) -> float:
         """The endpoint's current target rate (requests per minute)."""
         return self._store.transact(key, lambda s, now: self.pacing.per_minute(key, s), write=False)

@@ -36,3 +36,12 @@ def test_the_plan_counts_the_calls_the_run_then_makes_and_lands_nothing(sandbox,
     assert by_id_calls(sandbox.counters()) == planned
     text = "\n".join(plan.lines())
     assert f"{plan.calls:,} by-id calls" in text and "delivery" in text
+
+
+def test_an_endpoint_not_called_yet_is_planned_at_the_limit_the_lists_were_told(sandbox_factory, tmp_path):
+    with sandbox_factory(rate_limit="6000/min") as sandbox, client_for(sandbox, tmp_path) as client:
+        days = [sandbox.today - timedelta(days=i) for i in range(10, 0, -1)]
+        plan = plan_without_landing(client, days)
+    for e in plan.endpoints:
+        assert e.assumed and e.rate_per_minute == 6000 * 0.95, e  # the client aims at 95 % of the limit
+    assert "budget assumed" in "\n".join(plan.lines())
