@@ -40,7 +40,7 @@ sync: $(STAMP)
 # COFASERVE_BASE_URL is set (in the environment or .env)
 UI_PORT ?= 3000
 ui: $(STAMP)
-	mkdir -p .dagster && test -f .dagster/dagster.yaml || cp pipelines/dagster_home.yaml .dagster/dagster.yaml
+	$(PY) -c 'from pathlib import Path; from pipelines.cli import ensure_dagster_home; ensure_dagster_home(Path(".dagster"))'
 	DAGSTER_HOME=$(CURDIR)/.dagster $(PY) -m pipelines.sandbox_sync --ui --port $(UI_PORT)
 
 # pictures of the asset graph, taken from a running `make ui` with headless Chromium, into

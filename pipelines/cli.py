@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import warnings
@@ -44,12 +45,20 @@ def _load_everything(need_api: bool = True):
     return settings, client_settings
 
 
+HOME_FROM_ENV = "dagster_home:\n      env: DAGSTER_HOME\n"
+
+
 def ensure_dagster_home(home: Path) -> None:
-    """Create the Dagster home with the project's instance settings unless it already has its own."""
+    """Create the Dagster home with the project's instance settings unless it already has its own; the
+    event log's folder is written in as ``home``'s absolute path (the instance then opens without
+    DAGSTER_HOME set, as the in-process harness opens it)."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(files("pipelines").joinpath("dagster_home.yaml").read_text(encoding="utf-8"))
+        template = files("pipelines").joinpath("dagster_home.yaml").read_text(encoding="utf-8")
+        if HOME_FROM_ENV not in template:
+            raise RuntimeError("pipelines/dagster_home.yaml lost its event_log_storage dagster_home entry")
+        config.write_text(template.replace(HOME_FROM_ENV, f"dagster_home: {json.dumps(str(home.resolve()))}\n"))
 
 
 def _instance():
