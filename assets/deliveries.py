@@ -45,6 +45,6 @@ def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSu
     each in the partition of the day that mentioned it."""
     wanted = changed_deliveries(store, days)
     pairs = fetch_in_day_order(client, client.get_delivery, wanted, what="delivery")
-    summary = land_dated_records(store, STREAM, days, run_id, pairs)
+    summary = land_dated_records(store, STREAM, days, run_id, pairs, expected=len(wanted))
     summary.reported_total = len(wanted)
     return summary

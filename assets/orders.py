@@ -63,7 +63,7 @@ def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSu
     ``days``, each in the partition of the day that last mentioned it."""
     wanted = changed_orders(store, days)
     pairs = fetch_in_day_order(client, client.get_order, wanted, what="order")
-    summary = land_dated_records(store, STREAM, days, run_id, pairs)
+    summary = land_dated_records(store, STREAM, days, run_id, pairs, expected=len(wanted))
     summary.reported_total = len(wanted)
     return summary
 

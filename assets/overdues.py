@@ -49,7 +49,7 @@ def land_details(client, store: LandingStore, days: list[date], run_id: str, lis
     wanted, broken, total, window = listed
     triples = chain(((days[0], record, None) for record in broken),
                     fetch_in_day_order(client, client.get_overdue, wanted, what="overdue"))
-    details = land_dated_records(store, STREAM, days, run_id, triples)
+    details = land_dated_records(store, STREAM, days, run_id, triples, expected=len(wanted) + len(broken))
     details.reported_total = total
     details.api_window = window
     return details
@@ -61,7 +61,8 @@ def land_documents(client, store: LandingStore, days: list[date], run_id: str, l
     documents = land_dated_records(
         store, DOCUMENTS_STREAM, days, run_id,
         fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",
-                           context_of=lambda key: {"overdue_id": key, "easy_number": wanted[key][0]}))
+                           context_of=lambda key: {"overdue_id": key, "easy_number": wanted[key][0]}),
+        expected=len(wanted))  # about one record per case
     # the API gives no total across cases; the client checks each case's list against its own count
     documents.reported_total = None
     return documents

@@ -39,6 +39,7 @@ class Bench:
 KNOWN = [
     Bench("api_efficiency", "API efficiency: calls made ÷ minimum needed"),
     Bench("client_rate_budget", "Budget use: achieved request rate ÷ the rate limit, and 429s"),
+    Bench("budget_backfill", "Backfill at the rate budget: wall ÷ floor, kill re-spend"),
     Bench("peer_comparison", "Peer comparison: ours vs dlt vs a bare loop"),
     Bench("memory_growth", "Memory growth of the extraction with the world's size"),
     Bench("model_builds", "Warehouse model builds (DuckDB and Postgres)"),
@@ -64,6 +65,12 @@ def headline(name: str, result: dict | None, stdout: str) -> list[list]:
             if f:
                 rows.append([f"API calls ÷ minimum, {label}", f"{f['ratio']:.2f} ({f['calls']:,} ÷ {f['minimum']:,})",
                              "close to 1"])
+    elif name == "budget_backfill" and result:
+        for world, figures in zip(result["worlds"], result["ratios"], strict=True):
+            for label, value in figures.items():
+                target = {"wall ÷ floor": "<= 1.15", "calls ÷ minimum": "<= 1.05", "kill re-spend": "<= 1.03",
+                          "429 share": "<= 0.01", "peak RSS MB": "<= 400"}.get(label, "(information)")
+                rows.append([f"{label}, backfill of {world['world']}", f"{value:.3f}", target])
     elif name == "client_rate_budget":
         match = re.search(r"achieved rate / R = ([\d.]+)\s+429 share = ([\d.]+)", stdout)
         if match:

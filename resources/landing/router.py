@@ -21,6 +21,9 @@ from resources.streams import get_stream
 from .range_writer import open_range
 from .store import LandingStore
 
+CHECKPOINT_SHARE = 0.01
+"""A by-id run that knows how many records it fetches commits a checkpoint at least every this share of them."""
+
 
 @dataclass
 class LandedSummary:
@@ -94,6 +97,8 @@ class DayRouter:
         self._view = RowView(self._stream.columns)
         self._checkpoint_seconds = store.checkpoint_seconds
         self._last_checkpoint = time.monotonic()
+        self._checkpoint_records: int | None = None  # also checkpoint every this many records (by-id runs)
+        self._records_at_checkpoint = 0
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
 
@@ -139,11 +144,17 @@ class DayRouter:
         """Every day of the run before ``day`` has all its records: when the store's
         ``checkpoint_seconds`` have passed since the run's start or its last checkpoint, commit them
         (each atomically) so that a kill loses at most that much work."""
-        if not self._stream.daily or time.monotonic() - self._last_checkpoint < self._checkpoint_seconds:
+        if not self._stream.daily:
+            return
+        due_by_time = time.monotonic() - self._last_checkpoint >= self._checkpoint_seconds
+        every = self._checkpoint_records
+        due_by_work = every is not None and self.summary.records - self._records_at_checkpoint >= every
+        if not (due_by_time or due_by_work):
             return
         if self._writer.checkpoint([d for d in self._days if d < day]):
             self.summary.checkpoints += 1
         self._last_checkpoint = time.monotonic()
+        self._records_at_checkpoint = self.summary.records
 
     def close(self) -> LandedSummary:
         """Commit every partition of the run (empty days included) and return what was landed."""
@@ -213,15 +224,19 @@ def land_dated_records(
     days: list[date],
     run_id: str,
     triples: Iterable[tuple[date, object, Mapping[str, Any] | None]],
+    expected: int | None = None,
 ) -> LandedSummary:
     """Land (day, record, context) triples: all rows of a record go to the given day.
 
     Used for by-id fetches, whose partition is the day of the change that triggered the fetch. Triples
     come in day order, so the days before the current one are complete: they are committed as a
     checkpoint every ``store.checkpoint_seconds`` (a record for a day already checkpointed raises
-    LandingError).
+    LandingError), and, when the run ``expected`` that many records, also every ``CHECKPOINT_SHARE`` of
+    them: a kill then loses at most that share of a long run's fetches, however fast they go.
     """
     router = DayRouter(store, stream, days, run_id, None)
+    if expected:
+        router._checkpoint_records = max(1, int(expected * CHECKPOINT_SHARE))
     current = None
     try:
         for day, record, context in triples:

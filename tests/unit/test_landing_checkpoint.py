@@ -111,3 +111,15 @@ def test_every_new_day_checkpoints_the_previous_ones_when_the_interval_is_zero(t
     summary = land_dated_records(store, "notifications", [D1, D2, D3], "by-id", iter(records))
     assert summary.checkpoints == 2 and summary.rows == 3  # before D2 and before D3; D3 at the end
     assert ids(store.read_table("notifications", [D1, D2, D3])) == ["N1", "N2", "N3"]
+
+
+def test_a_run_that_knows_its_size_checkpoints_every_share_of_it_whatever_the_clock(tmp_path):
+    from resources.landing.router import CHECKPOINT_SHARE
+
+    store = LandingStore(str(tmp_path), checkpoint_seconds=3600)  # the clock alone would never checkpoint
+    days = [D1 + timedelta(days=i) for i in range(40)]
+    records = [(day, Record(i, day), None) for i, day in enumerate(days)]
+    summary = land_dated_records(store, "notifications", days, "by-id", iter(records), expected=len(records) * 10)
+    every = max(1, int(len(records) * 10 * CHECKPOINT_SHARE))
+    assert summary.checkpoints == (len(records) - 1) // every and summary.checkpoints > 0
+    assert ids(store.read_table("notifications", days)) == [f"N{i}" for i in range(40)]
