@@ -46,7 +46,7 @@ class _Bars(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         plan = getattr(record, "plan", None)
         if plan is not None:
-            self.progress.console.print("\n".join(plan.lines()))
+            self.progress.console.print("\n".join(plan.lines()), highlight=False, markup=False)
             self.tasks = {e.endpoint: self.progress.add_task(e.endpoint, total=e.calls, rate="")
                           for e in plan.endpoints}
             self.progress.start()
