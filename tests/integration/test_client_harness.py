@@ -31,12 +31,14 @@ def start_sandbox(**kw: Any):
 
 
 def client_for(sb: SandboxHandle, guard: Path, **overrides: Any) -> CofaServeClient:
-    """A client of the sandbox with quick retries (the sandbox's faults are short)."""
+    """A client of the sandbox with quick retries (the sandbox's faults are short). Many attempts: a fault
+    burst starts on any request, so with several workers fetching, one key can meet bursts back to back
+    (12 failures in a row were seen under 10 % server errors in bursts of 3)."""
     creds = sb.credentials
     values: dict[str, Any] = dict(
         base_url=sb.base_url, auth_url=sb.auth_url, username=creds["username"], password=creds["password"],
         api_key=creds["api_key"], policy_number=creds["policy_number"], lockout_dir=guard, page_size=50,
-        backoff_base_seconds=0.05, backoff_cap_seconds=1.0, max_attempts=12, max_retry_seconds=120,
+        backoff_base_seconds=0.05, backoff_cap_seconds=1.0, max_attempts=40, max_retry_seconds=120,
         timeout_seconds=10,
     )
     values.update(overrides)
