@@ -13,13 +13,13 @@ from resources.cofaserve import endpoints as ep
 from resources.landing import LandingStore
 from resources.streams import DAILY_ASSET, Extraction, assets
 
-from . import overdues
-from .deliveries import changed_deliveries
+from . import deliveries, orders, overdues
 from .extraction import extract_listing
-from .orders import changed_orders
 
-BY_ID = (ep.DELIVERY, ep.ORDER, ep.OVERDUE, ep.OVERDUE_DOCUMENTS)
-"""The endpoints a daily run fetches by id, side by side (assets/daily_changes.py)."""
+BY_ID_ENDPOINT = {deliveries.STREAM: ep.DELIVERY, orders.STREAM: ep.ORDER, overdues.STREAM: ep.OVERDUE,
+                  overdues.DOCUMENTS_STREAM: ep.OVERDUE_DOCUMENTS}
+"""The endpoint each by-id stream of a daily run fetches from, side by side (assets/daily_changes.py)."""
+BY_ID = tuple(BY_ID_ENDPOINT.values())
 LISTS = (ep.NOTIFICATIONS, ep.PORTFOLIO, ep.OVERDUES)
 """The list endpoints paged before them."""
 
@@ -62,26 +62,28 @@ class RangePlan:
         """The plan as lines of text."""
         days = (self.last - self.first).days + 1
         out = [f"plan of {self.first} to {self.last} ({days:,} days): {self.calls:,} by-id calls, "
-               f"about {_duration(self.seconds)} with every endpoint busy at once"]
+               f"about {duration_text(self.seconds)} with every endpoint busy at once"]
         width = max(len(e.endpoint) for e in self.endpoints)
         for e in self.endpoints:
             out.append(f"  {e.endpoint:<{width}}  {e.calls:>7,} calls at {e.rate_per_minute:,.0f}/min  "
-                       f"{_duration(e.seconds):>8}" + ("  (budget assumed: the lists' advertised limit)"
+                       f"{duration_text(e.seconds):>8}" + ("  (budget assumed: the lists' advertised limit)"
                                                         if e.assumed else ""))
         return out
 
 
-def _duration(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """``seconds`` as ``1h05m`` (an hour or more) or ``2m06s``."""
     seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
-def by_id_calls(client, store: LandingStore, days: list[date], listed) -> dict[str, int]:
+def by_id_calls(store: LandingStore, days: list[date], listed) -> dict[str, int]:
     """{endpoint: calls} a run of ``days`` makes by id, from the lists landed in ``store`` and the overdue
     cases ``listed`` (:func:`overdues.changed_overdues`)."""
     cases = len(listed[0]) if listed is not None else 0
-    return {ep.DELIVERY.name: len(changed_deliveries(store, days)), ep.ORDER.name: len(changed_orders(store, days)),
+    return {ep.DELIVERY.name: len(deliveries.changed_deliveries(store, days)),
+            ep.ORDER.name: len(orders.changed_orders(store, days)),
             ep.OVERDUE.name: cases, ep.OVERDUE_DOCUMENTS.name: cases}
 
 
@@ -90,7 +92,7 @@ def range_plan(client, store: LandingStore, days: list[date], listed,
     """The plan of ``days`` from the lists landed in ``store`` (see :func:`by_id_calls`), for
     ``endpoints``, each at the budget the client holds for it now (the setting until the API has
     advertised its limit)."""
-    calls = by_id_calls(client, store, days, listed)
+    calls = by_id_calls(store, days, listed)
     budget = client.rate_budget
     # an endpoint not called yet has no advertised limit: the limit is per endpoint and user, and what the
     # lists were just told is the best estimate (the client's setting otherwise)

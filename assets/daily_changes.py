@@ -13,19 +13,15 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 
-from resources.cofaserve import endpoints as ep
 from resources.landing import LandedSummary, LandingStore
 from resources.streams import DAILY_ASSET, Extraction, assets
 
 from . import deliveries, orders, overdues
-from .backfill_plan import range_plan
+from .backfill_plan import BY_ID_ENDPOINT, range_plan
 from .extraction import extract_listing
 from .fetch_progress import FetchProgress
 
 LISTED = "overdue cases listed"
-BY_ID_ENDPOINT = {deliveries.STREAM: ep.DELIVERY, orders.STREAM: ep.ORDER, overdues.STREAM: ep.OVERDUE,
-                  overdues.DOCUMENTS_STREAM: ep.OVERDUE_DOCUMENTS}
-"""The endpoint each by-id stream fetches from."""
 
 
 def _results(futures: list[Future]) -> list:

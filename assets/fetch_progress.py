@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 
-from .backfill_plan import RangePlan
+from .backfill_plan import RangePlan, duration_text
 
 PROGRESS = logging.getLogger("cofasync.progress")
 TICK_SECONDS = 2.0
@@ -22,14 +22,9 @@ def board_line(board: dict) -> str:
     """The figures as one line: ``delivery 120/768 58/min ETA 11m12s; ...``."""
     parts = []
     for endpoint, f in board.items():
-        eta = "" if f["eta_seconds"] is None else f" ETA {_clock(f['eta_seconds'])}"
+        eta = "" if f["eta_seconds"] is None else f" ETA {duration_text(f['eta_seconds'])}"
         parts.append(f"{endpoint} {f['done']:,}/{f['planned']:,} {f['per_minute']:,.0f}/min{eta}")
     return "by-id fetches: " + "; ".join(parts)
-
-
-def _clock(seconds: float) -> str:
-    seconds = round(seconds)
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 class FetchProgress:
@@ -38,20 +33,22 @@ class FetchProgress:
 
     def __init__(self, client, plan: RangePlan, tick: float = TICK_SECONDS):
         self.client, self.plan, self.tick = client, plan, tick
-        self._start = {e.endpoint: self._calls(e.endpoint) for e in plan.endpoints}
+        self._start = self._calls()
         self._began = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fetch-progress", daemon=True)
 
-    def _calls(self, endpoint: str) -> int:
-        return int(self.client.telemetry.snapshot().get(f"requests.{endpoint}", 0))
+    def _calls(self) -> dict[str, int]:
+        """Requests made so far per endpoint of the plan (one telemetry snapshot)."""
+        snapshot = self.client.telemetry.snapshot()
+        return {e.endpoint: int(snapshot.get(f"requests.{e.endpoint}", 0)) for e in self.plan.endpoints}
 
     def board(self) -> dict:
         """The figures now, per endpoint of the plan."""
         elapsed = max(time.monotonic() - self._began, 1e-9)
-        board = {}
+        board, calls = {}, self._calls()
         for e in self.plan.endpoints:
-            done = self._calls(e.endpoint) - self._start[e.endpoint]
+            done = calls[e.endpoint] - self._start[e.endpoint]
             rate = 60.0 * done / elapsed
             left = max(e.calls - done, 0)
             eta = 0.0 if not left else (60.0 * left / rate if rate else None)
