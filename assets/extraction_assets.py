@@ -13,6 +13,7 @@ from resources.streams import Partitioning, Stream, assets
 
 from .extractors import extractor
 from .landing_checks import landing_check_specs, landing_checks, partition_metadata, run_metadata
+from .partition_metadata import add_partitions_metadata
 from .progress_log import plan_metadata, progress_to_run_log
 from .runtime import API_POOL, OWNERS, TRANSIENT_RETRY, open_client, run_days, telemetry_delta
 
@@ -65,9 +66,8 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
             context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
             key = dg.AssetKey(stream.name)
             if daily:
-                for day in summary.rows_by_day:
-                    context.add_asset_metadata(partition_metadata(summary, day), asset_key=key,
-                                               partition_key=day.isoformat())
+                add_partitions_metadata(context, key, {day.isoformat(): partition_metadata(summary, day)
+                                                       for day in summary.rows_by_day})
                 metadata = run_metadata(summary, api if stream is landed[0] else None)
             else:
                 metadata = {**partition_metadata(summary, next(iter(summary.rows_by_day))),

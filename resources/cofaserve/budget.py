@@ -30,6 +30,10 @@ from .budget_store import MemoryStore, SlotStore, shared_store
 from .settings import ClientSettings
 from .slots import Pacing
 
+RECHECK_SECONDS = 0.25
+"""A thread sleeping towards a slot further away than this checks every this often whether the schedule was
+re-spaced (it then takes a new slot)."""
+
 
 class RateBudget:
     """Per-endpoint pacing shared by all threads of one client, and by all processes with the same ``store``.
@@ -80,13 +84,21 @@ class RateBudget:
         pacing = self.pacing
         waited = 0.0
         while True:
-            slot, blocked_until, now = self._store.transact(key, lambda s, now: (*s.reserve(now, pacing, key), now))
-            delay = slot - now
-            if delay > 0:
-                self._sleep(delay)
-                waited += delay
+            slot, blocked_until, epoch, now = self._store.transact(
+                key, lambda s, now: (*s.reserve(now, pacing, key), now))
+            while (delay := slot - now) > 0:
+                # a far slot is slept towards in steps: a re-spaced schedule (the server's limit learned
+                # meanwhile) is noticed within one step, not after seconds at the assumed rate
+                step = min(delay, RECHECK_SECONDS)
+                self._sleep(step)
+                waited += step
+                now += step
+                if step < delay and not self._store.transact(
+                        key, lambda s, _now, e=epoch: s.epoch == e, write=False):
+                    break
             # A 429 seen by another thread or process while we slept moves the block: take a new slot after it.
-            if self._store.transact(key, lambda s, now, b=blocked_until: s.still_valid(now, b), write=False):
+            if self._store.transact(key, lambda s, now, b=blocked_until, e=epoch: s.still_valid(now, b, e),
+                                    write=False):
                 return waited
 
     # ------------------------------------------------------------------------------------------ feedback

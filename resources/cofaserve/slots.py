@@ -66,14 +66,15 @@ class SlotState:
     factor: float = 1.0  # adaptive multiplier in [MIN_FACTOR, 1]
     server_limit: int | None = None  # the server's X-RateLimit-Limit, once seen
     touched: float = 0.0  # the last reservation or observation
+    epoch: int = 0  # changes when the schedule is re-spaced: slots reserved before are taken again
 
     def _touch(self, now: float, pacing: Pacing) -> None:
         if self.touched and now - self.touched > pacing.idle_reset_seconds:
             self.factor = 1.0  # the server forgot long ago what slowed us down
         self.touched = max(self.touched, now)
 
-    def reserve(self, now: float, pacing: Pacing, key: str) -> tuple[float, float]:
-        """Take the next free slot at ``now``: return (slot, blocked_until as the slot was taken).
+    def reserve(self, now: float, pacing: Pacing, key: str) -> tuple[float, float, int]:
+        """Take the next free slot at ``now``: return (slot, blocked_until, epoch as the slot was taken).
 
         The slot is the latest of now, the next free slot and the end of a block; the next free slot
         moves one interval past it. Callers wait until the slot outside any lock.
@@ -82,13 +83,16 @@ class SlotState:
         slot = max(now, self.next_slot, self.blocked_until)
         self.last_slot = slot
         self.next_slot = slot + pacing.interval(key, self)
-        return slot, self.blocked_until
+        return slot, self.blocked_until, self.epoch
 
-    def still_valid(self, now: float, blocked_until: float) -> bool:
-        """Whether a slot taken when the block ended at ``blocked_until`` may be used at ``now``.
+    def still_valid(self, now: float, blocked_until: float, epoch: int | None = None) -> bool:
+        """Whether a slot taken when the block ended at ``blocked_until`` (in ``epoch``) may be used at ``now``.
 
-        False when a 429 seen meanwhile moved the block past now: the caller takes a new slot.
+        False when a 429 seen meanwhile moved the block past now, or the schedule was re-spaced since
+        (``epoch`` given and changed): the caller takes a new slot.
         """
+        if epoch is not None and epoch != self.epoch:
+            return False
         return self.blocked_until <= blocked_until or self.blocked_until <= now
 
     def observe(self, now: float, pacing: Pacing, key: str, status: int, limit: int | None,
@@ -97,8 +101,10 @@ class SlotState:
         self._touch(now, pacing)
         if pacing.adapt and limit and limit > 0 and limit != self.server_limit:
             self.server_limit = limit
-            # the slot reserved under the assumed rate may be too far away: re-space it
-            self.next_slot = min(self.next_slot, self.last_slot + pacing.interval(key, self))
+            # slots reserved under the assumed rate may be seconds away: the schedule restarts from now
+            # at the server's rate, and whoever holds an older slot takes a new one (the epoch moves)
+            self.next_slot = min(self.next_slot, now + pacing.interval(key, self))
+            self.epoch += 1
         if status == 429:
             self.factor = max(MIN_FACTOR, self.factor * CUT_ON_429)
             pause = retry_after if retry_after is not None else pacing.interval(key, self)

@@ -154,3 +154,26 @@ def test_learning_a_higher_limit_re_spaces_the_reserved_slot():
     start = clock.now
     budget.acquire("GET a")
     assert clock.now - start == pytest.approx(0.01)
+
+
+def test_slots_reserved_at_the_assumed_rate_are_taken_again_once_the_limit_is_learned():
+    """Four workers start at the assumed 60/min (slots 0, 1, 2, 3 s); the first answer says 6000/min: the
+    sleepers do not wait out their old slots but take new ones within a recheck step."""
+    budget, clock = fake_budget(60.0, safety=1.0)
+    start = clock.now
+    budget.acquire("GET a")  # the first worker sends at 0
+    reserved = [budget._store.transact("GET a", lambda s, now: s.reserve(now, budget.pacing, "GET a")[0]) - start
+                for _ in range(2)]
+    assert reserved == pytest.approx([1.0, 2.0])  # others already hold the next slots at the assumed rate
+    sleeps = []
+
+    def sleep(seconds):
+        if not sleeps:  # the first answer arrives while this worker sleeps towards its slot at 3 s
+            budget.observe("GET a", 200, {"X-RateLimit-Limit": "6000"}, None)
+        sleeps.append(seconds)
+        clock.sleep(seconds)
+
+    budget._sleep = sleep
+    budget.acquire("GET a")
+    assert clock.now - start < 0.3  # one recheck step (0.25 s) and the new slot, not 3 s
+    assert sleeps[0] == pytest.approx(0.25)

@@ -100,7 +100,7 @@ def test_a_429_wakes_a_sleeper_of_another_budget_onto_a_later_slot(tmp_path):
     b = RateBudget(60.0, safety=1.0, sleep=sleep_while_a_meets_a_429, store=store)
     start = take(a, clock)
     take(b, clock)
-    assert len(sleeps) == 2 and clock.now >= start + 20.0
+    assert clock.now >= start + 20.0 and sum(sleeps) >= 20.0  # slept past the block, on a new slot
 
 
 # ---------------------------------------------------------------------------------- what never shares
