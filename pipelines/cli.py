@@ -16,6 +16,7 @@ import warnings
 from importlib.resources import files
 from pathlib import Path
 
+from pipelines.dagster_home import one_sync_at_a_time, open_instance
 from pipelines.progress import fail
 
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
@@ -58,13 +59,13 @@ def ensure_dagster_home(home: Path) -> None:
         template = files("pipelines").joinpath("dagster_home.yaml").read_text(encoding="utf-8")
         if HOME_FROM_ENV not in template:
             raise RuntimeError("pipelines/dagster_home.yaml lost its event_log_storage dagster_home entry")
-        config.write_text(template.replace(HOME_FROM_ENV, f"dagster_home: {json.dumps(str(home.resolve()))}\n"))
+        draft = home / f".dagster.yaml.{os.getpid()}"  # a command starting beside this one never reads half of it
+        draft.write_text(template.replace(HOME_FROM_ENV, f"dagster_home: {json.dumps(str(home.resolve()))}\n"))
+        os.replace(draft, config)
 
 
 def _instance():
-    from dagster import DagsterInstance
-
-    return DagsterInstance.get()
+    return open_instance(Path(os.environ["DAGSTER_HOME"]))
 
 
 def cmd_sync(args) -> int:
@@ -72,7 +73,8 @@ def cmd_sync(args) -> int:
     from pipelines.sync import run_sync
 
     settings, _ = _load_everything()
-    return run_sync(settings, _instance(), snapshot=args.snapshot)
+    with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "sync"):
+        return run_sync(settings, _instance(), snapshot=args.snapshot)
 
 
 def cmd_backfill(args) -> int:
@@ -92,7 +94,8 @@ def cmd_backfill(args) -> int:
         return fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
     if args.plan:
         return _print_plan(client_settings, first, last)
-    return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False)
+    with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "backfill"):
+        return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False)
 
 
 def _print_plan(client_settings, first, last) -> int:
@@ -126,7 +129,7 @@ def cmd_status(args) -> int:
 
 def cmd_doctor(args) -> int:
     """Check settings, the landing zone, the warehouse and the API (at most one login attempt)."""
-    from resources.cofaserve import AuthError, CofaServeClient, CofaServeError
+    from resources.cofaserve import AuthError, CofaServeClient, CofaServeError, LockoutGuardUnusableError
     from resources.io_resources import LandingResource
 
     settings, client_settings = _load_everything()
@@ -139,10 +142,15 @@ def cmd_doctor(args) -> int:
         ok = False
         print(f"landing zone: FAILED ({exc})")
     try:
-        from resources.warehouse import Warehouse
+        from resources.warehouse import Warehouse, WarehouseNotBuilt
 
-        Warehouse(settings.warehouse_url).table_counts()
-        print(f"warehouse: ok ({settings.warehouse_url})")
+        warehouse = Warehouse(settings.warehouse_url)
+        warehouse.check_reachable()
+        try:
+            warehouse.table_counts()
+            print(f"warehouse: ok ({warehouse.safe_url})")
+        except WarehouseNotBuilt:
+            print(f"warehouse: ok, not built yet ({warehouse.safe_url}; `cofasync sync` builds it)")
     except Exception as exc:
         ok = False
         print(f"warehouse: FAILED ({exc})")
@@ -150,6 +158,9 @@ def cmd_doctor(args) -> int:
         with CofaServeClient(client_settings) as client:
             policies = list(client.iter_policies())
         print(f"API: ok (logged in once; {len(policies)} polic{'y' if len(policies) == 1 else 'ies'} visible)")
+    except LockoutGuardUnusableError as exc:
+        ok = False
+        print(f"API: {exc}")
     except AuthError as exc:
         ok = False
         print(f"API: credentials refused: {exc}")

@@ -46,19 +46,27 @@ def recover_interrupted_runs(instance: DagsterInstance) -> list[str]:
     failed and free the API pool slots they held, which would otherwise block every later run forever.
     Returns their run ids. Runs of live processes, of other machines, or not started by `cofasync` (the UI,
     the daemon, whose own run monitoring frees its slots) are left alone."""
-    host = socket.gethostname()
-    unfinished = instance.get_runs(filters=RunsFilter(statuses=[
-        DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED]))
+    unfinished = instance.get_runs(filters=RunsFilter(statuses=list(UNFINISHED)))
     recovered = []
     for run in unfinished:
-        pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
-        if pid is None or run_host != host or _process_alive(int(pid)):
+        if not interrupted(run):
             continue
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
-        instance.report_run_failed(run, message=f"the cofasync process {pid} that ran it ended without "
-                                                "finishing (killed?); marked failed by a later cofasync")
+        instance.report_run_failed(run, message=f"the cofasync process {run.tags[PID_TAG]} that ran it ended "
+                                                "without finishing (killed?); marked failed by a later cofasync")
         recovered.append(run.run_id)
     return recovered
+
+
+UNFINISHED = (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED)
+
+
+def interrupted(run) -> bool:
+    """Whether ``run`` is unfinished although the `cofasync` process on this machine that ran it has ended
+    (killed): it will never finish."""
+    pid, run_host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+    return (run.status in UNFINISHED and pid is not None and run_host == socket.gethostname()
+            and not _process_alive(int(pid)))
 
 
 def _api_requests(result) -> int:

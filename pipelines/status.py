@@ -7,6 +7,7 @@ import json
 from datetime import date, timedelta
 
 from pipelines.due import DAILY_STREAMS, due_work
+from pipelines.runs import interrupted
 from resources.streams import STREAMS
 
 
@@ -25,16 +26,17 @@ def status(settings, store, instance) -> dict:
         streams[name] = {"latest": latest, "days_behind": behind, "partitions": len(manifests),
                          "rows": sum(m.get("rows", 0) for m in manifests),
                          "quarantined": sum(m.get("quarantined", 0) for m in manifests)}
-    warehouse: dict = {"url": settings.warehouse_url}
-    try:
-        from resources.warehouse import Warehouse
+    from resources.warehouse import Warehouse
 
+    warehouse: dict = {"url": Warehouse(settings.warehouse_url).safe_url}
+    try:
         warehouse["tables"] = dict(sorted(Warehouse(settings.warehouse_url).table_counts().items()))
     except Exception as exc:  # the warehouse may not be built yet: say so rather than fail the status
         warehouse["error"] = f"not readable yet ({exc})"
     due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams)}
            for d in due_work(store, today, settings.contract_start)]
-    runs = [{"run_id": run.run_id, "job": run.job_name, "status": run.status.value}
+    runs = [{"run_id": run.run_id, "job": run.job_name,
+             "status": "INTERRUPTED" if interrupted(run) else run.status.value}
             for run in instance.get_runs(limit=5)]
     return {"today": today.isoformat(), "landing_root": settings.landing_root, "streams": streams, "due": due,
             "warehouse": warehouse, "last_runs": runs}
@@ -65,6 +67,8 @@ def print_status(report: dict, as_json: bool = False) -> None:
             print(f"  {table:<28}{count:>10,}")
     print("last runs")
     for run in report["last_runs"]:
-        print(f"  {run['run_id'][:8]}  {run['job']:<26}{run['status']}")
+        note = "  (its process ended without finishing: killed? the next sync closes it)" \
+            if run["status"] == "INTERRUPTED" else ""
+        print(f"  {run['run_id'][:8]}  {run['job']:<26}{run['status']}{note}")
     if not report["last_runs"]:
         print("  none yet")

@@ -35,7 +35,13 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
     Definitions of ``settings`` (and ``cofaserve``, the API client's resource, when given); print the
     progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted)."""
     from pipelines.definitions import build_definitions  # not at import: the module wires the env's defs
+    from resources.warehouse import Warehouse, WarehouseUnreachable
 
+    try:  # before any API call: an extraction whose models cannot be built is budget spent for nothing
+        Warehouse(settings.warehouse_url).check_reachable()
+    except WarehouseUnreachable as exc:
+        return fail(f"the warehouse (WAREHOUSE_URL) is not usable: {exc}. Nothing was extracted; fix the "
+                    "warehouse or WAREHOUSE_URL (`cofasync doctor` checks it) and run again.")
     defs = build_definitions(settings, cofaserve)
     alerts = AlertsResource(failure_webhook_url=settings.failure_webhook_url)
     for run_id in recover_interrupted_runs(instance):

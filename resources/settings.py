@@ -57,12 +57,31 @@ class PipelineSettings:
 def _warehouse_url(value: str) -> str:
     if not value.startswith(("duckdb:///", "postgresql://", "postgresql+psycopg://")):
         raise ValueError("must start with duckdb:/// or postgresql:// (e.g. duckdb:///data/warehouse.duckdb)")
+    if value.startswith("duckdb:///"):
+        path = value.removeprefix("duckdb:///").split("?", 1)[0]
+        if path.strip() in ("", ":memory:") or path.startswith(":memory:"):
+            raise ValueError("names no file: the warehouse would be built in memory and lost at exit "
+                             "(e.g. duckdb:///data/warehouse.duckdb)")
+        if Path(path).is_dir():
+            raise ValueError("is a folder: name the database file in it (e.g. duckdb:///data/warehouse.duckdb)")
+        _folder(str(Path(path).parent))
     return value
 
 
 def _nonempty(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
+    return value
+
+
+def _folder(value: str) -> str:
+    """A folder path: it may not exist yet, but neither it nor a parent may be a file."""
+    _nonempty(value)
+    for path in (Path(value), *Path(value).parents):
+        if path.exists():
+            if not path.is_dir():
+                raise ValueError(f"{'is' if path == Path(value) else 'lies under'} the file {path}, not a folder")
+            break
     return value
 
 
@@ -131,8 +150,8 @@ def _under_working_dir(*parts: str, prefix: str = "") -> Callable[[], str]:
 # name -> (default, parser); None default means required, a callable one is computed at each read
 _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]] = {
     "WAREHOUSE_URL": (_under_working_dir("data", "warehouse.duckdb", prefix="duckdb:///"), _warehouse_url),
-    "LANDING_ROOT": (_under_working_dir("data", "landing"), _nonempty),
-    "DAGSTER_HOME": (_under_working_dir(".dagster"), _nonempty),
+    "LANDING_ROOT": (_under_working_dir("data", "landing"), _folder),
+    "DAGSTER_HOME": (_under_working_dir(".dagster"), _folder),
     "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
     "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
     "COFASYNC_CHECKPOINT_SECONDS": ("120", _seconds),

@@ -85,7 +85,8 @@ class CofaServeClient:
             sensitive_headers=(settings.api_key_header, settings.authorization_header),
             clock=clock, sleep=sleep, rng=rng,
         )
-        self._guard = LockoutGuard(settings.resolved_lockout_dir(), settings.lockout_cooldown_seconds, now=wall_clock)
+        self._guard = LockoutGuard(settings.resolved_lockout_dir(), settings.lockout_cooldown_seconds, now=wall_clock,
+                                   required=settings.lockout_guard_required)
         self._tokens = TokenManager(settings, self._transport, self._guard, self._redactor, clock=clock)
         self._paging = make_paging(settings)
 

@@ -125,6 +125,11 @@ class LoginCoolingDownError(AuthError):
         super().__init__(message)
 
 
+class LockoutGuardUnusableError(AuthError):
+    """The lockout guard's folder cannot be written, so a refused login could be retried run after run
+    and lock the account: no login is attempted (unless ``lockout_guard_required`` is switched off)."""
+
+
 class TokenRejectedError(AuthError, ApiError):
     """A business call was refused with 401 even after one token refresh and one replay."""
 

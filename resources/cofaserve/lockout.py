@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .errors import LoginCoolingDownError
+from .errors import LockoutGuardUnusableError, LoginCoolingDownError
 from .fingerprint import folder_salt, salted_fingerprint
 
 log = logging.getLogger(__name__)
@@ -41,27 +41,42 @@ class LockoutGuard:
     """Persists refused logins per credential fingerprint and refuses to retry them during the cool-down.
 
     Safe to share between threads and between processes (records are written atomically by rename).
-    If the folder cannot be written the guard still works for the current process and logs a warning.
+    A folder that cannot be written raises :class:`LockoutGuardUnusableError` (no login may be attempted),
+    unless ``required`` is False: the guard then works for the current process only and logs a warning.
     """
 
-    def __init__(self, folder: Path, cooldown_seconds: float = 900.0, now: Callable[[], datetime] = utc_now):
+    def __init__(self, folder: Path, cooldown_seconds: float = 900.0, now: Callable[[], datetime] = utc_now,
+                 required: bool = True):
         self.folder = Path(folder)
         self.cooldown = timedelta(seconds=cooldown_seconds)
         self._now = now
         self._lock = threading.Lock()
         self._memory: dict[str, dict] = {}
-        self._salt = self._load_salt()
+        self._on_disk = True  # False once the folder proved unusable (and the user opted out of requiring it)
+        self._salt = self._load_salt(required)
 
     # ---------------------------------------------------------------------------------------------- salt
 
-    def _load_salt(self) -> bytes:
+    def _load_salt(self, required: bool) -> bytes:
         try:
-            return folder_salt(self.folder)
+            salt = folder_salt(self.folder)
+            with tempfile.TemporaryFile(dir=self.folder):  # records are written here: prove it can be
+                pass
+            return salt
         except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or exc.__class__.__name__
+            if required:
+                raise LockoutGuardUnusableError(
+                    f"CofaServe login not attempted: the lockout guard folder {self.folder} is not usable "
+                    f"({reason}). Without it a refused password would be tried again by every run, and the "
+                    "account locks after five failures. Make the folder writable or point COFASERVE_LOCKOUT_DIR "
+                    "at one that is; to log in without the guard, set "
+                    '"lockout_guard_required": false in COFASERVE_CLIENT_OPTIONS.') from exc
             log.warning(
                 "lockout guard folder %s is not usable (%s): refused logins are remembered in this process only",
                 self.folder, exc.__class__.__name__,
             )
+            self._on_disk = False
             return secrets.token_bytes(32)
 
     def fingerprint(self, auth_url: str, username: str, password: str) -> str:
@@ -76,6 +91,8 @@ class LockoutGuard:
     def _read(self, fingerprint: str) -> dict | None:
         with self._lock:
             remembered = self._memory.get(fingerprint)
+        if not self._on_disk:
+            return remembered
         try:
             record = json.loads(self._path(fingerprint).read_text())
             if isinstance(record, dict) and "failed_at" in record:
@@ -118,8 +135,11 @@ class LockoutGuard:
         """
         now = self._now()
         record = {"failed_at": _iso(now), "kind": kind, "reason": reason[:300]}
+        retry_at = datetime.fromisoformat(record["failed_at"].replace("Z", "+00:00")) + self.cooldown
         with self._lock:
             self._memory[fingerprint] = record
+        if not self._on_disk:
+            return retry_at
         try:
             self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
@@ -128,12 +148,14 @@ class LockoutGuard:
             os.replace(tmp, self._path(fingerprint))
         except OSError as exc:
             log.warning("could not persist the refused login in %s (%s)", self.folder, exc.__class__.__name__)
-        return datetime.fromisoformat(record["failed_at"].replace("Z", "+00:00")) + self.cooldown
+        return retry_at
 
     def clear(self, fingerprint: str) -> None:
         """Forget a failure (called after a successful login)."""
         with self._lock:
             self._memory.pop(fingerprint, None)
+        if not self._on_disk:
+            return
         try:
             self._path(fingerprint).unlink()
         except FileNotFoundError:

@@ -31,7 +31,7 @@ class CofaServeResource(ConfigurableResource):
     password: str = Field(repr=False, description="CofaServe password (COFASERVE_PASSWORD); use EnvVar")
     api_key: str = Field(repr=False, description="API key of the user-application pair (COFASERVE_API_KEY); use EnvVar")
     policy_number: str = Field(description="Contract / policy number (COFASERVE_POLICY_NUMBER)")
-    lockout_dir: str | None = Field(default=None, description="Lockout guard folder; default $DAGSTER_HOME/cofaserve-lockout")
+    lockout_dir: str | None = Field(default=None, description="Lockout guard folder; default ~/.local/state/cofaserve/lockout")
     paging: str = Field(default="page", description="Paging strategy: 'page' (page/pageSize) or 'range' (range + Content-Range)")
     page_size: int = Field(default=100, description="Items per page")
     rate_per_minute: float = Field(default=60.0, description="Assumed per-endpoint limit until the server's X-RateLimit-Limit is seen")

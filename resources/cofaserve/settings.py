@@ -131,8 +131,11 @@ class ClientSettings(BaseModel):
 
     # --- lockout guard
     lockout_dir: Path | None = None
-    """Folder of the lockout guard's records; default ``$DAGSTER_HOME/cofaserve-lockout``, else
-    ``~/.cache/cofaserve/lockout``."""
+    """Folder of the lockout guard's records; default ``$XDG_STATE_HOME/cofaserve/lockout`` (else
+    ``~/.local/state/cofaserve/lockout``): one per user of the machine, whatever the Dagster home."""
+    lockout_guard_required: bool = True
+    """Refuse to log in while the guard's folder cannot be written (False: log in anyway; a refused login is
+    then remembered by this process only, and a scheduled run may try the same password again)."""
     lockout_cooldown_seconds: float = Field(default=900.0, gt=0)
     """How long credentials that were refused are not tried again (default 15 minutes)."""
 
@@ -281,11 +284,8 @@ class ClientSettings(BaseModel):
         """Where the lockout guard keeps its records (see ``lockout_dir``)."""
         if self.lockout_dir is not None:
             return Path(self.lockout_dir)
-        dagster_home = os.environ.get("DAGSTER_HOME", "").strip()
-        if dagster_home:
-            return Path(dagster_home) / "cofaserve-lockout"
-        cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
-        return Path(cache) / "cofaserve" / "lockout"
+        state = os.environ.get("XDG_STATE_HOME", "").strip() or str(Path.home() / ".local" / "state")
+        return Path(state) / "cofaserve" / "lockout"
 
     def resolved_budget_dir(self) -> Path:
         """Where the shared rate budget keeps its schedules (see ``budget_dir``)."""

@@ -37,11 +37,11 @@ from .checks import (
     check_unique_notifications,
     run_all_checks,
 )
-from .targets import WarehouseNotBuilt
+from .targets import WarehouseNotBuilt, WarehouseUnreachable
 from .warehouse import BuildReport, Warehouse
 
 __all__ = [
-    "BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt", "check_no_overlapping_validity",
+    "BuildReport", "CheckResult", "Warehouse", "WarehouseNotBuilt", "WarehouseUnreachable", "check_no_overlapping_validity",
     "check_notifications_have_decisions", "check_one_current_version", "check_row_counts_reconcile",
     "check_temporary_numbers_mapped", "check_unique_notifications", "run_all_checks",
 ]

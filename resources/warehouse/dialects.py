@@ -52,7 +52,7 @@ def make_engine(url: str, *, read_only: bool = False, memory: bool = False) -> E
     if dialect_of(url) == "postgresql":
         # jit off: Postgres compiles plans whose cost estimate is large, which for the build's scoped
         # queries (milliseconds of work on a few companies) costs seconds of LLVM compilation.
-        return sa.create_engine(url, connect_args={"options": "-c TimeZone=UTC -c jit=off"}, pool_pre_ping=True)
+        return sa.create_engine(url, connect_args={"options": "-c TimeZone=UTC -c jit=off", "connect_timeout": 10}, pool_pre_ping=True)
     connect_args: dict[str, Any] = {"read_only": True} if read_only else {}
     engine = sa.create_engine(url, connect_args=connect_args, poolclass=StaticPool if memory else NullPool)
 

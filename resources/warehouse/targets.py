@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +32,10 @@ from .dialects import dialect_of, make_engine
 
 class WarehouseNotBuilt(RuntimeError):
     """The warehouse has no published state yet: run a build first."""
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The warehouse cannot be written: its folder (DuckDB) or its server (Postgres) is not usable."""
 
 
 class DuckDBFileTarget:
@@ -48,6 +53,15 @@ class DuckDBFileTarget:
         """True once a build has published the file."""
         return self.path.exists()
 
+    def check_reachable(self) -> None:
+        """Raise :class:`WarehouseUnreachable` unless a build could write beside the file."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.path.parent):
+                pass
+        except OSError as exc:
+            raise WarehouseUnreachable(f"cannot write in {self.path.parent} ({exc.strerror or exc})") from exc
+
     @contextmanager
     def build_connection(self, *, fresh: bool) -> Iterator[Connection]:
         """Yield a connection on the building copy; publish it if the block succeeds, else discard it.
@@ -59,26 +73,28 @@ class DuckDBFileTarget:
             fcntl.flock(lock, fcntl.LOCK_EX)
             for leftover in (self.building_path, Path(f"{self.building_path}.wal")):
                 leftover.unlink(missing_ok=True)
-            if not fresh and self.path.exists():
-                shutil.copyfile(self.path, self.building_path)
-            engine = make_engine(f"duckdb:///{self.building_path}")
-            try:
+            engine = None
+            try:  # whatever fails (a full disk while copying, building or syncing) leaves no building copy
+                if not fresh and self.path.exists():
+                    shutil.copyfile(self.path, self.building_path)
+                engine = make_engine(f"duckdb:///{self.building_path}")
                 with engine.connect() as conn:
                     yield conn  # the build may commit as it goes: nothing is published before the swap
                     conn.commit()
                     conn.execute(sa.text("checkpoint"))
                     conn.commit()
-            except BaseException:
                 engine.dispose()
+                if Path(f"{self.building_path}.wal").exists():
+                    raise RuntimeError(f"{self.building_path} left a WAL behind after checkpoint and close")
+                with open(self.building_path, "rb") as built:
+                    os.fsync(built.fileno())
+                os.replace(self.building_path, self.path)
+            except BaseException:
+                if engine is not None:
+                    engine.dispose()
                 self.building_path.unlink(missing_ok=True)
                 Path(f"{self.building_path}.wal").unlink(missing_ok=True)
                 raise
-            engine.dispose()
-            if Path(f"{self.building_path}.wal").exists():
-                raise RuntimeError(f"{self.building_path} left a WAL behind after checkpoint and close")
-            with open(self.building_path, "rb") as built:
-                os.fsync(built.fileno())
-            os.replace(self.building_path, self.path)
             make_durable([str(self.path.parent)])
 
     @contextmanager
@@ -101,6 +117,16 @@ class EngineTarget:
         self.dialect = dialect_of(url)
         self.commit_steps = self.dialect == "duckdb"
         self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
+
+    def check_reachable(self) -> None:
+        """Raise :class:`WarehouseUnreachable` unless the database answers a query."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("select 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise WarehouseUnreachable(f"{self.engine.url.render_as_string(hide_password=True)} does not "
+                                       f"answer ({reason})") from exc
 
     def exists(self) -> bool:
         """True once a build has created the build log (`_wh_builds`) in this database."""

@@ -62,9 +62,19 @@ class Warehouse:
         self._target: DuckDBFileTarget | EngineTarget = target_for(url)
 
     @property
+    def safe_url(self) -> str:
+        """The URL with its password hidden, for messages."""
+        return _safe_url(self.url)
+
+    @property
     def dialect(self) -> str:
         """'duckdb' or 'postgresql'."""
         return self._target.dialect
+
+    def check_reachable(self) -> None:
+        """Raise ``WarehouseUnreachable`` (saying why) unless a build could write the warehouse: its folder
+        (DuckDB) or its server (Postgres, within 10 s). Meant before work whose result the warehouse takes."""
+        self._target.check_reachable()
 
     def build(self, landing: Any, full_refresh: bool = False) -> BuildReport:
         """Bring the warehouse in step with the landing zone and publish the result atomically.

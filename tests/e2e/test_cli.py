@@ -209,3 +209,42 @@ def test_doctor_checks_everything_with_one_login(synced, tmp_path):
     assert handle.counters()["login"]["attempts"] == 1
     broken = cofasync(env_for(handle, tmp_path, COFASERVE_API_KEY="wrong-key"), "doctor")
     assert broken.returncode == 1 and "API:" in broken.stdout and "wrong-key" not in broken.stdout
+
+
+def test_an_unreachable_warehouse_is_found_before_any_api_call(synced, tmp_path):
+    handle, _, _, _ = synced
+    handle.reset_counters()
+    result = cofasync(env_for(handle, tmp_path, WAREHOUSE_URL="postgresql+psycopg://cofasync:secret@127.0.0.1:9/wh"),
+                      "sync")
+    assert result.returncode == 1
+    assert "WAREHOUSE_URL" in result.stderr and "127.0.0.1:9" in result.stderr and "Nothing was extracted" in result.stderr
+    assert "secret" not in result.stdout + result.stderr
+    assert handle.counters()["requests"] == 0
+
+
+@pytest.mark.parametrize("setting", ["LANDING_ROOT", "DAGSTER_HOME"])
+def test_a_folder_setting_naming_a_file_is_refused_by_name(synced, tmp_path, setting):
+    handle, _, _, _ = synced
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    for command in ("sync", "status"):
+        result = cofasync(env_for(handle, tmp_path, **{setting: str(a_file)}), command)
+        assert result.returncode == 2, result.stderr
+        assert f"{setting}={str(a_file)!r} is malformed: is the file" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_an_unusable_lockout_folder_refuses_to_log_in_run_after_run(synced, tmp_path):
+    handle, _, _, _ = synced
+    handle.reset_counters()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    env = env_for(handle, tmp_path, COFASERVE_PASSWORD="not-the-password", COFASERVE_LOCKOUT_DIR=str(blocker / "guard"))
+    for _ in range(3):  # three scheduled runs with a wrong password: the account is never at risk
+        result = cofasync(env, "sync")
+        assert result.returncode == 1
+        assert "lockout guard folder" in result.stderr and "COFASERVE_LOCKOUT_DIR" in result.stderr
+    assert handle.counters()["login"]["attempts"] == 0
+    opted_out = cofasync({**env, "COFASERVE_PASSWORD": handle.credentials["password"],
+                          "COFASERVE_CLIENT_OPTIONS": '{"lockout_guard_required": false}'}, "doctor")
+    assert "API: ok" in opted_out.stdout, opted_out.stdout + opted_out.stderr

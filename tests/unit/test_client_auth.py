@@ -1,8 +1,10 @@
 """Login, tokens and the lockout guard."""
 
 import json
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +13,7 @@ from resources.cofaserve import (
     AuthError,
     ForbiddenError,
     InvalidCredentialsError,
+    LockoutGuardUnusableError,
     LoginCoolingDownError,
     LoginRejectedError,
     TokenRejectedError,
@@ -290,10 +293,37 @@ def test_runs_starting_together_agree_on_the_folder_salt(tmp_path):
         assert len(set(salts)) == 1 and sorted(p.name for p in folder.iterdir()) == ["salt"]
 
 
-def test_unwritable_guard_folder_still_guards_the_process(tmp_path):
+def test_an_unusable_guard_folder_refuses_to_log_in(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    guard = LockoutGuard(blocker / "guard")
+    api = catalog_api()
+    with pytest.raises(LockoutGuardUnusableError) as err:
+        make_client(tmp_path, api, lockout_dir=blocker / "guard")
+    message = str(err.value)
+    assert str(blocker / "guard") in message and "COFASERVE_LOCKOUT_DIR" in message
+    assert "lockout_guard_required" in message
+    assert api.logins == 0 and api.requests == []
+
+
+def test_a_read_only_guard_folder_refuses_too(tmp_path, monkeypatch):
+    folder = tmp_path / "guard"
+    folder_salt(folder)  # the salt is there, but records could not be written
+    real = tempfile.TemporaryFile
+
+    def refuse(*args, dir=None, **kwargs):
+        if dir is not None and Path(dir) == folder:
+            raise PermissionError(13, "Permission denied")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(LockoutGuardUnusableError, match="Permission denied"):
+        LockoutGuard(folder)
+
+
+def test_unwritable_guard_folder_still_guards_the_process_when_the_user_opts_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    guard = LockoutGuard(blocker / "guard", required=False)
     fp = guard.fingerprint("a", "b", "c")
     guard.record_failure(fp, "invalid_credentials", "bad")
     with pytest.raises(LoginCoolingDownError):

@@ -57,17 +57,21 @@ def test_prefixes_are_not_doubled():
     assert settings.login_url == "https://h/authentication/v1/token"
 
 
-def test_lockout_dir_defaults_to_dagster_home(monkeypatch, tmp_path):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    assert ClientSettings.from_env(ENV).resolved_lockout_dir() == tmp_path / "cofaserve-lockout"
-    monkeypatch.delenv("DAGSTER_HOME")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert ClientSettings.from_env(ENV).resolved_lockout_dir() == tmp_path / "cache" / "cofaserve" / "lockout"
+def test_lockout_dir_is_one_per_user_whatever_the_dagster_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    folders = set()
+    for home in ("a", "b"):
+        monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / home))
+        folders.add(ClientSettings.from_env(ENV).resolved_lockout_dir())
+    assert folders == {tmp_path / "state" / "cofaserve" / "lockout"}
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert ClientSettings.from_env(ENV).resolved_lockout_dir() == tmp_path / "user" / ".local" / "state" / "cofaserve" / "lockout"
 
 
 def test_budget_dir_defaults_beside_the_lockout_folder_and_is_a_client_option(monkeypatch, tmp_path):
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    assert ClientSettings.from_env(ENV).resolved_budget_dir() == tmp_path / "cofaserve-budget"
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert ClientSettings.from_env(ENV).resolved_budget_dir() == tmp_path / "cofaserve" / "cofaserve-budget"
     settings = ClientSettings.from_env({**ENV, "COFASERVE_LOCKOUT_DIR": str(tmp_path / "x" / "guard")})
     assert settings.resolved_budget_dir() == tmp_path / "x" / "cofaserve-budget"
     options = '{"budget_dir": "/srv/budget", "shared_budget": false}'

@@ -37,6 +37,28 @@ def test_every_malformed_setting_is_named_at_once():
     assert "COFASYNC_SNAPSHOT_EVERY_DAYS" in message
 
 
+@pytest.mark.parametrize("url", ["duckdb:///", "duckdb:///:memory:", "duckdb:///:memory:?x=1"])
+def test_a_duckdb_url_without_a_file_is_refused(url):
+    with pytest.raises(SettingsError, match="WAREHOUSE_URL.*in memory and lost"):
+        load_settings({"WAREHOUSE_URL": url})
+
+
+def test_paths_that_are_files_are_refused_by_name(tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    with pytest.raises(SettingsError) as err:
+        load_settings({"LANDING_ROOT": str(a_file), "DAGSTER_HOME": str(a_file / "home"),
+                       "WAREHOUSE_URL": f"duckdb:///{a_file / 'w.duckdb'}"})
+    message = str(err.value)
+    assert f"LANDING_ROOT={str(a_file)!r} is malformed: is the file {a_file}, not a folder" in message
+    assert f"DAGSTER_HOME={str(a_file / 'home')!r} is malformed: lies under the file {a_file}" in message
+    assert "WAREHOUSE_URL" in message
+    with pytest.raises(SettingsError, match="WAREHOUSE_URL.*is a folder"):
+        load_settings({"WAREHOUSE_URL": f"duckdb:///{tmp_path}"})
+    fine = load_settings({"LANDING_ROOT": str(tmp_path / "new" / "landing")})  # not there yet: fine
+    assert fine.landing_root.endswith("new/landing")
+
+
 def test_postgres_url_is_accepted():
     assert load_settings({"WAREHOUSE_URL": "postgresql://u@h/db"}).warehouse_url == "postgresql://u@h/db"
 
