@@ -10,11 +10,13 @@ import dagster as dg
 import httpx
 
 from resources.cofaserve import (
+    ApiUnreachableError,
     AuthError,
     MalformedResponseError,
     PagingError,
     RetryExhaustedError,
     ServerError,
+    UnexpectedShapeError,
 )
 from resources.landing import PartitionLocked
 
@@ -52,6 +54,8 @@ def api_failures_not_retried() -> Iterator[None]:
     credentials above all, but also bad input and bugs) into a failure that retries will not repeat."""
     try:
         yield
+    except (UnexpectedShapeError, ApiUnreachableError) as exc:  # settings or a URL: a retry meets it again
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
     except TRANSIENT_ERRORS:
         raise
     except AuthError as exc:

@@ -95,7 +95,8 @@ def cmd_backfill(args) -> int:
     if args.plan:
         return _print_plan(client_settings, first, last)
     with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "backfill"):
-        return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False)
+        return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False,
+                        again=f"cofasync backfill --from {first} --to {last}")
 
 
 def _print_plan(client_settings, first, last) -> int:

@@ -86,8 +86,24 @@ def _failure_message(result) -> str:
     for event in failures:
         error = getattr(getattr(event, "event_specific_data", None), "error", None)
         if error is not None:
-            return error.message.strip().splitlines()[-1] if error.message else message
+            return _cause(error) or message
     return message
+
+
+def _cause(error) -> str:
+    """The line of a step's error that names its cause: the exception our code raised (Dagster wraps it
+    in ``DagsterExecutionStepExecutionError``), its class without the module path; a ``Failure`` is its
+    description alone (ours already says what went wrong)."""
+    while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
+        error = error.cause
+    lines = (error.message or "").strip().splitlines()
+    if not lines:
+        return ""
+    qualified, _, text = lines[-1].partition(": ")
+    if not text or " " in qualified:
+        return lines[-1]
+    name = qualified.rsplit(".", 1)[-1]
+    return text if name == "Failure" else f"{name}: {text}"
 
 
 def launch(job, instance: DagsterInstance, alerts, tags: dict | None = None,

@@ -3,6 +3,7 @@ runs launched on a Dagster instance, and the summary. No environment is read her
 
 from __future__ import annotations
 
+import sys
 import time
 
 from pipelines.due import DueRange, due_work
@@ -30,10 +31,12 @@ def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None) -> i
     return run_plan(ranges, settings, instance, snapshot=snapshot, cofaserve=cofaserve)
 
 
-def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofaserve=None) -> int:
+def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofaserve=None,
+             again: str = "cofasync sync") -> int:
     """Launch the runs of :func:`pipelines.plan.sync_plan` for ``ranges`` on ``instance``, with the
     Definitions of ``settings`` (and ``cofaserve``, the API client's resource, when given); print the
-    progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted)."""
+    progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted; its last
+    line is the cause, the line before says to run ``again``)."""
     from pipelines.definitions import build_definitions  # not at import: the module wires the env's defs
     from resources.warehouse import Warehouse, WarehouseUnreachable
 
@@ -65,8 +68,9 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
         if not outcome.ok:
             progress.finish()
             print_summary(settings, store, report, time.monotonic() - started)
-            return fail(f"{run.label} failed: {outcome.message}\nNothing landed by the failed step was published; "
-                         "fix the cause and run `cofasync sync` again: it resumes with what is still due.")
+            print(f"Nothing landed by the failed step was published. Fix the cause below and run `{again}` "
+                  "again: it resumes with what is still due.", file=sys.stderr)
+            return fail(f"{run.label} failed: {outcome.message}")
         if run.job == "collect_landing_garbage":
             removed = outcome.result.output_for_node("remove_unneeded_landing_files")
     progress.finish()

@@ -13,6 +13,7 @@ from .dates import DateWindow
 from .errors import (
     AccountLockedError,
     ApiError,
+    ApiUnreachableError,
     AuthError,
     BadRequestError,
     CofaServeError,
@@ -29,6 +30,7 @@ from .errors import (
     ServerError,
     SettingsError,
     TokenRejectedError,
+    UnexpectedShapeError,
 )
 from .listing import RecordStream
 from .records import Record
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AccountLockedError",
     "ApiError",
+    "ApiUnreachableError",
     "AuthError",
     "BadRequestError",
     "ClientSettings",
@@ -64,6 +67,7 @@ __all__ = [
     "SettingsError",
     "Telemetry",
     "TokenRejectedError",
+    "UnexpectedShapeError",
 ]
 
 

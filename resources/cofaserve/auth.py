@@ -29,6 +29,7 @@ from pydantic import SecretStr
 
 from .errors import (
     AccountLockedError,
+    ForbiddenError,
     InvalidCredentialsError,
     LoginRejectedError,
     MalformedResponseError,
@@ -148,6 +149,7 @@ class TokenManager:
         self._tokens: _Tokens | None = None
         self._proven = False
         self._rejected: LoginRejectedError | None = None
+        self._forbidden: ForbiddenError | None = None  # the API key refused at login: not asked again
         self._fingerprint = guard.fingerprint(
             settings.login_url, settings.username, settings.password.get_secret_value()
         )
@@ -238,6 +240,10 @@ class TokenManager:
                 server_message=self._rejected.server_message,
                 retry_at=self._rejected.retry_at,
             )
+        if self._forbidden is not None:
+            f = self._forbidden
+            raise ForbiddenError(f.status, code=f.code, message=f.api_message, fishtag=f.fishtag,
+                                 endpoint=f.endpoint, request=f.request)
         self._guard.check(self._fingerprint)
         body = {
             self._settings.grant_type_field: self._settings.password_grant,
@@ -248,6 +254,9 @@ class TokenManager:
         self._transport.telemetry.add("logins")
         try:
             self._tokens = self._request(body, self._settings.password_grant)
+        except ForbiddenError as exc:
+            self._forbidden = exc  # the other threads of this run learn it without a request
+            raise
         except LoginRejectedError as exc:
             _cls, kind = _classify_rejection(exc.server_message)
             retry_at = self._guard.record_failure(self._fingerprint, kind, exc.server_message or "login refused")

@@ -26,7 +26,7 @@ from . import endpoints as ep
 from .auth import TokenManager
 from .budget import RateBudget, budget_for
 from .dates import DateWindow
-from .errors import AuthError, DateWindowError, MalformedResponseError, PagingError
+from .errors import AuthError, DateWindowError, PagingError, UnexpectedShapeError
 from .fanout import fan_out
 from .listing import RecordStream
 from .lockout import LockoutGuard, utc_now
@@ -153,7 +153,7 @@ class CofaServeClient:
     def _get_one(self, endpoint: ep.Endpoint, **path_params: str) -> Record:
         def parse(body: Any, response: httpx.Response) -> Record:
             if not isinstance(body, dict):
-                raise MalformedResponseError(
+                raise UnexpectedShapeError(
                     f"{describe(response.request)}: expected a JSON object, got {type(body).__name__}"
                 )
             return self._record(endpoint, body, describe(response.request))
@@ -281,7 +281,7 @@ class CofaServeClient:
         def parse(body: Any, response: httpx.Response) -> list[Record]:
             request = describe(response.request)
             if not isinstance(body, dict) or not isinstance(body.get(items_key), list):
-                raise MalformedResponseError(f"{request}: expected an object holding the list {items_key!r}")
+                raise UnexpectedShapeError(f"{request}: expected an object holding the list {items_key!r}")
             items = body[items_key]
             count = body.get(count_field, len(items))
             if count != len(items):

@@ -137,12 +137,22 @@ class TokenRejectedError(AuthError, ApiError):
 class ForbiddenError(AuthError, ApiError):
     """HTTP 403 (``forbiden``): the API key is missing, unknown, or not allowed on this service."""
 
+    def _describe(self) -> str:
+        return (super()._describe() + " (the API key was refused: check COFASERVE_API_KEY, the key of this "
+                "user-application pair, and that it may call this service; not retried)")
+
 
 # ------------------------------------------------------------------------------------ transient / protocol
 
 
 class MalformedResponseError(CofaServeError):
     """A response body is not JSON or not the expected envelope. Retried; surfaces in RetryExhaustedError."""
+
+
+class UnexpectedShapeError(MalformedResponseError):
+    """The body is valid JSON but not shaped as the client settings describe (no items list, no count,
+    no Content-Range...). Retried once; the same again is a wrong setting or URL, which retries do not
+    heal, and is raised as is (never retried by a run)."""
 
 
 class RetryExhaustedError(CofaServeError):
@@ -157,6 +167,11 @@ class RetryExhaustedError(CofaServeError):
         self.attempts = attempts
         self.elapsed = elapsed
         super().__init__(message)
+
+
+class ApiUnreachableError(CofaServeError):
+    """The API's host refused the connection or does not exist, attempt after attempt: a wrong URL or no
+    network, which waiting does not heal. Raised after a few quick attempts, never retried by a run."""
 
 
 class PagingError(CofaServeError):

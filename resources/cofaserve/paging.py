@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from .errors import MalformedResponseError, PagingError
+from .errors import PagingError, UnexpectedShapeError
 from .records import canonical_json
 
 
@@ -56,13 +56,13 @@ def _items(body: Any, items_key: str, where: str) -> list[Any]:
         items = body.get(items_key)
         if isinstance(items, list):
             return items
-        raise MalformedResponseError(f"{where}: the body has no list {items_key!r} (keys: {sorted(body)[:10]})")
-    raise MalformedResponseError(f"{where}: expected a JSON object holding {items_key!r}, got {type(body).__name__}")
+        raise UnexpectedShapeError(f"{where}: the body has no list {items_key!r} (keys: {sorted(body)[:10]})")
+    raise UnexpectedShapeError(f"{where}: expected a JSON object holding {items_key!r}, got {type(body).__name__}")
 
 
 def _count(value: Any, name: str, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise MalformedResponseError(f"{where}: {name!r} must be a non-negative integer, got {value!r}")
+        raise UnexpectedShapeError(f"{where}: {name!r} must be a non-negative integer, got {value!r}")
     return value
 
 
@@ -129,7 +129,7 @@ class RangePaging:
         raw = response.headers.get(self._header)
         match = _CONTENT_RANGE.match(raw or "")
         if match is None:
-            raise MalformedResponseError(f"{where}: missing or unreadable {self._header} header {raw!r}")
+            raise UnexpectedShapeError(f"{where}: missing or unreadable {self._header} header {raw!r}")
         first, last, total = match.group(1), match.group(2), int(match.group(3))
         if response.status_code == 416 or first is None:
             return Page(items=[], total=total, offset=0, size=self.page_size)

@@ -13,6 +13,7 @@ attempt.
 from __future__ import annotations
 
 import random
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,6 +35,21 @@ RETRYABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
 """Exceptions that are transient: no (usable) answer came back."""
 
 
+def unreachable_reason(exc: BaseException) -> str | None:
+    """``connection refused`` or ``unknown host`` when ``exc`` is a connection that could not even be
+    opened for one of those reasons (the host is wrong or down: waiting does not heal it), else None."""
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror) and seen.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)):
+            return "unknown host"
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Bounds and backoff of retries; see the module docstring for the rules it promises."""
@@ -42,6 +58,8 @@ class RetryPolicy:
     max_seconds: float = 300.0
     base_seconds: float = 0.5
     cap_seconds: float = 30.0
+    unreachable_attempts: int = 3
+    """Attempts in a row whose connection was refused (or whose host is unknown) before giving up."""
 
     def backoff(self, retry_number: int, rng: random.Random) -> float:
         """Full-jitter wait before retry ``retry_number`` (1 = first retry): in ``[0, min(cap, base*2^(n-1))]``."""

@@ -30,6 +30,7 @@ import orjson
 from .budget import RateBudget
 from .errors import (
     ApiError,
+    ApiUnreachableError,
     BadRequestError,
     ForbiddenError,
     MalformedResponseError,
@@ -37,9 +38,10 @@ from .errors import (
     RetryExhaustedError,
     ServerError,
     TokenRejectedError,
+    UnexpectedShapeError,
 )
 from .redaction import Redactor, redact_headers
-from .retry import RETRY_STATUSES, RETRYABLE_EXCEPTIONS, RetryPolicy, parse_retry_after
+from .retry import RETRY_STATUSES, RETRYABLE_EXCEPTIONS, RetryPolicy, parse_retry_after, unreachable_reason
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -177,7 +179,8 @@ class Transport:
         last cause) when the attempts or the total time run out.
         """
         started = self._clock()
-        attempts = 0
+        attempts = unreachable = 0
+        last_shape: str | None = None
         while True:
             self.budget.acquire(op.budget_key)
             request = op.build()
@@ -190,6 +193,13 @@ class Transport:
                 self.telemetry.request(op.endpoint, None, 0, self._clock() - sent)
                 failure: BaseException = exc
                 log.info("%s failed without answer: %s (attempt %d)", describe(request), exc.__class__.__name__, attempts)
+                reason = unreachable_reason(exc)
+                unreachable = unreachable + 1 if reason else 0
+                if unreachable >= self.policy.unreachable_attempts:
+                    raise ApiUnreachableError(
+                        f"cannot reach {request.url.scheme}://{request.url.netloc.decode('ascii', 'replace')} ({reason}, "
+                        f"{unreachable} attempts in {self._clock() - started:.1f} s): check COFASERVE_BASE_URL and "
+                        "COFASERVE_AUTH_URL, and that this machine reaches the API") from exc
             else:
                 latency = self._clock() - sent
                 status = response.status_code
@@ -210,6 +220,13 @@ class Transport:
                     continue
                 except TransientResponse as exc:
                     failure, retry_after = exc.error, exc.retry_after
+                except UnexpectedShapeError as exc:
+                    if str(exc) == last_shape:  # the same wrong shape twice: a setting, not a fault
+                        raise UnexpectedShapeError(
+                            f"{exc} (the same on {attempts} attempts: the API answers in another shape than the "
+                            "client settings describe; check COFASERVE_BASE_URL and the paging, items_keys and "
+                            "root_contexts of COFASERVE_CLIENT_OPTIONS)") from exc
+                    failure, last_shape = exc, str(exc)
                 except MalformedResponseError as exc:
                     failure = exc
                 log.info("%s answered %s (attempt %d)", describe(request), failure, attempts)

@@ -248,3 +248,38 @@ def test_an_unusable_lockout_folder_refuses_to_log_in_run_after_run(synced, tmp_
     opted_out = cofasync({**env, "COFASERVE_PASSWORD": handle.credentials["password"],
                           "COFASERVE_CLIENT_OPTIONS": '{"lockout_guard_required": false}'}, "doctor")
     assert "API: ok" in opted_out.stdout, opted_out.stdout + opted_out.stderr
+
+
+@pytest.mark.parametrize(("url", "reason"), [("http://127.0.0.1:9", "connection refused"),
+                                              ("http://cofaserve.invalid", "unknown host")])
+def test_an_api_that_cannot_be_reached_fails_in_seconds_naming_the_cause(synced, tmp_path, url, reason):
+    handle, _, _, _ = synced
+    started = datetime.now()
+    result = cofasync(env_for(handle, tmp_path, COFASERVE_BASE_URL=url, COFASERVE_AUTH_URL=url), "sync")
+    assert result.returncode == 1
+    assert (datetime.now() - started).total_seconds() < 120  # not 3 step attempts x 8 retries (493 s)
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"cannot reach {url} ({reason}" in last and "COFASERVE_BASE_URL" in last
+    assert "Exceeded max_retries" not in result.stderr and "run `cofasync sync` again" in result.stderr
+
+
+def test_a_refused_api_key_costs_one_request_and_says_which_setting(synced, tmp_path):
+    handle, _, _, _ = synced
+    handle.reset_counters()
+    result = cofasync(env_for(handle, tmp_path, COFASERVE_API_KEY="not-the-key"), "sync")
+    assert result.returncode == 1
+    assert handle.counters()["requests"] == 1  # one login answered 403; the other workers did not ask again
+    last = result.stderr.strip().splitlines()[-1]
+    assert "HTTP 403" in last and "check COFASERVE_API_KEY" in last and "dagster." not in last
+    assert "not-the-key" not in result.stdout + result.stderr
+
+
+def test_an_api_answering_in_another_shape_fails_in_seconds_naming_the_setting(synced, tmp_path):
+    handle, _, _, _ = synced
+    started = datetime.now()
+    result = cofasync(env_for(handle, tmp_path, COFASERVE_CLIENT_OPTIONS='{"items_keys": {"notifications": "rows"}}'),
+                      "sync")
+    assert result.returncode == 1
+    assert (datetime.now() - started).total_seconds() < 120  # was still retrying after 300 s
+    last = result.stderr.strip().splitlines()[-1]
+    assert "UnexpectedShapeError" in last and "'rows'" in last and "COFASERVE_CLIENT_OPTIONS" in last

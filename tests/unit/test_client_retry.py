@@ -1,6 +1,7 @@
 """Retries: backoff bounds, what is retried, what is not, and the two bounds (attempts, total time)."""
 
 import random
+import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -8,12 +9,14 @@ import pytest
 
 from resources.cofaserve import (
     ApiError,
+    ApiUnreachableError,
     AuthError,
     BadRequestError,
     ForbiddenError,
     NotFoundError,
     RetryExhaustedError,
     ServerError,
+    UnexpectedShapeError,
 )
 from resources.cofaserve.errors import MalformedResponseError
 from resources.cofaserve.retry import RetryPolicy, parse_retry_after
@@ -200,3 +203,51 @@ def test_every_request_has_a_timeout(tmp_path):
     for request in api.requests:
         timeout = request.extensions["timeout"]
         assert timeout["read"] == 12 and timeout["connect"] == 3 and timeout["write"] == 12
+
+
+def refused() -> httpx.ConnectError:
+    error = httpx.ConnectError("[Errno 111] Connection refused")
+    error.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return error
+
+
+def unknown_host() -> httpx.ConnectError:
+    error = httpx.ConnectError("[Errno -2] Name or service not known")
+    error.__cause__ = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    return error
+
+
+@pytest.mark.parametrize(("fault", "reason"), [(refused, "connection refused"), (unknown_host, "unknown host")])
+def test_a_host_that_refuses_or_does_not_exist_fails_after_three_quick_attempts(tmp_path, fault, reason):
+    api = FakeApi()
+    api.json_route(CATALOG, CATALOG_BODY)
+    api.fail_next(CATALOG, *(fault() for _ in range(10)))
+    clock = FakeClock()
+    start = clock.now
+    with make_client(tmp_path, api, clock) as client:
+        with pytest.raises(ApiUnreachableError) as err:
+            client.get_catalog("12345678")
+        assert client.telemetry.snapshot()["transport_errors"] == 3
+    assert f"cannot reach https://api.test ({reason}, 3 attempts" in str(err.value)
+    assert "COFASERVE_BASE_URL" in str(err.value)
+    assert clock.now - start < 5  # seconds, not the minutes a transient fault is given
+
+
+def test_one_refused_connection_among_answers_is_still_retried(tmp_path):
+    api = FakeApi()
+    api.json_route(CATALOG, CATALOG_BODY)
+    api.fail_next(CATALOG, refused(), refused())  # two in a row, then the server is back
+    with make_client(tmp_path, api) as client:
+        assert client.get_catalog("12345678").ok
+
+
+def test_the_same_wrong_shape_twice_is_a_setting_and_is_not_retried_further(tmp_path):
+    api = FakeApi()
+    api.json_route(CATALOG, CATALOG_BODY)
+    api.fail_next(CATALOG, *(json_response(200, ["not", "an", "object"]) for _ in range(8)))
+    clock = FakeClock()
+    with make_client(tmp_path, api, clock) as client:
+        with pytest.raises(UnexpectedShapeError) as err:
+            client.get_catalog("12345678")
+    assert len(api.business_requests()) == 2  # one retry, not eight attempts over minutes
+    assert "the same on 2 attempts" in str(err.value) and "COFASERVE_CLIENT_OPTIONS" in str(err.value)
