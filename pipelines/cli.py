@@ -4,6 +4,7 @@
     cofasync backfill --from D --to D     re-extract a range of GMT days (single-run backfill), then models
     cofasync status                       freshness of each stream, last runs, counts, quarantine
     cofasync doctor                       settings and reachability, with at most one login attempt
+    cofasync verify [--from D --to D]     every landed file against its digest; damage named with its repair
 """
 
 from __future__ import annotations
@@ -121,11 +122,31 @@ def cmd_status(args) -> int:
     last runs (``--json``: the same as JSON)."""
     from pipelines.status import print_status, status
     from resources.io_resources import LandingResource
+    from resources.landing import DamagedLanding
 
     settings, _ = _load_everything(need_api=False)
     store = LandingResource.from_settings(settings).store()
-    print_status(status(settings, store, _instance()), as_json=args.json)
+    try:
+        report = status(settings, store, _instance())
+    except DamagedLanding as exc:
+        return fail(str(exc))
+    print_status(report, as_json=args.json)
     return EXIT_OK
+
+
+def cmd_verify(args) -> int:
+    """Check the landing zone's files against their digests; name every damaged one and its repair."""
+    from pipelines.verify import run_verify
+    from resources.calendar import InvalidPartitionKey, parse_partition_key
+    from resources.io_resources import LandingResource
+
+    settings, _ = _load_everything(need_api=False)
+    try:
+        first, last = (parse_partition_key(d) if d else None for d in (args.date_from, args.date_to))
+    except InvalidPartitionKey as exc:
+        return fail(str(exc), EXIT_SETTINGS)
+    store = LandingResource.from_settings(settings).store()
+    return run_verify(store, settings.today(), settings.contract_start, first, last)
 
 
 def cmd_doctor(args) -> int:
@@ -137,8 +158,12 @@ def cmd_doctor(args) -> int:
     ok = True
     print("settings: ok")
     try:
-        LandingResource.from_settings(settings).store().manifests("notifications")
-        print(f"landing zone: ok ({settings.landing_root})")
+        from resources.streams import STREAMS
+
+        store = LandingResource.from_settings(settings).store()
+        manifests = sum(len(store.manifests(name)) for name in STREAMS)  # every one parsed
+        print(f"landing zone: ok ({settings.landing_root}, {manifests:,} manifests; `cofasync verify` checks "
+              "every file against its digest)")
     except Exception as exc:
         ok = False
         print(f"landing zone: FAILED ({exc})")
@@ -190,6 +215,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
     sub.add_parser("doctor", help="check settings and reachability (one login at most)").set_defaults(
         func=cmd_doctor)
+    verify = sub.add_parser("verify", help="check every landed file against its digest; name and repair damage")
+    verify.add_argument("--from", dest="date_from", help="first day of the daily partitions to check")
+    verify.add_argument("--to", dest="date_to", help="last day (included)")
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 

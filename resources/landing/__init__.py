@@ -4,16 +4,17 @@ One job per module: ``store`` (the store: paths, reads, file operations), ``writ
 writer and the ``with`` block every writer shares), ``range_writer`` (one run over many days),
 ``router`` (client records routed to their days), ``manifest``, ``parquet`` (part files and their
 reading), ``arrays`` (row values to Arrow arrays), ``locks``, ``durability``, ``gc`` (garbage
-collection), ``errors``.
+collection), ``verify`` (integrity of landed files), ``errors``.
 """
 
 from .durability import make_durable
-from .errors import LandingError, PartitionLocked
+from .errors import DamagedLanding, LandingError, PartitionLocked
 from .manifest import CURRENT, MANIFEST_VERSION, partition_key
 from .parquet import conform_table
 from .range_writer import RANGE_PREFIX, RangeWriter, open_range
 from .router import DayRouter, LandedSummary, RowView, land_dated_records, land_records
 from .store import LandingStore, wall_clock
+from .verify import require_intact, verify_landing
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "MANIFEST_VERSION",
     "QUARANTINE_SCHEMA",
     "RANGE_PREFIX",
+    "DamagedLanding",
     "DayRouter",
     "LandedSummary",
     "LandingError",
@@ -35,5 +37,7 @@ __all__ = [
     "make_durable",
     "open_range",
     "partition_key",
+    "require_intact",
+    "verify_landing",
     "wall_clock",
 ]

@@ -7,3 +7,7 @@ class LandingError(RuntimeError):
 
 class PartitionLocked(LandingError):
     """Another writer holds the (stream, partition): two writers never write one partition at once."""
+
+
+class DamagedLanding(LandingError):
+    """A landed file or manifest is missing, truncated, garbled or does not match its recorded digest."""

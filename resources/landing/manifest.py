@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import LandingError
+from .errors import DamagedLanding, LandingError
 
 if TYPE_CHECKING:
     from resources.streams import Stream
@@ -56,6 +56,20 @@ def _iso(value: Any) -> str:
     raise TypeError(f"api_window value of type {type(value).__name__} is not JSON-able")
 
 
+def parse_manifest(raw: bytes, path: str) -> dict:
+    """The manifest encoded in ``raw`` (read from ``path``); raise DamagedLanding naming the path when it is
+    empty, not JSON, or lacks what every manifest holds."""
+    try:
+        manifest = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        manifest = None
+    if not isinstance(manifest, dict) or not {"partition", "run_id", "files", "quarantine_files"} <= manifest.keys():
+        what = "empty" if not raw.strip() else "not a manifest (garbled)"
+        raise DamagedLanding(f"the landing manifest {path} is {what}: `cofasync verify` lists what is damaged "
+                             "and how to repair it")
+    return manifest
+
+
 def dump_manifest(manifest: dict) -> bytes:
     """The content of a manifest file: indented JSON, keys sorted (one encoding for every writer)."""
     return orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
@@ -63,9 +77,10 @@ def dump_manifest(manifest: dict) -> bytes:
 
 def next_manifest(previous: dict | None, store: LandingStore, stream: str, partition: date | None, run_id: str,
                   attempt: str, api_window: dict | None, *, files: list[tuple[str, int]], rows: int,
-                  quarantine_files: list[str], quarantined: int) -> dict:
-    """The manifest naming a new current run of one partition (``files``: absolute paths and their rows),
-    the previous run moved to ``superseded`` (kept until garbage collection); dated by the store's clock."""
+                  quarantine_files: list[str], quarantined: int, digests: Mapping[str, dict]) -> dict:
+    """The manifest naming a new current run of one partition (``files``: absolute paths and their rows;
+    ``digests``: ``{"size", "sha256"}`` of each file, data and quarantine, by absolute path), the previous
+    run moved to ``superseded`` (kept until garbage collection); dated by the store's clock."""
     now = store.clock()
     superseded = [] if previous is None else list(previous.get("superseded", []))
     if previous is not None:
@@ -82,6 +97,8 @@ def next_manifest(previous: dict | None, store: LandingStore, stream: str, parti
         "rows": rows,
         "quarantined": quarantined,
         "quarantine_files": [store.relative(final) for final in quarantine_files],
+        "file_digests": {store.relative(final): digests[final] for final in
+                         dict.fromkeys([*(final for final, _ in files), *quarantine_files]) if final in digests},
         "written_at": now.isoformat(),
         "api_window": api_window,
         "superseded": superseded,

@@ -4,6 +4,7 @@ and the readers' helpers (a table conformed to a schema, the days of a shared fi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +23,26 @@ if TYPE_CHECKING:
     from resources.streams import Stream
 
     from .store import LandingStore
+
+
+class _Digesting:
+    """A binary file being written, hashed (SHA-256) and counted on the way: a part file's digest and
+    size are known when it closes, without reading it back."""
+
+    def __init__(self, handle: Any):
+        self._handle, self.size, self._sha = handle, 0, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self._sha.update(data)
+        self.size += len(data)
+        return self._handle.write(data)
+
+    def digest(self) -> dict:
+        """``{"size": bytes, "sha256": hex}`` of what was written."""
+        return {"size": self.size, "sha256": self._sha.hexdigest()}
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, close, closed, tell...
+        return getattr(self._handle, name)
 
 
 def _writer_pool() -> pa.MemoryPool:
@@ -74,6 +95,7 @@ class RollingParquet:
         self.store, self.directory, self.attempt, self.schema, self.label = store, directory, attempt, schema, label
         self._buffer_rows = buffer_rows or store.row_group_size
         self.done: list[tuple[str, str, int]] = []  # (temporary path, final path, rows) of closed files
+        self.digests: dict[str, dict] = {}  # final path -> {"size", "sha256"} of each closed file
         self.days: list[Counter] = []  # rows per day of each closed file (with day_column)
         self._day_column, self._durable = day_column, durable
         self._file_days: Counter = Counter()
@@ -121,9 +143,11 @@ class RollingParquet:
         final = f"{self.directory}/part-{index:05d}-{self.attempt}.parquet"
         temporary = f"{self.directory}/.part-{index:05d}-{self.attempt}.parquet.tmp"
         self.store.fs.makedirs(self.directory, exist_ok=True)
-        self._handle = open(temporary, "wb") if self.store.local else self.store.fs.open(temporary, "wb")
+        self._handle = _Digesting(open(temporary, "wb") if self.store.local else self.store.fs.open(temporary, "wb"))
         self._current = (temporary, final)
-        self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd", memory_pool=_WRITER_POOL)
+        # page checksums: a flipped byte in a data page fails the read instead of changing a value
+        self._writer = pq.ParquetWriter(self._handle, self.schema, compression="zstd", memory_pool=_WRITER_POOL,
+                                        write_page_checksum=True)
         self._file_rows = 0
 
     def _close_file(self) -> None:
@@ -132,6 +156,7 @@ class RollingParquet:
             self._handle.flush()
             os.fsync(self._handle.fileno())
         self._handle.close()
+        self.digests[self._current[1]] = self._handle.digest()
         self.done.append((*self._current, self._file_rows))
         self.days.append(self._file_days)
         self._file_days = Counter()

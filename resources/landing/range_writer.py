@@ -228,6 +228,7 @@ class RangeWriter(WriterBlock):
                     store.read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
                     files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
                     quarantine_files=[final for final, counts in quarantine if counts[day]],
+                    digests={**self._data.digests, **self._quarantine.digests},
                 )
                 updates.append((store.manifest_path(name, key), dump_manifest(manifest)))
                 self.manifests[day] = manifest

@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import fsspec
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -34,8 +33,8 @@ from resources.streams import get_stream
 
 from . import gc
 from .durability import put_many_atomic, rename
-from .errors import LandingError
-from .manifest import checked_run, partition_key
+from .errors import DamagedLanding, LandingError
+from .manifest import checked_run, parse_manifest, partition_key
 from .parquet import conform_table, read_days
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
@@ -179,10 +178,12 @@ class LandingStore:
         try:
             if self.local:
                 with open(path, "rb") as fh:
-                    return orjson.loads(fh.read())
-            return orjson.loads(self.fs.cat_file(path))
+                    raw = fh.read()
+            else:
+                raw = self.fs.cat_file(path)
         except FileNotFoundError:
             return None
+        return parse_manifest(raw, path)
 
     def manifest_keys(self, stream: str) -> list[str]:
         """Return the partition keys of ``stream`` that have a manifest, in order."""
@@ -261,8 +262,13 @@ class LandingStore:
                 days_of.setdefault(relative, []).append(day)
         tables, order = [], []
         for relative, days in days_of.items():
-            with self.fs.open(self.join(relative), "rb") as fh:
-                table = read_days(pq.ParquetFile(fh), [*schema.names, day_column], day_column, days)
+            try:
+                with self.fs.open(self.join(relative), "rb") as fh:
+                    table = read_days(pq.ParquetFile(fh, page_checksum_verification=True),
+                                      [*schema.names, day_column], day_column, days)
+            except (OSError, pa.ArrowException) as exc:  # missing, truncated, a page failing its checksum
+                raise DamagedLanding(f"the landed file {self.join(relative)} cannot be read ({exc}): `cofasync "
+                                     "verify` lists what is damaged and how to repair it") from exc
             tables.append(conform_table(table, schema))
             order.append(table[day_column] if day_column in table.column_names else pa.nulls(len(table), pa.date32()))
         if not tables:

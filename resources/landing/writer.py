@@ -244,6 +244,7 @@ class PartitionWriter(WriterBlock):
             previous, self.store, self.stream.name, self.partition, self.run_id, self.attempt, self.api_window,
             files=[(final, rows) for _, final, rows in self._data.done], rows=self.rows,
             quarantine_files=[final for _, final, _ in self._quarantine.done], quarantined=self.quarantined,
+            digests={**self._data.digests, **self._quarantine.digests},
         )
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from resources.landing import CURRENT, LandingStore, conform_table
+from resources.landing import CURRENT, LandingStore, conform_table, require_intact
 from resources.streams import STREAMS as STREAM_REGISTRY
 
 LINEAGE_COLUMNS = ("_partition", "_run_id", "_extracted_at")
@@ -65,6 +65,8 @@ class PartitionRun:
     files: tuple[str, ...]
     rows: int | None = None
     written_at: str | None = None
+    digests: tuple[tuple[str, dict | None], ...] = ()
+    """(file, its recorded size and SHA-256, or None for a file landed before digests were recorded)."""
 
 
 def as_store(landing: LandingStore | str | Path) -> LandingStore:
@@ -87,6 +89,8 @@ def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]
             files=tuple(manifest["quarantine_files" if quarantine else "files"]),
             rows=manifest.get("quarantined" if quarantine else "rows"),
             written_at=manifest.get("written_at"),
+            digests=tuple((f, (manifest.get("file_digests") or {}).get(f))
+                          for f in manifest["quarantine_files" if quarantine else "files"]),
         )
         for manifest in landing.manifests(landed_stream(stream))
     ]
@@ -143,6 +147,8 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
             indexes.append(index)
     if not paths:  # runs that quarantined nothing name no quarantine file
         return landed_schema(stream).empty_table()
+    # DuckDB checks no page checksum: a file is compared with its digest before it is read
+    require_intact(landing, dict(digest for run in runs for digest in run.digests), f"the build of {stream}")
     files = pa.table({"path": paths, "partition_key": keys, "file_index": pa.array(indexes, pa.int64())})
     paths = list(dict.fromkeys(paths))  # each file read once, however many partitions it holds
     with duckdb.connect() as reader:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -283,3 +284,30 @@ def test_an_api_answering_in_another_shape_fails_in_seconds_naming_the_setting(s
     assert (datetime.now() - started).total_seconds() < 120  # was still retrying after 300 s
     last = result.stderr.strip().splitlines()[-1]
     assert "UnexpectedShapeError" in last and "'rows'" in last and "COFASERVE_CLIENT_OPTIONS" in last
+
+
+def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp_path):
+    handle, _, folder, first = synced
+    assert first.returncode == 0
+    shutil.copytree(folder / "landing", tmp_path / "landing")
+    env = env_for(handle, tmp_path)
+    clean = cofasync(env, "verify")
+    assert clean.returncode == 0 and "every landed file matches" in clean.stdout, clean.stdout + clean.stderr
+    day = (TODAY - timedelta(days=3)).isoformat()
+    manifest = json.loads((tmp_path / "landing" / "_manifests" / "deliveries" / f"{day}.json").read_text())
+    damaged = tmp_path / "landing" / manifest["files"][0]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    found = cofasync(env, "verify")
+    assert found.returncode == 1
+    assert str(damaged) in found.stdout and "no longer matches the digest" in found.stdout
+    # the file of a range run is shared by its days: the repair re-extracts every day that names it
+    named_by = sorted(m.stem for m in (tmp_path / "landing" / "_manifests" / "deliveries").glob("*.json")
+                      if manifest["files"][0] in json.loads(m.read_text())["files"])
+    advice = f"cofasync backfill --from {named_by[0]} --to {named_by[-1]}"
+    assert advice in found.stdout
+    repaired = cofasync(env, *advice.split()[1:])
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    again = cofasync(env, "verify")
+    assert again.returncode == 0, again.stdout  # the day's new run names new files; the damaged one is superseded
