@@ -40,6 +40,7 @@ KNOWN = [
     Bench("api_efficiency", "API efficiency: calls made ÷ minimum needed"),
     Bench("client_rate_budget", "Budget use: achieved request rate ÷ the rate limit, and 429s"),
     Bench("budget_backfill", "Backfill at the rate budget: wall ÷ floor, kill re-spend"),
+    Bench("instance_bookkeeping", "Dagster bookkeeping of a backfill: SQLite and Postgres instances"),
     Bench("peer_comparison", "Peer comparison: ours vs dlt vs a bare loop"),
     Bench("memory_growth", "Memory growth of the extraction with the world's size"),
     Bench("model_builds", "Warehouse model builds (DuckDB and Postgres)"),

@@ -3,8 +3,7 @@ under Dagster's multiprocess executor (each step in a process of its own), on th
 (its batched SQLite event log). Every daily stream's partitions of the range are materialized, the landing
 zone holds every notification of the range, and the models built after it hold the portfolio.
 
-(The same runs on Dagster's Postgres storage need `dagster-postgres`, which the project does not depend on:
-not covered here.)"""
+(The same on Dagster's Postgres storage, into the Postgres warehouse: `test_postgres_instance.py`.)"""
 
 from __future__ import annotations
 

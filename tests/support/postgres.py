@@ -35,6 +35,23 @@ PG_BIN_GLOBS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/*/bin", "/usr
 RUN_AS = "postgres"
 
 
+DAGSTER_HOME_YAML = """storage:
+  postgres:
+    postgres_db:
+      hostname: 127.0.0.1
+      username: postgres
+      password: unused-trust-auth
+      db_name: {db}
+      port: {port}
+      scheme: postgresql+psycopg2
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
 class PostgresUnavailable(RuntimeError):
     """No usable PostgreSQL binaries (or no way to run them) on this machine."""
 
@@ -173,6 +190,11 @@ class PostgresCluster:
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
         return self.url(name)
+
+    def dagster_home_yaml(self, db_name: str) -> str:
+        """A ``dagster.yaml`` whose run, event and schedule storage is database ``db_name`` of this cluster
+        (docs/operations.md's settings, the values inline; trust authentication ignores the password)."""
+        return DAGSTER_HOME_YAML.format(db=db_name, port=self.port)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Block until the server accepts connections."""
