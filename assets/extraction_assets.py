@@ -15,7 +15,15 @@ from .extractors import extractor
 from .landing_checks import landing_check_specs, landing_checks, partition_metadata, run_metadata
 from .partition_metadata import add_partitions_metadata
 from .progress_log import plan_metadata, progress_to_run_log
-from .runtime import API_POOL, OWNERS, TRANSIENT_RETRY, open_client, run_days, telemetry_delta
+from .runtime import (
+    API_POOL,
+    OWNERS,
+    TRANSIENT_RETRY,
+    open_client,
+    refuse_days_the_api_has_not_finished,
+    run_days,
+    telemetry_delta,
+)
 
 
 def column_schema(stream: Stream) -> dg.TableSchema:
@@ -60,6 +68,8 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         selected = None if len(landed) == len(streams) else frozenset(chosen)
         with open_client(context.resources.cofaserve) as client, progress_to_run_log(context) as progress:
             before = client.telemetry.snapshot()
+            if daily:
+                refuse_days_the_api_has_not_finished(client, scope)
             summaries = extract(client, landing.store(), scope, context.run.run_id, selected)
             api = {**telemetry_delta(before, client.telemetry.snapshot()), **plan_metadata(progress.plan)}
         for stream, summary in zip(landed, summaries, strict=True):

@@ -54,6 +54,8 @@ def api_failures_not_retried() -> Iterator[None]:
     credentials above all, but also bad input and bugs) into a failure that retries will not repeat."""
     try:
         yield
+    except dg.Failure:
+        raise  # already says what went wrong, and whether a retry may help
     except (UnexpectedShapeError, ApiUnreachableError) as exc:  # settings or a URL: a retry meets it again
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
     except TRANSIENT_ERRORS:
@@ -62,6 +64,20 @@ def api_failures_not_retried() -> Iterator[None]:
         raise dg.Failure(description=f"CofaServe refused the credentials: {exc}", allow_retries=False) from exc
     except Exception as exc:
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
+
+
+def refuse_days_the_api_has_not_finished(client, days: list[date]) -> None:
+    """Raise a failure that retries will not repeat when a day of ``days`` has not ended on the API's clock
+    (its ``Date``): landed now, such a day would be recorded empty and taken for done. Nothing is landed."""
+    api_today = client.server_today()
+    future = [day for day in days if api_today is not None and day >= api_today]
+    if future:
+        raise dg.Failure(
+            description=f"the API's clock (its Date header) reads {api_today}: {future[0]} to {future[-1]} "
+                        f"{'has' if len(future) == 1 else 'have'} not ended there, so nothing was landed (they would "
+                        "have landed empty). This machine's today is ahead of the API's: check its clock or "
+                        "COFASYNC_TODAY, then run again.",
+            allow_retries=False)
 
 
 def telemetry_delta(before: dict, after: dict) -> dict:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
 import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -47,6 +50,31 @@ class CountingMiddleware:
             self.sandbox.counters.record_response(endpoint, seen["status"] or 500, seen["bytes"])
 
 
+class VirtualDateMiddleware:
+    """Dates every response as the API would on the sandbox's business day: the ``Date`` header reads that
+    day at the real time of day (GMT), so a client can tell a day the API has not finished yet."""
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox):
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def dated_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                now = datetime.now(UTC)
+                virtual = datetime.combine(self.sandbox.world.today, now.timetz())
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"date"]
+                headers.append((b"date", format_datetime(virtual, usegmt=True).encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, dated_send)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     message = {404: "no such endpoint", 405: "method not allowed"}.get(status, "internal server error")
@@ -67,4 +95,5 @@ def create_app(sandbox: Sandbox) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
     app.state.sandbox = sandbox
     app.add_middleware(CountingMiddleware, sandbox=sandbox)
+    app.add_middleware(VirtualDateMiddleware, sandbox=sandbox)
     return app

@@ -57,7 +57,8 @@ def serve(args: argparse.Namespace) -> int:
              "openapi_url": base + "/openapi.json", "base_url": base}
     for name, value in lines.items():
         print(f"{name}: {value}", flush=True)
-    config = uvicorn.Config(create_app(sandbox), log_level=args.log_level, access_log=False, lifespan="off")
+    config = uvicorn.Config(create_app(sandbox), log_level=args.log_level, access_log=False, lifespan="off",
+                            date_header=False)  # the app dates responses on its business clock
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -137,7 +137,7 @@ def run_sandbox(seed: int = 42, companies: int = 1000, today: date | None = None
         settings.today = today
     sandbox = Sandbox(settings)
     config = uvicorn.Config(create_app(sandbox), host=host, port=port, log_level=log_level, access_log=False,
-                            lifespan="off")
+                            lifespan="off", date_header=False)  # the app dates responses on its business clock
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
     thread.start()

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -104,6 +104,15 @@ class CofaServeClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def server_today(self) -> date | None:
+        """The GMT day on the API's clock (the ``Date`` of its answers; logs in first if nothing was asked
+        yet), or None when its answers carry no readable ``Date``. A day is complete on the API only once
+        this is later than it."""
+        if self._transport.server_time is None:
+            self._tokens.token()
+        moment = self._transport.server_time
+        return None if moment is None else moment.date()
 
     @property
     def rate_budget(self) -> RateBudget:

@@ -22,6 +22,8 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -171,6 +173,13 @@ class Transport:
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
+        self.server_time: datetime | None = None
+        """The ``Date`` of the latest answer (the API's clock), None until one carried a readable one."""
+
+    def _note_server_time(self, value: str | None) -> None:
+        moment = _parse_http_date(value)
+        if moment is not None:
+            self.server_time = moment
 
     def execute(self, op: Operation[T]) -> T:
         """Run ``op`` until it returns; retry transient failures within the policy's bounds.
@@ -204,6 +213,7 @@ class Transport:
                 latency = self._clock() - sent
                 status = response.status_code
                 self.telemetry.request(op.endpoint, status, len(response.content), latency)
+                self._note_server_time(response.headers.get("date"))
                 if status == 429:
                     retry_after = parse_retry_after(response.headers.get("retry-after"))
                 self.budget.observe(op.budget_key, status, response.headers, retry_after)
@@ -246,6 +256,14 @@ class Transport:
                 attempts, failure.__class__.__name__,
             )
             self._sleep(delay)
+
+
+def _parse_http_date(value: str | None) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return moment.astimezone(UTC) if moment is not None and moment.tzinfo is not None else None
 
 
 class TokenSource(Protocol):

@@ -311,3 +311,18 @@ def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     again = cofasync(env, "verify")
     assert again.returncode == 0, again.stdout  # the day's new run names new files; the damaged one is superseded
+
+
+def test_days_the_api_has_not_finished_are_refused_never_landed_empty(synced, tmp_path):
+    handle, _, _, _ = synced  # the sandbox's business day is TODAY; this machine believes it is a week later
+    handle.reset_counters()
+    ahead = TODAY + timedelta(days=7)
+    env = env_for(handle, tmp_path, COFASYNC_TODAY=ahead.isoformat(),
+                  COFASERVE_CONTRACT_START=(TODAY - timedelta(days=3)).isoformat())
+    result = cofasync(env, "sync")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"the API's clock (its Date header) reads {TODAY}: {TODAY} to {ahead - timedelta(days=1)}" in last
+    assert "COFASYNC_TODAY" in last
+    assert not list((tmp_path / "landing").glob("_manifests/*/*.json"))  # no day landed, empty or not
+    assert handle.counters()["requests"] == 1  # the login that read the API's clock

@@ -55,3 +55,20 @@ def test_cli_serves_and_prints_credentials():
         served = httpx.get(sb.base_url + "/_sandbox/credentials").json()
         assert served["base_url"] == sb.base_url and served["username"] == sb.credentials["username"]
         assert httpx.get(sb.base_url + "/openapi.json").json()["openapi"].startswith("3.1")
+
+
+def test_answers_are_dated_on_the_business_day_and_the_client_reads_it(sandbox, tmp_path):
+    from email.utils import parsedate_to_datetime
+
+    from bench.common import client_settings
+    from resources.cofaserve import CofaServeClient
+
+    for path in ("/openapi.json", "/_sandbox/clock"):
+        response = httpx.get(sandbox.base_url + path)
+        dates = response.headers.get_list("date")
+        assert len(dates) == 1 and parsedate_to_datetime(dates[0]).date() == sandbox.today
+    with CofaServeClient(client_settings(sandbox, tmp_path / "lock")) as client:
+        assert client.server_today() == sandbox.today  # read from the login's answer
+        sandbox.advance(days=2)
+        list(client.iter_policies())
+        assert client.server_today() == sandbox.today
