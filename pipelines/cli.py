@@ -80,6 +80,7 @@ def cmd_sync(args) -> int:
 
 def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
+    from pipelines.due import DAILY_STREAMS
     from pipelines.plan import whole_range
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
@@ -93,11 +94,15 @@ def cmd_backfill(args) -> int:
         return fail(str(exc), EXIT_SETTINGS)
     if last < first:
         return fail(f"--to {last} is before --from {first}", EXIT_SETTINGS)
+    try:
+        due = whole_range(first, last, tuple(args.streams.split(",")) if args.streams else DAILY_STREAMS)
+    except ValueError as exc:
+        return fail(f"--streams: {exc}", EXIT_SETTINGS)
     if args.plan:
         return _print_plan(client_settings, first, last)
     with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "backfill"):
-        return run_plan([whole_range(first, last)], settings, _instance(), snapshot=False,
-                        again=f"cofasync backfill --from {first} --to {last}")
+        again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
+        return run_plan([due], settings, _instance(), snapshot=False, again=again)
 
 
 def _print_plan(client_settings, first, last) -> int:
@@ -207,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = sub.add_parser("backfill", help="re-extract a range of GMT days, then build the models")
     backfill.add_argument("--from", dest="date_from", required=True, help="first day, YYYY-MM-DD")
     backfill.add_argument("--to", dest="date_to", required=True, help="last day (included), YYYY-MM-DD")
+    backfill.add_argument("--streams", help="only these daily streams, comma-separated (e.g. deliveries); "
+                                             "by-id streams then read the lists as they landed")
     backfill.add_argument("--plan", action="store_true",
                           help="page the lists, print the by-id calls per endpoint and the estimated time, then stop")
     backfill.set_defaults(func=cmd_backfill)

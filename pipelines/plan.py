@@ -40,9 +40,13 @@ def snapshot_due(snapshot_days: list[date], today: date, every_days: int) -> boo
     return not snapshot_days or (today - max(snapshot_days)).days >= every_days
 
 
-def whole_range(first: date, last: date) -> DueRange:
-    """Every daily stream of the days ``first`` to ``last`` (a backfill re-extracts them all)."""
-    return DueRange(first, last, DAILY_STREAMS)
+def whole_range(first: date, last: date, streams: tuple[str, ...] = DAILY_STREAMS) -> DueRange:
+    """The daily ``streams`` (default: every one) of the days ``first`` to ``last``, as a backfill
+    re-extracts them; raise ValueError naming a stream that is not a daily one."""
+    unknown = [s for s in streams if s not in DAILY_STREAMS]
+    if unknown:
+        raise ValueError(f"not a daily stream: {', '.join(unknown)} (the daily streams: {', '.join(DAILY_STREAMS)})")
+    return DueRange(first, last, tuple(s for s in DAILY_STREAMS if s in streams))
 
 
 def extraction_run(due: DueRange) -> PlannedRun:

@@ -24,7 +24,11 @@ def repair_advice(stream: str, partitions: list[str], today: date, contract_star
         except (InvalidPartitionKey, PartitionOutsideWindow):
             return ("unrecoverable from the API (days outside its two-year window): restore the file from a "
                     "backup of the landing zone")
-        return f"repair: `cofasync backfill --from {first} --to {last}` (the API still serves these days)"
+        command = f"cofasync backfill --from {first} --to {last} --streams {stream}"
+        if STREAMS[stream].depends_on:  # by id: the landed lists name the same records, fetched again alike
+            return f"repair: `{command}` (the API still serves these days)"
+        return (f"repair: `{command}` (the API still serves these days, in its current state: a version seen only "
+                "in the damaged file is not served any more; restore the file from a backup if you have one)")
     return ("unrecoverable from the API (it serves only the current state, not that day's): restore the file "
             "from a backup; the next snapshot or re-poll lands the current state")
 

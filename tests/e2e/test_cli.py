@@ -305,10 +305,14 @@ def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp
     # the file of a range run is shared by its days: the repair re-extracts every day that names it
     named_by = sorted(m.stem for m in (tmp_path / "landing" / "_manifests" / "deliveries").glob("*.json")
                       if manifest["files"][0] in json.loads(m.read_text())["files"])
-    advice = f"cofasync backfill --from {named_by[0]} --to {named_by[-1]}"
+    advice = f"cofasync backfill --from {named_by[0]} --to {named_by[-1]} --streams deliveries"
     assert advice in found.stdout
+    handle.reset_counters()
     repaired = cofasync(env, *advice.split()[1:])
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    # only the deliveries were fetched again, from the lists as they landed
+    fetched = {k for k, n in handle.counters()["byEndpoint"].items() if n and "{" in k}
+    assert fetched == {"GET /tci/product/v1/companies/{easyNumber}/products/deliveries/{deliveryIdOrExternalId}"}
     again = cofasync(env, "verify")
     assert again.returncode == 0, again.stdout  # the day's new run names new files; the damaged one is superseded
 
@@ -326,3 +330,10 @@ def test_days_the_api_has_not_finished_are_refused_never_landed_empty(synced, tm
     assert "COFASYNC_TODAY" in last
     assert not list((tmp_path / "landing").glob("_manifests/*/*.json"))  # no day landed, empty or not
     assert handle.counters()["requests"] == 1  # the login that read the API's clock
+
+
+def test_backfill_refuses_a_stream_that_is_not_daily(synced, tmp_path):
+    handle, _, _, _ = synced
+    result = cofasync(env_for(handle, tmp_path), "backfill", "--from", HORIZON.isoformat(), "--to",
+                      HORIZON.isoformat(), "--streams", "deliveries,countries")
+    assert result.returncode == 2 and "--streams: not a daily stream: countries" in result.stderr
