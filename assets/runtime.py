@@ -12,6 +12,7 @@ import httpx
 from resources.cofaserve import (
     ApiUnreachableError,
     AuthError,
+    LockoutGuardUnusableError,
     MalformedResponseError,
     PagingError,
     RetryExhaustedError,
@@ -56,6 +57,8 @@ def api_failures_not_retried() -> Iterator[None]:
         yield
     except dg.Failure:
         raise  # already says what went wrong, and whether a retry may help
+    except LockoutGuardUnusableError as exc:  # no credential was tried: say so, not "refused"
+        raise dg.Failure(description=str(exc), allow_retries=False) from exc
     except (UnexpectedShapeError, ApiUnreachableError) as exc:  # settings or a URL: a retry meets it again
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
     except TRANSIENT_ERRORS:

@@ -74,8 +74,13 @@ def cmd_sync(args) -> int:
     from pipelines.sync import run_sync
 
     settings, _ = _load_everything()
+    from resources.landing import DamagedLanding
+
     with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "sync"):
-        return run_sync(settings, _instance(), snapshot=args.snapshot)
+        try:
+            return run_sync(settings, _instance(), snapshot=args.snapshot)
+        except DamagedLanding as exc:
+            return fail(str(exc))
 
 
 def cmd_backfill(args) -> int:
@@ -84,6 +89,7 @@ def cmd_backfill(args) -> int:
     from pipelines.plan import whole_range
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
+    from resources.landing import DamagedLanding
 
     settings, client_settings = _load_everything()
     today = settings.today()
@@ -102,7 +108,10 @@ def cmd_backfill(args) -> int:
         return _print_plan(client_settings, first, last)
     with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "backfill"):
         again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
-        return run_plan([due], settings, _instance(), snapshot=False, again=again)
+        try:
+            return run_plan([due], settings, _instance(), snapshot=False, again=again)
+        except DamagedLanding as exc:
+            return fail(str(exc))
 
 
 def _print_plan(client_settings, first, last) -> int:

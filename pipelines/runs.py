@@ -96,12 +96,13 @@ def _cause(error) -> str:
     description alone (ours already says what went wrong)."""
     while error.cls_name == "DagsterExecutionStepExecutionError" and error.cause is not None:
         error = error.cause
-    lines = (error.message or "").strip().splitlines()
+    lines = [line.strip() for line in (error.message or "").strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    qualified, _, text = lines[-1].partition(": ")
-    if not text or " " in qualified:
-        return lines[-1]
+    qualified, _, first = lines[0].partition(": ")  # "module.Class: message", the message maybe multi-line
+    text = " ".join([first, *(line for line in lines[1:] if not line.startswith("(Background on this error"))])
+    if not first or " " in qualified:
+        return " ".join(lines)
     name = qualified.rsplit(".", 1)[-1]
     return text if name == "Failure" else f"{name}: {text}"
 

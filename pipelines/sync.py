@@ -96,9 +96,10 @@ def print_summary(settings, store, report: SyncReport, seconds: float) -> None:
     for line in report.lines():
         print(line)
     print(f"  quarantined records: {quarantined(store):,} in the landing zone (per stream: `cofasync status`)")
+    warehouse = Warehouse(settings.warehouse_url)
     try:
-        tables = len(Warehouse(settings.warehouse_url).table_counts())
-        print(f"  warehouse: {settings.warehouse_url} ({tables} tables; rows per table: `cofasync status`)")
+        tables = len(warehouse.table_counts())
+        print(f"  warehouse: {warehouse.safe_url} ({tables} tables; rows per table: `cofasync status`)")
     except Exception as exc:  # a failed run may leave no warehouse yet: say so, the summary still prints
-        print(f"  warehouse: {settings.warehouse_url} not readable yet ({type(exc).__name__})")
+        print(f"  warehouse: {warehouse.safe_url} not readable yet ({type(exc).__name__})")
     print(f"  time: {seconds:.1f}s")

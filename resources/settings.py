@@ -13,6 +13,7 @@ site-packages. `make sync` and `make ui` run from the repository root, so they k
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -127,6 +128,11 @@ def _instant_or_empty(value: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def _without_password(value: str) -> str:
+    """``value`` with the password of a URL (``scheme://user:password@host``) hidden, for messages."""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", value)
+
+
 def pinned_clock(start: datetime, origin: float) -> Callable[[], datetime]:
     """A clock reading ``start`` at the wall-clock second ``origin`` and ticking in real time from there
     (in every process that shares the settings)."""
@@ -182,7 +188,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         try:
             values[name] = parse(raw)
         except ValueError as exc:
-            problems.append(f"{name}={raw!r} is malformed: {exc}")
+            problems.append(f"{name}={_without_password(raw)!r} is malformed: {exc}")
     if problems:
         raise SettingsError("Invalid settings: " + "; ".join(problems))
     return PipelineSettings(

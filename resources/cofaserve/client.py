@@ -65,6 +65,9 @@ class CofaServeClient:
         self.settings = settings
         self.telemetry = telemetry or Telemetry()
         self._redactor = Redactor([settings.password.get_secret_value(), settings.api_key.get_secret_value()])
+        # first: an unusable guard folder refuses before anything is opened
+        self._guard = LockoutGuard(settings.resolved_lockout_dir(), settings.lockout_cooldown_seconds, now=wall_clock,
+                                   required=settings.lockout_guard_required)
         self._http = httpx.Client(
             timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
             limits=httpx.Limits(max_connections=max(10, 2 * settings.max_workers)),
@@ -85,8 +88,6 @@ class CofaServeClient:
             sensitive_headers=(settings.api_key_header, settings.authorization_header),
             clock=clock, sleep=sleep, rng=rng,
         )
-        self._guard = LockoutGuard(settings.resolved_lockout_dir(), settings.lockout_cooldown_seconds, now=wall_clock,
-                                   required=settings.lockout_guard_required)
         self._tokens = TokenManager(settings, self._transport, self._guard, self._redactor, clock=clock)
         self._paging = make_paging(settings)
 
@@ -106,11 +107,14 @@ class CofaServeClient:
         self.close()
 
     def server_today(self) -> date | None:
-        """The GMT day on the API's clock (the ``Date`` of its answers; logs in first if nothing was asked
-        yet), or None when its answers carry no readable ``Date``. A day is complete on the API only once
-        this is later than it."""
+        """The GMT day on the API's clock (the ``Date`` of this client's answers: when it has had none yet,
+        its login's, or, with a token another client of the process obtained, one policies page's), or None
+        when the answers carry no readable ``Date``. A day is complete on the API only once this is later
+        than it."""
         if self._transport.server_time is None:
             self._tokens.token()
+        if self._transport.server_time is None:
+            next(iter(self.iter_policies()), None)
         moment = self._transport.server_time
         return None if moment is None else moment.date()
 

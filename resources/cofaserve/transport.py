@@ -210,6 +210,7 @@ class Transport:
                         f"{unreachable} attempts in {self._clock() - started:.1f} s): check COFASERVE_BASE_URL and "
                         "COFASERVE_AUTH_URL, and that this machine reaches the API") from exc
             else:
+                unreachable = 0  # an answer: whatever follows is not a refused connection in a row
                 latency = self._clock() - sent
                 status = response.status_code
                 self.telemetry.request(op.endpoint, status, len(response.content), latency)
@@ -229,7 +230,7 @@ class Transport:
                     self.telemetry.add("replays")
                     continue
                 except TransientResponse as exc:
-                    failure, retry_after = exc.error, exc.retry_after
+                    failure, retry_after, last_shape = exc.error, exc.retry_after, None
                 except UnexpectedShapeError as exc:
                     if str(exc) == last_shape:  # the same wrong shape twice: a setting, not a fault
                         raise UnexpectedShapeError(
@@ -238,7 +239,7 @@ class Transport:
                             "root_contexts of COFASERVE_CLIENT_OPTIONS)") from exc
                     failure, last_shape = exc, str(exc)
                 except MalformedResponseError as exc:
-                    failure = exc
+                    failure, last_shape = exc, None
                 log.info("%s answered %s (attempt %d)", describe(request), failure, attempts)
             elapsed = self._clock() - started
             delay = self.policy.delay(attempts, self._rng, retry_after)

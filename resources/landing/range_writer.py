@@ -225,7 +225,7 @@ class RangeWriter(WriterBlock):
             for day, key in zip(days, keys, strict=True):
                 files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
                 manifest = next_manifest(
-                    store.read_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
+                    store.previous_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
                     files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
                     quarantine_files=[final for final, counts in quarantine if counts[day]],
                     digests={**self._data.digests, **self._quarantine.digests},

@@ -17,6 +17,7 @@ place; :meth:`LandingStore.garbage_collect` removes what no manifest needs any m
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -37,6 +38,8 @@ from .errors import DamagedLanding, LandingError
 from .manifest import checked_run, parse_manifest, partition_key
 from .parquet import conform_table, read_days
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
+
+log = logging.getLogger(__name__)
 
 
 def wall_clock() -> datetime:
@@ -184,6 +187,15 @@ class LandingStore:
         except FileNotFoundError:
             return None
         return parse_manifest(raw, path)
+
+    def previous_manifest(self, stream: str, key: str) -> dict | None:
+        """The manifest a new run of ``key`` supersedes: :meth:`read_manifest`, except that a damaged one
+        (empty, garbled) is replaced rather than refused, so re-extracting the day repairs it."""
+        try:
+            return self.read_manifest(stream, key)
+        except DamagedLanding as exc:
+            log.warning("%s: replaced by the new run", exc)
+            return None
 
     def manifest_keys(self, stream: str) -> list[str]:
         """Return the partition keys of ``stream`` that have a manifest, in order."""

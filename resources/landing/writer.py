@@ -228,7 +228,7 @@ class PartitionWriter(WriterBlock):
             if store.local:
                 make_durable({d.directory for d in (self._data, self._quarantine) if d.done})
             self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
-            manifest = self._manifest(store.read_manifest(self.stream.name, self.key))
+            manifest = self._manifest(store.previous_manifest(self.stream.name, self.key))
             store.put_atomic(store.manifest_path(self.stream.name, self.key), dump_manifest(manifest))
             committed = True
             self.manifest = manifest

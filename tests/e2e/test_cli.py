@@ -245,6 +245,7 @@ def test_an_unusable_lockout_folder_refuses_to_log_in_run_after_run(synced, tmp_
         result = cofasync(env, "sync")
         assert result.returncode == 1
         assert "lockout guard folder" in result.stderr and "COFASERVE_LOCKOUT_DIR" in result.stderr
+        assert "refused the credentials" not in result.stderr  # none was tried
     assert handle.counters()["login"]["attempts"] == 0
     opted_out = cofasync({**env, "COFASERVE_PASSWORD": handle.credentials["password"],
                           "COFASERVE_CLIENT_OPTIONS": '{"lockout_guard_required": false}'}, "doctor")
@@ -337,3 +338,23 @@ def test_backfill_refuses_a_stream_that_is_not_daily(synced, tmp_path):
     result = cofasync(env_for(handle, tmp_path), "backfill", "--from", HORIZON.isoformat(), "--to",
                       HORIZON.isoformat(), "--streams", "deliveries,countries")
     assert result.returncode == 2 and "--streams: not a daily stream: countries" in result.stderr
+
+
+def test_a_damaged_manifest_stops_sync_naming_it_and_its_advised_repair_works(synced, tmp_path):
+    handle, _, folder, first = synced
+    assert first.returncode == 0
+    shutil.copytree(folder / "landing", tmp_path / "landing")
+    env = env_for(handle, tmp_path)
+    day = (TODAY - timedelta(days=5)).isoformat()
+    manifest = tmp_path / "landing" / "_manifests" / "deliveries" / f"{day}.json"
+    manifest.write_text("")
+    stopped = cofasync(env, "sync")
+    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    assert f"the landing manifest {manifest} is empty" in stopped.stderr.strip().splitlines()[-1]
+    found = cofasync(env, "verify")
+    advice = f"cofasync backfill --from {day} --to {day} --streams deliveries"
+    assert found.returncode == 1 and str(manifest) in found.stdout and advice in found.stdout, found.stdout
+    repaired = cofasync(env, *advice.split()[1:])
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert cofasync(env, "verify").returncode == 0
+    assert json.loads(manifest.read_text())["partition"] == day

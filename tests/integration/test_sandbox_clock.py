@@ -72,3 +72,5 @@ def test_answers_are_dated_on_the_business_day_and_the_client_reads_it(sandbox, 
         sandbox.advance(days=2)
         list(client.iter_policies())
         assert client.server_today() == sandbox.today
+    with CofaServeClient(client_settings(sandbox, tmp_path / "lock")) as second:  # the token is shared: no login
+        assert second.server_today() == sandbox.today

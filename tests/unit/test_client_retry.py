@@ -251,3 +251,11 @@ def test_the_same_wrong_shape_twice_is_a_setting_and_is_not_retried_further(tmp_
             client.get_catalog("12345678")
     assert len(api.business_requests()) == 2  # one retry, not eight attempts over minutes
     assert "the same on 2 attempts" in str(err.value) and "COFASERVE_CLIENT_OPTIONS" in str(err.value)
+
+
+def test_refusals_with_an_answer_between_them_are_not_in_a_row(tmp_path):
+    api = FakeApi()
+    api.json_route(CATALOG, CATALOG_BODY)
+    api.fail_next(CATALOG, refused(), refused(), envelope(503, "unavailable", "restarting"), refused())
+    with make_client(tmp_path, api) as client:
+        assert client.get_catalog("12345678").ok  # a backend restart, not a wrong host

@@ -99,3 +99,12 @@ def test_code_reads_no_setting_missing_from_env_example():
             read |= set(re.findall(r"\"((?:COFASERVE|COFASYNC|WAREHOUSE|LANDING|DAGSTER)_[A-Z_]+)\"",
                                    path.read_text()))
     assert read - listed == set()
+
+
+def test_a_malformed_url_is_named_without_its_password():
+    with pytest.raises(SettingsError) as err:
+        load_settings({"WAREHOUSE_URL": "mysql://wh:s3cret@db.example/warehouse",
+                       "COFASYNC_FAILURE_WEBHOOK_URL": "ftp://hook:t0ken@alerts.example/x"})
+    message = str(err.value)
+    assert "mysql://wh:***@db.example/warehouse" in message and "ftp://hook:***@alerts.example/x" in message
+    assert "s3cret" not in message and "t0ken" not in message
