@@ -21,7 +21,8 @@ def add_partitions_metadata(context: dg.AssetExecutionContext, asset_key: dg.Ass
                             by_partition: Mapping[str, Mapping[str, Any]]) -> None:
     """Attach ``by_partition[p]`` to partition ``p`` of ``asset_key`` for every ``p``, as
     ``context.add_asset_metadata`` would one by one: the asset must be one the step materializes and
-    every partition one the run targets (else ``DagsterInvariantViolationError``, nothing attached)."""
+    every partition one the run targets (else ``DagsterInvariantViolationError``; the step then fails, so
+    what was attached before the refusal is never recorded)."""
     if not by_partition:
         return
     first, *rest = by_partition

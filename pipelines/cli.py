@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check settings and reachability (one login at most)").set_defaults(
         func=cmd_doctor)
     verify = sub.add_parser("verify", help="check every landed file against its digest; name and repair damage")
-    verify.add_argument("--from", dest="date_from", help="first day of the daily partitions to check")
+    verify.add_argument("--from", dest="date_from", help="first day of the dated partitions to check")
     verify.add_argument("--to", dest="date_to", help="last day (included)")
     verify.set_defaults(func=cmd_verify)
     return parser

@@ -82,8 +82,9 @@ def manifest_files(manifest: Mapping) -> dict[str, Mapping | None]:
 
 
 def verify_landing(store, streams: Iterable[str], first: date | None = None, last: date | None = None) -> VerifyReport:
-    """Check every manifest of ``streams`` (daily partitions from ``first`` to ``last`` when given) and
-    every file they name; each file is read once however many days share it."""
+    """Check every manifest of ``streams`` (dated partitions, daily or as-of, from ``first`` to ``last``
+    when given; ``current`` ones always) and every file they name; each file is read once however many
+    days share it."""
     report = VerifyReport()
     checked: dict[str, str | None] = {}
     for stream in streams:
