@@ -10,7 +10,6 @@ import dagster as dg
 import httpx
 
 from resources.cofaserve import (
-    ApiUnreachableError,
     AuthError,
     LockoutGuardUnusableError,
     MalformedResponseError,
@@ -59,7 +58,7 @@ def api_failures_not_retried() -> Iterator[None]:
         raise  # already says what went wrong, and whether a retry may help
     except LockoutGuardUnusableError as exc:  # no credential was tried: say so, not "refused"
         raise dg.Failure(description=str(exc), allow_retries=False) from exc
-    except (UnexpectedShapeError, ApiUnreachableError) as exc:  # settings or a URL: a retry meets it again
+    except UnexpectedShapeError as exc:  # a MalformedResponseError that retries meet again: a setting
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
     except TRANSIENT_ERRORS:
         raise

@@ -34,6 +34,7 @@ if __package__ in (None, ""):
 from bench.api_efficiency import TODAY, minimum_calls, reference_counts
 from bench.common import (
     ROOT,
+    api_seconds,
     command_line,
     machine_line,
     pipeline_env,
@@ -87,12 +88,6 @@ def floor_seconds(counters: dict, per_minute: float) -> tuple[float, str]:
     """The floor the rate limit sets (the busiest endpoint's calls ÷ its rate) and that endpoint."""
     endpoint, calls = max(counters["byEndpoint"].items(), key=lambda kv: kv[1])
     return 60.0 * calls / per_minute, endpoint
-
-
-def api_seconds(counters: dict) -> float:
-    """From the first request to the last one the sandbox answered."""
-    spans = counters["spans"].values()
-    return max(s["last"] for s in spans) - min(s["first"] for s in spans)
 
 
 def one_world(companies: int, rate: str, checkpoint_seconds: float, seed: int) -> dict:

@@ -240,6 +240,13 @@ def sandbox_env(sb) -> dict[str, str]:
     }
 
 
+def api_seconds(counters: dict) -> float:
+    """The API part of a run, from the sandbox's counters (``/_sandbox/counters``): from the first request
+    to the last one the sandbox answered."""
+    spans = counters["spans"].values()
+    return max(s["last"] for s in spans) - min(s["first"] for s in spans)
+
+
 def pipeline_env(sb, workdir: Path) -> dict[str, str]:
     """Everything `cofasync` reads to run against the sandbox with all its state under ``workdir``."""
     return {

@@ -26,6 +26,7 @@ if __package__ in (None, ""):
 
 from bench.common import (
     ROOT,
+    api_seconds,
     command_line,
     machine_line,
     pipeline_env,
@@ -56,8 +57,7 @@ def backfill(sb, workdir: Path, home_yaml: str | None) -> dict:
     sb.reset_counters()
     child = run_child([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "pipelines.definitions",
                        "-j", "nightly_extract", "--tags", json.dumps(tags)], env=env, timeout=3600)
-    spans = sb.counters()["spans"].values()
-    api = max(s["last"] for s in spans) - min(s["first"] for s in spans)
+    api = api_seconds(sb.counters())
     return {"ok": child.ok, "wall_s": round(child.seconds, 1), "api_s": round(api, 1),
             "bookkeeping_s": round(child.seconds - api, 1), "peak_rss_mb": child.peak_rss_mb,
             **({} if child.ok else {"tail": child.tail()})}

@@ -43,7 +43,7 @@ def _load_everything(need_api: bool = True):
     if problems:
         raise SystemExit(fail("; ".join(problems) + ". See .env.example for every setting.", EXIT_SETTINGS))
     os.environ.setdefault("DAGSTER_HOME", settings.dagster_home)
-    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    ensure_dagster_home(_home())
     return settings, client_settings
 
 
@@ -65,8 +65,13 @@ def ensure_dagster_home(home: Path) -> None:
         os.replace(draft, config)
 
 
+def _home() -> Path:
+    """The Dagster home the commands use (``_load_everything`` has set DAGSTER_HOME)."""
+    return Path(os.environ["DAGSTER_HOME"])
+
+
 def _instance():
-    return open_instance(Path(os.environ["DAGSTER_HOME"]))
+    return open_instance(_home())
 
 
 def cmd_sync(args) -> int:
@@ -74,13 +79,8 @@ def cmd_sync(args) -> int:
     from pipelines.sync import run_sync
 
     settings, _ = _load_everything()
-    from resources.landing import DamagedLanding
-
-    with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "sync"):
-        try:
-            return run_sync(settings, _instance(), snapshot=args.snapshot)
-        except DamagedLanding as exc:
-            return fail(str(exc))
+    with one_sync_at_a_time(_home(), "sync"):
+        return run_sync(settings, _instance(), snapshot=args.snapshot)
 
 
 def cmd_backfill(args) -> int:
@@ -89,7 +89,6 @@ def cmd_backfill(args) -> int:
     from pipelines.plan import whole_range
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
-    from resources.landing import DamagedLanding
 
     settings, client_settings = _load_everything()
     today = settings.today()
@@ -106,12 +105,9 @@ def cmd_backfill(args) -> int:
         return fail(f"--streams: {exc}", EXIT_SETTINGS)
     if args.plan:
         return _print_plan(client_settings, first, last)
-    with one_sync_at_a_time(Path(os.environ["DAGSTER_HOME"]), "backfill"):
-        again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
-        try:
-            return run_plan([due], settings, _instance(), snapshot=False, again=again)
-        except DamagedLanding as exc:
-            return fail(str(exc))
+    again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
+    with one_sync_at_a_time(_home(), "backfill"):
+        return run_plan([due], settings, _instance(), snapshot=False, again=again)
 
 
 def _print_plan(client_settings, first, last) -> int:
@@ -136,15 +132,10 @@ def cmd_status(args) -> int:
     last runs (``--json``: the same as JSON)."""
     from pipelines.status import print_status, status
     from resources.io_resources import LandingResource
-    from resources.landing import DamagedLanding
 
     settings, _ = _load_everything(need_api=False)
     store = LandingResource.from_settings(settings).store()
-    try:
-        report = status(settings, store, _instance())
-    except DamagedLanding as exc:
-        return fail(str(exc))
-    print_status(report, as_json=args.json)
+    print_status(status(settings, store, _instance()), as_json=args.json)
     return EXIT_OK
 
 
@@ -260,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except Exception as exc:
+        from resources.landing import DamagedLanding
+
+        if isinstance(exc, DamagedLanding):  # any command: the damaged path, and `cofasync verify` to see all
+            return fail(str(exc))
+        raise
     except KeyboardInterrupt:
         return fail("interrupted; what had landed stays, and the next sync resumes from there")
 

@@ -41,6 +41,9 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+UNFINISHED = (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED)
+
+
 def recover_interrupted_runs(instance: DagsterInstance) -> list[str]:
     """Close the runs of earlier `cofasync` processes on this machine that died without finishing: mark them
     failed and free the API pool slots they held, which would otherwise block every later run forever.
@@ -56,9 +59,6 @@ def recover_interrupted_runs(instance: DagsterInstance) -> list[str]:
                                                 "without finishing (killed?); marked failed by a later cofasync")
         recovered.append(run.run_id)
     return recovered
-
-
-UNFINISHED = (DagsterRunStatus.STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.NOT_STARTED)
 
 
 def interrupted(run) -> bool:

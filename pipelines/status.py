@@ -28,9 +28,10 @@ def status(settings, store, instance) -> dict:
                          "quarantined": sum(m.get("quarantined", 0) for m in manifests)}
     from resources.warehouse import Warehouse
 
-    warehouse: dict = {"url": Warehouse(settings.warehouse_url).safe_url}
+    target = Warehouse(settings.warehouse_url)
+    warehouse: dict = {"url": target.safe_url}
     try:
-        warehouse["tables"] = dict(sorted(Warehouse(settings.warehouse_url).table_counts().items()))
+        warehouse["tables"] = dict(sorted(target.table_counts().items()))
     except Exception as exc:  # the warehouse may not be built yet: say so rather than fail the status
         warehouse["error"] = f"not readable yet ({exc})"
     due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams)}

@@ -220,6 +220,7 @@ class RangeWriter(WriterBlock):
         quarantine = [(final, counts) for (_, final, _), counts in
                       zip(self._quarantine.done, self._quarantine.days, strict=True)]
         keys = [partition_key(day) for day in days]
+        digests = {**self._data.digests, **self._quarantine.digests}
         with partition_locks(store, name, keys):
             updates = []
             for day, key in zip(days, keys, strict=True):
@@ -228,7 +229,7 @@ class RangeWriter(WriterBlock):
                     store.previous_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
                     files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
                     quarantine_files=[final for final, counts in quarantine if counts[day]],
-                    digests={**self._data.digests, **self._quarantine.digests},
+                    digests=digests,
                 )
                 updates.append((store.manifest_path(name, key), dump_manifest(manifest)))
                 self.manifests[day] = manifest

@@ -83,10 +83,12 @@ class DayRouter:
     """Lands the records of one stream run into its partitions: the days of a daily stream through one
     range writer (rows may arrive in any day order; every day is committed together by ``close()``), a
     non-daily stream's one partition through a partition writer. If the run fails, ``abort()`` leaves
-    every partition's previous state untouched.
+    every partition's previous state untouched. ``checkpoint_records``: a daily run also commits a
+    checkpoint every that many records, besides every ``store.checkpoint_seconds``.
     """
 
-    def __init__(self, store: LandingStore, stream: str, days: list, run_id: str, api_window: dict | None) -> None:
+    def __init__(self, store: LandingStore, stream: str, days: list, run_id: str, api_window: dict | None,
+                 checkpoint_records: int | None = None) -> None:
         self._stream = get_stream(stream)
         self._days = sorted(days) if self._stream.daily else list(days)
         self._day_set = set(days)
@@ -97,7 +99,7 @@ class DayRouter:
         self._view = RowView(self._stream.columns)
         self._checkpoint_seconds = store.checkpoint_seconds
         self._last_checkpoint = time.monotonic()
-        self._checkpoint_records: int | None = None  # also checkpoint every this many records (by-id runs)
+        self._checkpoint_records = checkpoint_records  # also checkpoint every this many records (by-id runs)
         self._records_at_checkpoint = 0
         self.summary = LandedSummary(stream=stream, rows_by_day={d: 0 for d in days},
                                      quarantined_by_day={d: 0 for d in days})
@@ -234,9 +236,8 @@ def land_dated_records(
     LandingError), and, when the run ``expected`` that many records, also every ``CHECKPOINT_SHARE`` of
     them: a kill then loses at most that share of a long run's fetches, however fast they go.
     """
-    router = DayRouter(store, stream, days, run_id, None)
-    if expected:
-        router._checkpoint_records = max(1, int(expected * CHECKPOINT_SHARE))
+    router = DayRouter(store, stream, days, run_id, None,
+                       checkpoint_records=max(1, int(expected * CHECKPOINT_SHARE)) if expected else None)
     current = None
     try:
         for day, record, context in triples:
