@@ -17,18 +17,27 @@ def repair_advice(stream: str, partitions: list[str], today: date, contract_star
     if kind is Partitioning.CURRENT:
         return "repair: `cofasync sync` lands this reference list again"
     if kind is Partitioning.DAILY:
-        first, last = min(partitions), max(partitions)
-        try:
-            for day in (first, last):
+        servable, lost = [], []
+        for day in sorted(partitions):
+            try:
                 check_in_window(day, today, contract_start)
-        except (InvalidPartitionKey, PartitionOutsideWindow):
+                servable.append(day)
+            except (InvalidPartitionKey, PartitionOutsideWindow):
+                if day < today.isoformat():  # a day not finished yet cannot have been landed
+                    lost.append(day)
+        if not servable:
             return ("unrecoverable from the API (days outside its two-year window): restore the file from a "
                     "backup of the landing zone")
-        command = f"cofasync backfill --from {first} --to {last} --streams {stream}"
+        command = f"cofasync backfill --from {servable[0]} --to {servable[-1]} --streams {stream}"
         if STREAMS[stream].depends_on:  # by id: the landed lists name the same records, fetched again alike
-            return f"repair: `{command}` (the API still serves these days)"
-        return (f"repair: `{command}` (the API still serves these days, in its current state: a version seen only "
-                "in the damaged file is not served any more; restore the file from a backup if you have one)")
+            advice = f"repair: `{command}` (the API still serves these days)"
+        else:
+            advice = (f"repair: `{command}` (the API still serves these days, in its current state: a version seen "
+                      "only in the damaged file is not served any more; restore the file from a backup if you have one)")
+        if lost:
+            advice += (f"; {lost[0]} to {lost[-1]} are outside the API's window: restore those from a backup of "
+                       "the landing zone if they were landed")
+        return advice
     return ("unrecoverable from the API (it serves only the current state, not that day's): restore the file "
             "from a backup; the next snapshot or re-poll lands the current state")
 

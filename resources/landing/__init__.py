@@ -2,8 +2,8 @@
 
 One job per module: ``store`` (the store: paths, reads, file operations), ``writer`` (the partition
 writer and the ``with`` block every writer shares), ``range_writer`` (one run over many days),
-``router`` (client records routed to their days), ``manifest``, ``parquet`` (part files and their
-reading), ``arrays`` (row values to Arrow arrays), ``locks``, ``durability``, ``gc`` (garbage
+``router`` (client records routed to their days), ``manifest``, ``manifest_files`` (where manifests
+are filed: a file per month of days), ``parquet`` (part files and their reading), ``arrays`` (row values to Arrow arrays), ``locks``, ``durability``, ``gc`` (garbage
 collection), ``verify`` (integrity of landed files), ``errors``.
 """
 

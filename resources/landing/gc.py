@@ -9,9 +9,9 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from . import manifest_files
 from .errors import PartitionLocked
 from .locks import partition_lock
-from .manifest import dump_manifest
 from .range_writer import RANGE_PREFIX
 
 if TYPE_CHECKING:
@@ -32,12 +32,20 @@ def collect(store: LandingStore, stream: str, cutoff: datetime) -> list[str]:
             keys |= {p.rsplit("/partition=", 1)[-1] for p in listed if "/partition=" in p}
             ranges |= {p.rsplit("/", 1)[-1] for p in listed if p.rsplit("/", 1)[-1].startswith(RANGE_PREFIX)}
     needed = _needed_files(store, stream, cutoff)
-    temporary_manifests: dict[str, list[str]] = {}  # of writers killed while committing, by partition key
-    for path in store.manifest_listing(stream):
+    temporary_manifests: dict[str, list[str]] = {}  # of writers killed while committing, by file name
+    for path in manifest_files.listing(store, stream):
         found = _TEMPORARY_MANIFEST.fullmatch(path.rsplit("/", 1)[-1])
         if found:
             temporary_manifests.setdefault(found.group(1), []).append(path)
+    for key, path in manifest_files.obsolete_legacy_files(store, stream).items():
+        temporary_manifests.setdefault(key, []).append(path)
     removed: list[str] = []
+    for name in sorted(set(temporary_manifests) - keys):  # month files: removed under the month's lock
+        try:
+            with partition_lock(store, stream, name):
+                removed += _remove_temporary(store, temporary_manifests[name], cutoff)
+        except PartitionLocked:
+            continue
     for key in sorted(keys):
         try:
             with partition_lock(store, stream, key):
@@ -50,7 +58,7 @@ def collect(store: LandingStore, stream: str, cutoff: datetime) -> list[str]:
                 removed += _collect_files(store, stream, key, cutoff, needed)
         except PartitionLocked:
             continue
-    return removed
+    return list(dict.fromkeys(removed))  # a range run's file is expired by each of its days
 
 
 def _needed_files(store: LandingStore, stream: str, cutoff: datetime) -> set[str]:
@@ -79,17 +87,24 @@ def _collect_partition(store: LandingStore, stream: str, key: str, cutoff: datet
                 still.append(old)
                 keep |= set(old["files"]) | set(old["quarantine_files"])
         if len(still) != len(manifest.get("superseded", [])):
-            store.put_atomic(store.manifest_path(stream, key), dump_manifest({**manifest, "superseded": still}))
+            store.replace_manifests(stream, {key: {**manifest, "superseded": still}})
     removed = []
     for relative in expired:
         if relative not in keep and relative not in needed:
             store.remove(store.join(relative))
             removed.append(store.absolute(relative))
-    for path in temporary_manifests:
+    removed += _remove_temporary(store, temporary_manifests, cutoff)
+    return removed + _collect_files(store, stream, f"partition={key}", cutoff, needed, keep)
+
+
+def _remove_temporary(store: LandingStore, paths: list[str], cutoff: datetime) -> list[str]:
+    """Remove the temporary manifest files ``paths`` of killed writers (the caller holds their lock)."""
+    removed = []
+    for path in paths:
         if store.local or _older_than(store.fs, path, cutoff):
             store.remove(path)
             removed.append(store.absolute(store.relative(path)))
-    return removed + _collect_files(store, stream, f"partition={key}", cutoff, needed, keep)
+    return removed
 
 
 def _collect_files(store: LandingStore, stream: str, folder: str, cutoff: datetime, keep: set[str],

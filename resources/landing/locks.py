@@ -8,7 +8,8 @@ dies; the lock names the holder's pid.
   ``_locks/{stream}/days.lock`` (an open file description lock, ``F_OFD_SETLK``): the day's
   ``DAY_SLOT`` bytes at ``DAY_SLOT × its ordinal``, where the holder writes its pid. A writer takes
   the days of a whole range with one lock call per run of consecutive days, and no file per day.
-- Any other key (``current``, ``range=...``), and every key where those locks do not exist (macOS), is
+- Any other key (``current``, ``range=...``, ``month=...``: a month file of manifests being replaced), and
+  every key where those locks do not exist (macOS), is
   an ``fcntl.flock`` on its own file ``_locks/{stream}/{key}.lock``, which holds the holder's pid.
 
 Every writer of one root must therefore run on the same kind of system (a root is local to one machine).
@@ -67,28 +68,31 @@ def partition_lock(store: LandingStore, stream: str, key: str) -> Iterator[None]
 
 
 @contextlib.contextmanager
-def partition_locks(store: LandingStore, stream: str, keys: Iterable[str]) -> Iterator[None]:
+def partition_locks(store: LandingStore, stream: str, keys: Iterable[str],
+                    timeout: float | None = None) -> Iterator[None]:
     """Hold the locks of all ``keys`` of ``stream`` at once: taken in one order (days first, in order),
-    each waited for up to the store's ``lock_timeout`` seconds, else PartitionLocked naming the key held
-    elsewhere, and none of them kept; all released on exit."""
+    each waited for up to ``timeout`` seconds (default: the store's ``lock_timeout``), else
+    PartitionLocked naming the key held elsewhere, and none of them kept; all released on exit."""
     keys = sorted(set(keys))
+    timeout = store.lock_timeout if timeout is None else timeout
     days = [key for key in keys if _DAY_KEY.fullmatch(key)] if DAY_LOCKS and store.local else []
     with contextlib.ExitStack() as held:
         if days:
-            held.enter_context(_day_locks(store, stream, days))
+            held.enter_context(_day_locks(store, stream, days, timeout))
         for key in keys:
             if key in days:
                 continue
-            held.enter_context(_file_lock(store, stream, key) if store.local else _process_lock(store, stream, key))
+            held.enter_context(_file_lock(store, stream, key, timeout) if store.local
+                               else _process_lock(store, stream, key, timeout))
         yield
 
 
 @contextlib.contextmanager
-def _process_lock(store: LandingStore, stream: str, key: str) -> Iterator[None]:
+def _process_lock(store: LandingStore, stream: str, key: str, timeout: float) -> Iterator[None]:
     ident = (store.root, stream, key)
     with _PROCESS_LOCKS_GUARD:
         lock = _PROCESS_LOCKS.setdefault(ident, threading.Lock())
-    got = lock.acquire(timeout=store.lock_timeout) if store.lock_timeout > 0 else lock.acquire(blocking=False)
+    got = lock.acquire(timeout=timeout) if timeout > 0 else lock.acquire(blocking=False)
     if not got:
         raise PartitionLocked(f"{stream} partition {key} is being written by another writer in this process")
     try:
@@ -110,8 +114,8 @@ def _open_lock_file(store: LandingStore, stream: str, name: str) -> tuple[str, i
 
 
 @contextlib.contextmanager
-def _file_lock(store: LandingStore, stream: str, key: str) -> Iterator[None]:
-    deadline = time.monotonic() + store.lock_timeout
+def _file_lock(store: LandingStore, stream: str, key: str, timeout: float) -> Iterator[None]:
+    deadline = time.monotonic() + timeout
     path, fd = _open_lock_file(store, stream, f"{key}.lock")
     try:
         while True:
@@ -144,22 +148,22 @@ def _day_runs(days: list[str]) -> list[tuple[int, int]]:
 
 
 @contextlib.contextmanager
-def _day_locks(store: LandingStore, stream: str, days: list[str]) -> Iterator[None]:
+def _day_locks(store: LandingStore, stream: str, days: list[str], timeout: float) -> Iterator[None]:
     path, fd = _open_lock_file(store, stream, DAY_LOCK_FILE)
     try:  # closing the file releases every lock taken through it
         pid = str(os.getpid()).encode().ljust(DAY_SLOT)[:DAY_SLOT]
         for first, count in _day_runs(days):
-            _lock_days(store, stream, fd, path, first, count)
+            _lock_days(stream, fd, path, first, count, timeout)
             os.pwrite(fd, pid * count, first * DAY_SLOT)
         yield
     finally:
         os.close(fd)
 
 
-def _lock_days(store: LandingStore, stream: str, fd: int, path: str, first: int, count: int) -> None:
+def _lock_days(stream: str, fd: int, path: str, first: int, count: int, timeout: float) -> None:
     """Take the days ``first`` (an ordinal) to ``first + count - 1`` at once, or raise PartitionLocked."""
     region = _FLOCK.pack(fcntl.F_WRLCK, os.SEEK_SET, first * DAY_SLOT, count * DAY_SLOT, 0)
-    deadline = time.monotonic() + store.lock_timeout
+    deadline = time.monotonic() + timeout
     while True:
         try:
             fcntl.fcntl(fd, fcntl.F_OFD_SETLK, region)

@@ -1,6 +1,6 @@
 """Manifests: the record of a partition's current run, built, checked and encoded in one place.
 
-A partition's manifest (``_manifests/{stream}/{key}.json``, ``key`` from :func:`partition_key`) names its
+A partition's manifest (filed by ``manifest_files.py``, ``key`` from :func:`partition_key`) names its
 current run and that run's files, relative to the root; earlier runs stay listed under ``superseded``
 until garbage collection removes their files (docs/contracts.md section 3 lists the keys).
 """
@@ -63,8 +63,14 @@ def parse_manifest(raw: bytes, path: str) -> dict:
         manifest = orjson.loads(raw)
     except orjson.JSONDecodeError:
         manifest = None
+    return checked_manifest(manifest, path, empty=not raw.strip())
+
+
+def checked_manifest(manifest: Any, path: str, *, empty: bool = False) -> dict:
+    """``manifest`` (decoded from ``path``) when it holds what every manifest holds, else DamagedLanding
+    naming the path (``empty``: the file was empty)."""
     if not isinstance(manifest, dict) or not {"partition", "run_id", "files", "quarantine_files"} <= manifest.keys():
-        what = "empty" if not raw.strip() else "not a manifest (garbled)"
+        what = "empty" if empty else "not a manifest (garbled)"
         raise DamagedLanding(f"the landing manifest {path} is {what}: `cofasync verify` lists what is damaged "
                              "and how to repair it")
     return manifest

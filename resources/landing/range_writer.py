@@ -44,7 +44,7 @@ from resources.streams import get_stream
 from .durability import make_durable
 from .errors import LandingError
 from .locks import lock_batch, partition_locks
-from .manifest import checked_run, dump_manifest, next_manifest, partition_key
+from .manifest import checked_run, next_manifest, partition_key
 from .parquet import RollingParquet, count_duplicate_keys
 from .writer import QUARANTINE_SCHEMA, WriterBlock, append_values, quarantine_row
 
@@ -222,15 +222,16 @@ class RangeWriter(WriterBlock):
         keys = [partition_key(day) for day in days]
         digests = {**self._data.digests, **self._quarantine.digests}
         with partition_locks(store, name, keys):
-            updates = []
+            previous = store.previous_manifests(name, keys)
+            updates = {}
             for day, key in zip(days, keys, strict=True):
                 files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
                 manifest = next_manifest(
-                    store.previous_manifest(name, key), store, name, day, self.run_id, self.attempt, self.api_window,
+                    previous.get(key), store, name, day, self.run_id, self.attempt, self.api_window,
                     files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
                     quarantine_files=[final for final, counts in quarantine if counts[day]],
                     digests=digests,
                 )
-                updates.append((store.manifest_path(name, key), dump_manifest(manifest)))
+                updates[key] = manifest
                 self.manifests[day] = manifest
-            store.put_many_atomic(updates)
+            store.replace_manifests(name, updates)

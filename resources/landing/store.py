@@ -5,7 +5,7 @@ Layout under ``root`` (a local path or any fsspec URL), as in docs/contracts.md 
     {stream}/partition={YYYY-MM-DD|current}/run={run_id}/part-00000-{attempt}.parquet
     {stream}/range={first}--{last}/run={run_id}/part-00000-{attempt}.parquet    (range runs)
     _quarantine/{stream}/partition=.../run={run_id}/part-00000-{attempt}.parquet
-    _manifests/{stream}/{YYYY-MM-DD|current}.json
+    _manifests/{stream}/month={YYYY-MM}.json, current.json   (see manifest_files.py)
     _locks/{stream}/days.lock, {current|range=...}.lock  (local roots only; see locks.py)
 
 A partition's *manifest* names its current run and that run's files; readers only ever read the files a
@@ -32,10 +32,10 @@ from fsspec.implementations.local import LocalFileSystem
 
 from resources.streams import get_stream
 
-from . import gc
+from . import gc, manifest_files
 from .durability import put_many_atomic, rename
 from .errors import DamagedLanding, LandingError
-from .manifest import checked_run, parse_manifest, partition_key
+from .manifest import checked_run, partition_key
 from .parquet import conform_table, read_days
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
@@ -119,8 +119,9 @@ class LandingStore:
         return f"{self.stream_dir(stream, quarantine)}/partition={key}"
 
     def manifest_path(self, stream: str, key: str) -> str:
-        """The manifest file of one partition key."""
-        return self.join("_manifests", stream, f"{key}.json")
+        """The file that holds the manifest of partition ``key``: its month file for a day
+        (``manifest_files.py``), ``current.json`` otherwise."""
+        return manifest_files.path_of(self, stream, key)
 
     def relative(self, path: str) -> str:
         """``path`` (under the root) relative to the root, as manifests name files."""
@@ -176,44 +177,30 @@ class LandingStore:
         return self.read_manifest(stream, partition_key(partition))
 
     def read_manifest(self, stream: str, key: str) -> dict | None:
-        """Return the manifest filed under partition key ``key`` (see :func:`partition_key`), or None."""
-        path = self.manifest_path(stream, key)
-        try:
-            if self.local:
-                with open(path, "rb") as fh:
-                    raw = fh.read()
-            else:
-                raw = self.fs.cat_file(path)
-        except FileNotFoundError:
-            return None
-        return parse_manifest(raw, path)
+        """Return the manifest of partition key ``key`` (see :func:`partition_key`), or None; DamagedLanding
+        when the file that holds it is damaged."""
+        return manifest_files.read_many(self, stream, [key]).get(key)
 
-    def previous_manifest(self, stream: str, key: str) -> dict | None:
-        """The manifest a new run of ``key`` supersedes: :meth:`read_manifest`, except that a damaged one
-        (empty, garbled) is replaced rather than refused, so re-extracting the day repairs it."""
-        try:
-            return self.read_manifest(stream, key)
-        except DamagedLanding as exc:
-            log.warning("%s: replaced by the new run", exc)
-            return None
+    def previous_manifests(self, stream: str, keys: list[str]) -> dict[str, dict]:
+        """The manifests new runs of ``keys`` supersede ({key: manifest} of those landed): as
+        :meth:`read_manifest` reads them, except that a damaged one (empty, garbled) is replaced rather than
+        refused, so re-extracting the day repairs it."""
+        return manifest_files.read_many(self, stream, keys, damaged_as_absent=True)
+
+    def replace_manifests(self, stream: str, manifests: Mapping[str, dict]) -> None:
+        """File ``manifests`` ({partition key: manifest}) as their partitions' current manifests, each file
+        replaced atomically and durably (``manifest_files.replace``); the caller holds those partitions'
+        locks."""
+        manifest_files.replace(self, stream, manifests)
 
     def manifest_keys(self, stream: str) -> list[str]:
         """Return the partition keys of ``stream`` that have a manifest, in order."""
-        files = (n.rsplit("/", 1)[-1] for n in self.manifest_listing(stream))
-        return sorted(f[: -len(".json")] for f in files if f.endswith(".json") and not f.startswith("."))
-
-    def manifest_listing(self, stream: str) -> list[str]:
-        """Return the paths of every file under ``_manifests/{stream}``, temporary ones included."""
-        try:
-            return self.fs.ls(self.join("_manifests", stream), detail=False)
-        except FileNotFoundError:
-            return []
+        return list(manifest_files.read_all(self, stream))
 
     def manifests(self, stream: str) -> list[dict]:
         """Return every partition's manifest of ``stream``, in partition order."""
         get_stream(stream)
-        found = (self.read_manifest(stream, k) for k in self.manifest_keys(stream))
-        return [m for m in found if m is not None]
+        return list(manifest_files.read_all(self, stream).values())
 
     def partitions(self, stream: str) -> list[date | None]:
         """Return the landed partitions of ``stream`` (days in order; ``[None]`` for a non-daily stream)."""
@@ -239,9 +226,9 @@ class LandingStore:
             return self.manifests(stream)
         if not spec.daily:
             raise LandingError(f"stream {stream} is not daily-partitioned: read it with partition=None")
-        days = [partition] if isinstance(partition, date) else sorted(set(partition))
-        found = (self.manifest(stream, day) for day in days)
-        return [m for m in found if m is not None]
+        keys = [partition_key(day) for day in ([partition] if isinstance(partition, date) else sorted(set(partition)))]
+        found = manifest_files.read_many(self, stream, keys)
+        return [found[key] for key in keys if key in found]
 
     def read_table(self, stream: str, partition: date | Iterable[date] | None = None,
                    columns: Iterable[str] | None = None) -> pa.Table:

@@ -17,6 +17,7 @@ from datetime import date
 
 import pyarrow.parquet as pq
 
+from . import manifest_files
 from .errors import DamagedLanding
 
 _CHUNK = 1 << 20
@@ -75,7 +76,7 @@ def require_intact(store, files: Mapping[str, Mapping | None], what: str) -> Non
                              + ". `cofasync verify` lists every damaged file and how to repair it.")
 
 
-def manifest_files(manifest: Mapping) -> dict[str, Mapping | None]:
+def named_files(manifest: Mapping) -> dict[str, Mapping | None]:
     """{relative path: recorded digest or None} of every data and quarantine file ``manifest`` names."""
     digests = manifest.get("file_digests") or {}
     return {relative: digests.get(relative) for relative in [*manifest["files"], *manifest["quarantine_files"]]}
@@ -84,20 +85,33 @@ def manifest_files(manifest: Mapping) -> dict[str, Mapping | None]:
 def verify_landing(store, streams: Iterable[str], first: date | None = None, last: date | None = None) -> VerifyReport:
     """Check every manifest of ``streams`` (dated partitions, daily or as-of, from ``first`` to ``last``
     when given; ``current`` ones always) and every file they name; each file is read once however many
-    days share it."""
+    days share it. A damaged month file is a damage of each day it can hold."""
     report = VerifyReport()
     checked: dict[str, str | None] = {}
+
+    def wanted(key: str) -> bool:
+        return key == "current" or not ((first and key < first.isoformat()) or (last and key > last.isoformat()))
+
     for stream in streams:
-        for key in store.manifest_keys(stream):
-            if key != "current" and ((first and key < first.isoformat()) or (last and key > last.isoformat())):
+        month_files, legacy = manifest_files.file_names(store, stream)
+        manifests: dict[str, dict] = {}
+        for name in [*month_files, *legacy]:  # a day in its month file wins over its legacy file
+            try:
+                found = manifest_files.read_file(store, stream, name)
+            except DamagedLanding as exc:
+                path = store.join("_manifests", stream, f"{name}.json")
+                days = manifest_files.days_of_month_file(name) if name.startswith("month=") else [name]
+                for key in filter(wanted, days):
+                    report.manifests += 1
+                    report.damages.append(Damage(stream, key, path, str(exc)))
+                continue
+            for key, manifest in found.items():
+                manifests.setdefault(key, manifest)
+        for key, manifest in sorted(manifests.items()):
+            if not wanted(key):
                 continue
             report.manifests += 1
-            try:
-                manifest = store.read_manifest(stream, key)
-            except DamagedLanding as exc:
-                report.damages.append(Damage(stream, key, store.manifest_path(stream, key), str(exc)))
-                continue
-            for relative, digest in manifest_files(manifest).items():
+            for relative, digest in named_files(manifest).items():
                 if relative not in checked:
                     checked[relative] = file_problem(store, relative, digest)
                 if checked[relative]:

@@ -26,7 +26,7 @@ import pyarrow as pa
 from .durability import make_durable
 from .errors import LandingError
 from .locks import partition_lock
-from .manifest import dump_manifest, next_manifest, partition_key
+from .manifest import next_manifest, partition_key
 from .parquet import RollingParquet, count_duplicate_keys
 
 if TYPE_CHECKING:
@@ -228,8 +228,8 @@ class PartitionWriter(WriterBlock):
             if store.local:
                 make_durable({d.directory for d in (self._data, self._quarantine) if d.done})
             self.duplicate_keys = count_duplicate_keys(store, self.stream, [final for _, final, _ in self._data.done])
-            manifest = self._manifest(store.previous_manifest(self.stream.name, self.key))
-            store.put_atomic(store.manifest_path(self.stream.name, self.key), dump_manifest(manifest))
+            manifest = self._manifest(store.previous_manifests(self.stream.name, [self.key]).get(self.key))
+            store.replace_manifests(self.stream.name, {self.key: manifest})
             committed = True
             self.manifest = manifest
         finally:

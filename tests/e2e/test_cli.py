@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from resources.landing import LandingStore
 from sandbox.testing import run_sandbox_process
 from tests.support.webhook import webhook
 
@@ -295,7 +296,8 @@ def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp
     clean = cofasync(env, "verify")
     assert clean.returncode == 0 and "every landed file matches" in clean.stdout, clean.stdout + clean.stderr
     day = (TODAY - timedelta(days=3)).isoformat()
-    manifest = json.loads((tmp_path / "landing" / "_manifests" / "deliveries" / f"{day}.json").read_text())
+    landing = LandingStore(str(tmp_path / "landing"))
+    manifest = landing.manifest("deliveries", date.fromisoformat(day))
     damaged = tmp_path / "landing" / manifest["files"][0]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 3] ^= 0xFF
@@ -304,8 +306,7 @@ def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp
     assert found.returncode == 1
     assert str(damaged) in found.stdout and "no longer matches the digest" in found.stdout
     # the file of a range run is shared by its days: the repair re-extracts every day that names it
-    named_by = sorted(m.stem for m in (tmp_path / "landing" / "_manifests" / "deliveries").glob("*.json")
-                      if manifest["files"][0] in json.loads(m.read_text())["files"])
+    named_by = sorted(m["partition"] for m in landing.manifests("deliveries") if manifest["files"][0] in m["files"])
     advice = f"cofasync backfill --from {named_by[0]} --to {named_by[-1]} --streams deliveries"
     assert advice in found.stdout
     handle.reset_counters()
@@ -345,16 +346,18 @@ def test_a_damaged_manifest_stops_sync_naming_it_and_its_advised_repair_works(sy
     assert first.returncode == 0
     shutil.copytree(folder / "landing", tmp_path / "landing")
     env = env_for(handle, tmp_path)
-    day = (TODAY - timedelta(days=5)).isoformat()
-    manifest = tmp_path / "landing" / "_manifests" / "deliveries" / f"{day}.json"
+    day = TODAY - timedelta(days=5)
+    manifest = tmp_path / "landing" / "_manifests" / "deliveries" / f"month={day:%Y-%m}.json"  # the day's month
     manifest.write_text("")
     stopped = cofasync(env, "sync")
     assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
     assert f"the landing manifest {manifest} is empty" in stopped.stderr.strip().splitlines()[-1]
     found = cofasync(env, "verify")
-    advice = f"cofasync backfill --from {day} --to {day} --streams deliveries"
+    # every finished day the month file can hold, which the API still serves
+    advice = f"cofasync backfill --from {day:%Y-%m}-01 --to {TODAY - timedelta(days=1)} --streams deliveries"
     assert found.returncode == 1 and str(manifest) in found.stdout and advice in found.stdout, found.stdout
     repaired = cofasync(env, *advice.split()[1:])
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert cofasync(env, "verify").returncode == 0
-    assert json.loads(manifest.read_text())["partition"] == day
+    days = json.loads(manifest.read_text())["partitions"]
+    assert day.isoformat() in days and days[day.isoformat()]["partition"] == day.isoformat()

@@ -94,9 +94,10 @@ def test_a_truncated_or_deleted_file_is_reported_with_its_path(landed, damage):
 @pytest.mark.parametrize(("content", "said"), [(b"", "empty"), (b'{"partition": "2025-01', "garbled")])
 def test_an_empty_or_garbled_manifest_is_named(landed, content, said):
     store, _, _ = landed
-    manifest = Path(store.manifest_path("notifications", DAY.isoformat()))
+    manifest = Path(store.manifest_path("notifications", DAY.isoformat()))  # the day's month file
     manifest.write_bytes(content)
     with pytest.raises(DamagedLanding, match=f"{manifest}.*{said}"):
         store.manifests("notifications")
-    found, = verify_landing(store, ["notifications"]).damages
-    assert found.path == str(manifest) and said in found.problem
+    damages = verify_landing(store, ["notifications"]).damages
+    assert {(d.path, said in d.problem) for d in damages} == {(str(manifest), True)}
+    assert [d.partition for d in damages] == [f"{DAY:%Y-%m}-{day:02d}" for day in range(1, 32)]  # every day it holds

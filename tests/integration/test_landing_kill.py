@@ -31,10 +31,10 @@ from resources.streams import get_stream
 root, run_id, rows, mode = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 store = LandingStore(root, row_group_size=5_000, rows_per_file=20_000)
 if mode == "hang-before-manifest":
-    def hang(path, data):
+    def hang(files):
         print("committing", flush=True)
         time.sleep(600)
-    store.put_atomic = hang
+    store.put_many_atomic = hang
 stream = get_stream("notifications")
 with store.open_partition("notifications", date(2026, 3, 1), run_id) as writer:
     for i in range(rows):
@@ -132,4 +132,5 @@ def test_sigkill_leaves_the_previous_run_intact_and_a_rerun_equals_a_clean_run(t
     assert any("run=run-killed" in r for r in removed)
     assert not [f for f in files_under(tmp_path / "landing") if "run=run-killed" in f]
     assert comparable(store.read_table("notifications", DAY)).equals(comparable(clean))
-    assert json.loads((tmp_path / "landing/_manifests/notifications/2026-03-01.json").read_text())["rows"] == 30_000
+    month = json.loads((tmp_path / "landing/_manifests/notifications/month=2026-03.json").read_text())
+    assert month["partitions"]["2026-03-01"]["rows"] == 30_000

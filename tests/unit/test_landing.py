@@ -79,7 +79,8 @@ def test_manifest_names_the_run_and_its_files(store):
     assert relative.startswith("notifications/partition=2026-03-01/run=run-a/part-00000-")
     assert relative.endswith(".parquet")
     datetime.fromisoformat(manifest["written_at"])
-    assert store.fs.exists(f"{store.path}/_manifests/notifications/2026-03-01.json")
+    assert store.fs.exists(f"{store.path}/_manifests/notifications/month=2026-03.json")  # the day's month file
+    assert not store.fs.exists(f"{store.path}/_manifests/notifications/2026-03-01.json")
 
 
 def test_rerun_replaces_the_partition_and_never_duplicates(store):
@@ -135,7 +136,7 @@ def test_failure_while_committing_keeps_the_previous_manifest(store, monkeypatch
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "put_atomic", broken)
+    monkeypatch.setattr(store, "put_many_atomic", broken)
     with pytest.raises(OSError, match="disk full"):
         land(store, 300, run_id="run-b")
     assert store.manifest("notifications", D1)["run_id"] == "run-a"

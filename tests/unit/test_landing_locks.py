@@ -43,7 +43,8 @@ def test_a_range_commit_names_every_day_and_holds_no_lock_after(store):
     with store.open_partition("notifications", DAYS[2], "night"):  # every day is free again
         pass
     days_locked = ["days.lock"] if locks.DAY_LOCKS else [f"{day}.lock" for day in DAYS]
-    assert lock_files(store) == sorted([*days_locked, "range=2026-03-01--2026-03-05.lock"])
+    # and the month file's lock, held only while the month's manifests were replaced
+    assert lock_files(store) == sorted([*days_locked, "month=2026-03.lock", "range=2026-03-01--2026-03-05.lock"])
 
 
 def test_a_range_commit_never_takes_a_day_another_writer_holds(store):

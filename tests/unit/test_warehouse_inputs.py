@@ -37,9 +37,9 @@ def test_a_file_landed_before_a_column_existed_reads_as_nulls(tmp_path):
                     "2025-01-02 02:00")
     path = tmp_path / manifest["files"][0]
     pq.write_table(pq.read_table(path).drop_columns(["policy_number"]), path)
-    manifest_path = Path(store.manifest_path("notifications", "2025-01-01"))
+    manifest_path = Path(store.manifest_path("notifications", "2025-01-01"))  # the month's file
     old = json.loads(manifest_path.read_text())
-    del old["file_digests"]  # landed before digests were recorded, as that column was
+    del old["partitions"]["2025-01-01"]["file_digests"]  # landed before digests were recorded, as that column was
     manifest_path.write_text(json.dumps(old))
     table = read_partitions(store, current_partitions(store, "notifications"))
     assert table.column("policy_number").to_pylist() == [None]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import signal
 import subprocess
@@ -268,14 +267,14 @@ class NightlyDriver:
                 time.sleep(0.01)
 
         def watch_checkpoint():
-            manifests = self.landing_root / "_manifests" / kill.stream
+            landing = self.store()
             while proc.poll() is None:
-                if manifests.is_dir() and any(_holds_rows(p) for p in manifests.glob("*.json")):
+                if any(m.get("rows", 0) > 0 for m in _landed(landing, kill.stream)):
                     attempt.kill_phase = "checkpoint"
                     time.sleep(kill.delay)
                     kill_now()
                     proc.wait()
-                    held = sorted(date.fromisoformat(p.stem) for p in manifests.glob("*.json"))
+                    held = sorted(date.fromisoformat(m["partition"]) for m in landing.manifests(kill.stream))
                     attempt.at_kill = {"counters": self.sb.counters(), "held_days": held}
                     return
                 time.sleep(0.01)
@@ -320,12 +319,13 @@ class NightlyDriver:
         return Warehouse(url or self.warehouse_url)
 
 
-def _holds_rows(manifest: Path) -> bool:
-    """True when the manifest file reads whole and counts rows."""
+def _landed(landing, stream: str) -> list[dict]:
+    """The manifests of ``stream`` landed so far (read as any reader reads them: each file is replaced
+    atomically); none while the first one is being filed."""
     try:
-        return json.loads(manifest.read_text()).get("rows", 0) > 0
-    except (OSError, ValueError):
-        return False
+        return landing.manifests(stream)
+    except FileNotFoundError:
+        return []
 
 
 def last_dagster_events(dagster_home: Path, count: int = 3) -> list[str]:
