@@ -17,6 +17,10 @@ items a page, and runs in its own child process so that its peak RSS and its CPU
 - ``server floor`` (diagnostic): the same requests with httpx and nothing done with the bodies, the time
   the sandbox itself needs (every loader waits for it; a loader that fetches ahead can hide it).
 
+Each loader runs ``--repeat`` times (default 3), the loaders interleaved so that each meets the shared
+machine's load alike; a loader's figures are those of its median run by CPU seconds, and the CPU seconds
+of all its runs are reported beside them.
+
 Rows are counted alike for all loaders: one row per company × product for the portfolio (dlt's child
 table ``portfolio__products``), one per notification; the sandbox's ground truth gives the expected count.
 Per loader: seconds and rows/s (from the login to the data being durable), CPU seconds per 100k rows
@@ -24,7 +28,7 @@ Per loader: seconds and rows/s (from the login to the data being durable), CPU s
 are in ``bench/peer_report.py``.
 
     .venv/bin/python -m bench.peer_comparison [--companies 10000] [--loaders floor,bare,dlt,ours] \\
-        [--results bench/RESULTS.md]
+        [--repeat 3] [--results bench/RESULTS.md]
 """
 
 from __future__ import annotations
@@ -77,6 +81,16 @@ def warm_up(sb, date_from: str, date_to: str) -> None:
                 pass
 
 
+def median_run(tries: list[dict]) -> dict:
+    """The run that stands for a loader: a failed one if any failed, else its median run by CPU seconds,
+    with the CPU seconds of every run (``cpu_s_runs``)."""
+    failed = [run for run in tries if "figures" not in run]
+    if failed:
+        return failed[0]
+    ordered = sorted(tries, key=lambda run: run["cpu_s"])
+    return {**ordered[(len(ordered) - 1) // 2], "cpu_s_runs": [run["cpu_s"] for run in tries]}
+
+
 def run_loader(sb, name: str, workdir: Path, args, *extra: str):
     """Run one loader in its own child process (``--loader``) against the sandbox; the measured child."""
     workdir.mkdir()
@@ -111,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--date-to", help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled extra run of ours")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each loader, interleaved; the figures are each loader's median run by CPU")
     args = parser.parse_args(argv)
     if args.loader:
         return child_main(args)
@@ -132,27 +148,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"work folder {tmp}: {probe:.3f} CPU s per 1,000 new files", flush=True)
         expected = expected_rows(sb, first, today)
         warm_up(sb, args.date_from, args.date_to)
-        runs: dict[str, dict] = {}
-        requests: dict[str, int] = {}
-        for name in names:
-            sb.reset_counters()
-            child = run_loader(sb, name, Path(tmp) / name, args)
-            requests[name] = sb.counters()["requests"]
-            runs[name] = {"peak_rss_mb": child.peak_rss_mb, "cpu_s": child.cpu_seconds, "wall": round(child.seconds, 1)}
-            figures = child.result() if child.ok else None
-            if figures is None:
-                print(f"{LOADERS[name]}: FAILED (exit {child.returncode})\n{child.tail()}", flush=True)
-                continue
-            figures["total_rows"] = figures["portfolio"]["rows"] + figures["notifications"]["rows"]
-            runs[name]["figures"] = figures
-            print(f"{LOADERS[name]}: portfolio {figures['portfolio']['rows']:,} rows, notifications "
-                  f"{figures['notifications']['rows']:,} rows in {figures['seconds']:.1f} s; CPU {child.cpu_seconds:.1f} s; "
-                  f"peak RSS {child.peak_rss_mb:,.0f} MB; {requests[name]} requests; process wall {child.seconds:.1f} s",
-                  flush=True)
-            for stream in ("portfolio", "notifications"):
-                if name != "floor" and figures[stream]["rows"] != expected[stream]:
-                    print(f"  NOTE: {stream} rows {figures[stream]['rows']:,} != expected {expected[stream]:,}",
-                          flush=True)
+        tries: dict[str, list[dict]] = {}
+        for attempt in range(1, args.repeat + 1):  # interleaved: every loader meets the machine's load alike
+            for name in names:
+                sb.reset_counters()
+                child = run_loader(sb, name, Path(tmp) / f"{name}-{attempt}", args)
+                run = {"peak_rss_mb": child.peak_rss_mb, "cpu_s": child.cpu_seconds, "wall": round(child.seconds, 1),
+                       "requests": sb.counters()["requests"]}
+                tries.setdefault(name, []).append(run)
+                figures = child.result() if child.ok else None
+                if figures is None:
+                    print(f"{LOADERS[name]}: FAILED (exit {child.returncode})\n{child.tail()}", flush=True)
+                    continue
+                figures["total_rows"] = figures["portfolio"]["rows"] + figures["notifications"]["rows"]
+                run["figures"] = figures
+                print(f"{LOADERS[name]} (run {attempt} of {args.repeat}): portfolio {figures['portfolio']['rows']:,} "
+                      f"rows, notifications {figures['notifications']['rows']:,} rows in {figures['seconds']:.1f} s; "
+                      f"CPU {child.cpu_seconds:.1f} s; peak RSS {child.peak_rss_mb:,.0f} MB; {run['requests']} "
+                      f"requests; process wall {child.seconds:.1f} s", flush=True)
+                for stream in ("portfolio", "notifications"):
+                    if attempt == 1 and name != "floor" and figures[stream]["rows"] != expected[stream]:
+                        print(f"  NOTE: {stream} rows {figures[stream]['rows']:,} != expected {expected[stream]:,}",
+                              flush=True)
+        runs = {name: median_run(found) for name, found in tries.items()}
+        requests = {name: run["requests"] for name, run in runs.items()}
         profile = None
         if not args.no_profile and "ours" in names:
             child = run_loader(sb, "ours", Path(tmp) / "ours-profiled", args, "--profile-to", str(Path(tmp) / "ours.prof"))

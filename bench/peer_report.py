@@ -202,6 +202,17 @@ def _losses(runs: dict[str, dict], missed: list[str]) -> list[str]:
     return lines
 
 
+def _repeats(runs: dict[str, dict]) -> str:
+    """How many runs each loader's figures stand for, and the CPU seconds of each run."""
+    spreads = [f"{LOADERS[name]}: {', '.join(f'{c:.2f}' for c in run['cpu_s_runs'])}"
+               for name, run in runs.items() if run.get("cpu_s_runs")]
+    if not spreads:
+        return ""
+    count = max(len(run.get("cpu_s_runs", [])) for run in runs.values())
+    return (f"Each loader ran {count} times, the loaders interleaved; each row is the loader's median run by CPU "
+            "seconds. CPU s of every run: " + "; ".join(spreads) + ".")
+
+
 def markdown(args, world: str, expected: dict, runs: dict, measured: list[Ratio], requests: dict,
              profile: str | None) -> str:
     """The benchmark's RESULTS.md section (without the command and machine lines)."""
@@ -216,6 +227,7 @@ def markdown(args, world: str, expected: dict, runs: dict, measured: list[Ratio]
         "os.wait4: the whole process, interpreter start and imports included), per 100k rows = CPU s ÷ rows × "
         "100,000 (the server floor: per the rows the others landed from the same pages); peak RSS: the child "
         "process (os.wait4), imports included; requests: counted by the sandbox.",
+        _repeats(runs),
         "",
         table(["loader", "portfolio rows", "notification rows", "rows", "seconds", "rows/s", "CPU s",
                "CPU s per 100k rows", "peak RSS MB", "requests"], _loader_rows(runs, requests)),

@@ -86,6 +86,8 @@ class RateBudget:
         while True:
             slot, blocked_until, epoch, now = self._store.transact(
                 key, lambda s, now: (*s.reserve(now, pacing, key), now))
+            if slot <= now:  # due at once: nothing can have moved the block since the reservation
+                return waited
             while (delay := slot - now) > 0:
                 # a far slot is slept towards in steps: a re-spaced schedule (the server's limit learned
                 # meanwhile) is noticed within one step, not after seconds at the assumed rate
