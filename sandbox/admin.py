@@ -124,7 +124,11 @@ async def truth(request: Request) -> Response:
     entity = request.query_params.get("entity", "")
     if entity not in ENTITIES:
         return _bad(f"entity must be one of {', '.join(ENTITIES)}")
-    chunks = list(export(sb.world, entity, sb.malformed.entries()))
+    policy = request.query_params.get("policy")
+    worlds = [w for w in sb.worlds if policy in (None, w.policy.policy_number)]
+    if not worlds:
+        return _bad(f"the account holds no policy {policy}; it holds {', '.join(w.policy.policy_number for w in sb.worlds)}")
+    chunks = list(export(worlds, entity, sb.malformed.entries(), tag_policy=len(sb.worlds) > 1))
     return StreamingResponse(iter(chunks), media_type="application/x-ndjson")
 
 

@@ -1,7 +1,8 @@
 """Login, tokens and the account lockout rules of the functional page, on an injectable clock.
 
-Lockout [DOC]: five failed attempts are allowed; the next failure starts a 1 s lockout, and each failure
-after a lockout has ended starts one twice as long as the last, capped at 900 s (about 15 minutes).
+Lockout [DOC]: five failed attempts are allowed, and, as Amazon Cognito counts them, the fifth failure
+itself starts a 1 s lockout (so a correct password an instant later is refused); each failure after a
+lockout has ended starts one twice as long as the last, capped at 900 s (about 15 minutes).
 Attempts during a lockout are ignored (even a correct password fails with "Password attempts exceeded")
 and neither count nor restart the quiet timer. A successful login resets the counter; so do 900 s
 without any counted attempt.
@@ -100,12 +101,13 @@ class Lockout:
             self._states[username] = _Lock(last_attempt=now)
             return LoginOutcome(True, "", "success")
         st.failures += 1
-        if st.failures <= ALLOWED_FAILURES:
+        if st.failures < ALLOWED_FAILURES:
             return LoginOutcome(False, MSG_INCORRECT, "failure")
-        duration = FIRST_LOCK_SECONDS if st.last_lock == 0 else min(2 * st.last_lock, MAX_LOCK_SECONDS)
+        first = st.last_lock == 0  # the fifth failure: still "incorrect", and the account locks
+        duration = FIRST_LOCK_SECONDS if first else min(2 * st.last_lock, MAX_LOCK_SECONDS)
         st.last_lock = duration
         st.lock_until = now + duration
-        return LoginOutcome(False, MSG_EXCEEDED, "lockout_started")
+        return LoginOutcome(False, MSG_INCORRECT if first else MSG_EXCEEDED, "lockout_started")
 
     def locked_until(self, username: str) -> float:
         st = self._states.get(username)

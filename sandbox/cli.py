@@ -14,6 +14,7 @@ from sandbox.app import create_app
 from sandbox.faults import parse_faults
 from sandbox.ratelimit import parse_rate
 from sandbox.state import Sandbox, SandboxSettings, utc_today
+from sandbox.world import MAX_POLICIES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="first simulated day (default: today - 3 years)")
     serve.add_argument("--rate-limit", default="off", help="e.g. 600/min, 10/s, off")
     serve.add_argument("--faults", default="none", help="none | mild | hostile | a JSON fault spec")
+    serve.add_argument("--policies", type=int, default=1,
+                       help="policies attached to the account, 1 to 4: each its own portfolio, orders, "
+                            "notifications and overdues on the same companies, in its own currency")
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -39,11 +43,14 @@ def serve(args: argparse.Namespace) -> int:
     try:
         parse_rate(args.rate_limit)
         parse_faults(args.faults)
+        if not 1 <= args.policies <= MAX_POLICIES:
+            raise ValueError(f"--policies must be 1 to {MAX_POLICIES}, got {args.policies}")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = SandboxSettings(seed=args.seed, companies=args.companies, today=args.today or utc_today(),
-                               epoch=args.epoch, rate_limit=args.rate_limit, faults=args.faults)
+                               epoch=args.epoch, rate_limit=args.rate_limit, faults=args.faults,
+                               policies=args.policies)
     started = time.monotonic()
     sandbox = Sandbox(settings)
     elapsed = time.monotonic() - started
@@ -52,7 +59,8 @@ def serve(args: argparse.Namespace) -> int:
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
     base = f"http://{args.host}:{port}"
-    lines = {**sandbox.credentials.as_dict(), "today": sandbox.world.today.isoformat(),
+    lines = {**sandbox.credentials.as_dict(), "policies": ",".join(sandbox.views_by_policy),
+             "today": sandbox.world.today.isoformat(),
              "generated_in_seconds": f"{elapsed:.1f}", "auth_url": base, "business_url": base + "/tci",
              "openapi_url": base + "/openapi.json", "base_url": base}
     for name, value in lines.items():

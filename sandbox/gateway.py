@@ -95,10 +95,11 @@ def business(sandbox: Sandbox, handler: Handler):
             return error_response(request, 400, "the policy number is required (X-COF-Policy-Number header or "
                                   "contract_id parameter)", "missing_param",
                                   headers=limiter.peek((route, user)).headers())
-        if policy != sandbox.credentials.policy_number:
+        views = sandbox.views_by_policy.get(policy)
+        if views is None:  # a policy the account does not hold
             return error_response(request, 403, f"the policy {policy} is not accessible with these credentials",
                                   headers=limiter.peek((route, user)).headers())
-        decision = limiter.hit((route, user))
+        decision = limiter.hit((route, user))  # one budget per user and endpoint, whatever the policy
         headers = decision.headers()
         if not decision.allowed:
             sandbox.counters.rate_limited += 1
@@ -119,8 +120,8 @@ def business(sandbox: Sandbox, handler: Handler):
             if fault.kind == "latency":
                 await asyncio.sleep(fault.delay)
         try:
-            with sandbox.world.lock:
-                body = handler(request, sandbox.views)
+            with views.world.lock:
+                body = handler(request, views)
         except ApiError as exc:
             return error_response(request, exc.status, exc.message, exc.code, headers={**headers, **exc.headers})
         if fault is not None and fault.kind == "cut":

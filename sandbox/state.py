@@ -33,6 +33,7 @@ class SandboxSettings:
     password: str | None = None
     api_key: str | None = None
     token_ttl: int = 3600
+    policies: int = 1
 
 
 class Sandbox:
@@ -41,6 +42,11 @@ class Sandbox:
     def __init__(self, settings: SandboxSettings, world: World | None = None):
         self.settings = settings
         self.world = world or load_world(settings.seed, settings.companies, settings.today, settings.epoch)
+        """Policy 0's world (the account's first policy; the only one unless ``policies`` says more)."""
+        self.worlds = [self.world] + [
+            load_world(settings.seed, settings.companies, self.world.today, self.world.epoch, index)
+            for index in range(1, settings.policies)]
+        """One world per policy of the account, in policy order."""
         base = Credentials.for_seed(settings.seed, self.world.policy.policy_number)
         self.credentials = Credentials(settings.username or base.username, settings.password or base.password,
                                        settings.api_key or base.api_key, base.policy_number)
@@ -51,7 +57,10 @@ class Sandbox:
         self.faults = FaultInjector(parse_faults(settings.faults), settings.seed)
         self.counters = Counters()
         self.malformed = MalformedRegister()
-        self.views = Views(self.world, self._item_hook)
+        policies = [w.policy for w in self.worlds]
+        self.views_by_policy = {w.policy.policy_number: Views(w, self._item_hook, policies) for w in self.worlds}
+        """The read models of each policy the account holds, by policy number."""
+        self.views = self.views_by_policy[self.world.policy.policy_number]
 
     def _item_hook(self, stream: str, key: str, item: bytes) -> bytes:
         kind = self.faults.malformation(stream, key, kinds_for(stream))
@@ -65,5 +74,7 @@ class Sandbox:
         self.faults.configure(spec)
 
     def advance_to(self, today: date) -> None:
-        """Move the business clock forward (ValueError if backwards), generating the days in between."""
-        self.world.advance_to(today)
+        """Move the business clock forward (ValueError if backwards), generating the days in between, for
+        every policy."""
+        for world in self.worlds:
+            world.advance_to(today)

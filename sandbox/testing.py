@@ -40,6 +40,8 @@ class SandboxHandle:
         self.credentials = credentials
         self.sandbox = sandbox  # the in-process instance (None for a child process)
         self.pid: int | None = None  # the child process id (run_sandbox_process only)
+        self.policies: list[str] = [credentials["policy_number"]]
+        """Every policy number the account holds, the first one that of ``credentials``."""
         self._http = httpx.Client(base_url=base_url, timeout=120.0)
 
     def _post(self, path: str, body) -> dict:
@@ -89,9 +91,11 @@ class SandboxHandle:
     def reset_counters(self) -> dict:
         return self._post("/_sandbox/counters/reset", {})
 
-    def truth(self, entity: str) -> list[dict]:
-        """Every version of `entity` generated up to today (see sandbox/truth.py for the entities)."""
-        text = self._get("/_sandbox/truth", entity=entity).text
+    def truth(self, entity: str, policy: str | None = None) -> list[dict]:
+        """Every version of `entity` generated up to today (see sandbox/truth.py for the entities), of every
+        policy or of ``policy`` only; tagged with their `policyNumber` when the account holds several."""
+        params = {"entity": entity} if policy is None else {"entity": entity, "policy": policy}
+        text = self._get("/_sandbox/truth", **params).text
         return [json.loads(line) for line in text.splitlines() if line]
 
     def advance_auth_clock(self, seconds: float) -> dict:
@@ -105,19 +109,22 @@ class SandboxHandle:
                                      "username": self.credentials["username"] if username is None else username,
                                      "password": self.credentials["password"] if password is None else password})
 
-    def headers(self, id_token: str | None = None) -> dict[str, str]:
-        """Business-call headers (api key, policy number and, if given, the idToken)."""
-        h = {"x-api-key": self.credentials["api_key"], "X-COF-Policy-Number": self.credentials["policy_number"]}
+    def headers(self, id_token: str | None = None, policy: str | None = None) -> dict[str, str]:
+        """Business-call headers (api key, policy number: ``policy`` or the first, and, if given, the idToken)."""
+        h = {"x-api-key": self.credentials["api_key"],
+             "X-COF-Policy-Number": policy or self.credentials["policy_number"]}
         if id_token is not None:
             h["Authorization"] = id_token
         return h
 
-    def client(self) -> httpx.Client:
-        """An httpx client on base_url, logged in: business paths like `/tci/policy/v1/policies`."""
+    def client(self, policy: str | None = None) -> httpx.Client:
+        """An httpx client on base_url, logged in, calling for ``policy`` (default: the first): business
+        paths like `/tci/policy/v1/policies`."""
         resp = self.login()
         if resp.status_code != 200:
             raise RuntimeError(f"login failed: {resp.status_code} {resp.text}")
-        return httpx.Client(base_url=self.base_url, headers=self.headers(resp.json()["idToken"]), timeout=60.0)
+        return httpx.Client(base_url=self.base_url, headers=self.headers(resp.json()["idToken"], policy),
+                            timeout=60.0)
 
     def close(self) -> None:
         self._http.close()
@@ -129,8 +136,8 @@ def run_sandbox(seed: int = 42, companies: int = 1000, today: date | None = None
                 log_level: str = "warning", **kw) -> Iterator[SandboxHandle]:
     """Serve a sandbox in a background thread on `host:port` (0 = a free port) until the block ends.
 
-    Extra keywords go to SandboxSettings (epoch, username, password, api_key, token_ttl). Worlds are
-    cached per process by (seed, companies, epoch, today), so repeated starts are fast.
+    Extra keywords go to SandboxSettings (epoch, username, password, api_key, token_ttl, policies). Worlds
+    are cached per process by (seed, companies, epoch, policy, today), so repeated starts are fast.
     """
     settings = SandboxSettings(seed=seed, companies=companies, rate_limit=rate_limit, faults=faults, **kw)
     if today is not None:
@@ -148,6 +155,7 @@ def run_sandbox(seed: int = 42, companies: int = 1000, today: date | None = None
         time.sleep(0.01)
     bound = server.servers[0].sockets[0].getsockname()[1]
     handle = SandboxHandle(f"http://{host}:{bound}", sandbox.credentials.as_dict(), sandbox)
+    handle.policies = list(sandbox.views_by_policy)
     try:
         yield handle
     finally:
@@ -159,10 +167,11 @@ def run_sandbox(seed: int = 42, companies: int = 1000, today: date | None = None
 @contextmanager
 def run_sandbox_process(seed: int = 42, companies: int = 1000, today: date | None = None,
                         rate_limit: str = "off", faults: str = "none", *, host: str = "127.0.0.1",
-                        extra_args: tuple[str, ...] = ()) -> Iterator[SandboxHandle]:
+                        policies: int = 1, extra_args: tuple[str, ...] = ()) -> Iterator[SandboxHandle]:
     """Run `python -m sandbox serve --port 0 ...` as a child process; stopped when the block ends."""
     cmd = [sys.executable, "-m", "sandbox", "serve", "--host", host, "--port", "0", "--seed", str(seed),
-           "--companies", str(companies), "--rate-limit", rate_limit, "--faults", faults, *extra_args]
+           "--companies", str(companies), "--rate-limit", rate_limit, "--faults", faults,
+           "--policies", str(policies), *extra_args]
     if today is not None:
         cmd += ["--today", today.isoformat()]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -181,6 +190,7 @@ def run_sandbox_process(seed: int = 42, companies: int = 1000, today: date | Non
         threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain the rest
         creds = {k: info[k] for k in ("username", "password", "api_key", "policy_number")}
         handle = SandboxHandle(info["base_url"], creds)
+        handle.policies = info["policies"].split(",")
         handle.pid = proc.pid
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:

@@ -98,6 +98,7 @@ class SimState:
     size: int
     epoch: date
     simulated_through: date  # last simulated day (epoch - 1 before any)
+    id_base: int = 0  # added to every generated number, so that the policies of one account never share an id
     counters: dict[str, int] = field(default_factory=lambda: {
         "order": 0, "delivery": 0, "overdue": 0, "temp": 0, "seq": 0, "custref": 0})
     lines: dict[tuple[str, str], Line] = field(default_factory=dict)
@@ -210,7 +211,7 @@ class Simulator:
             idx = self.c.head_offices[rng.randrange(len(self.c.head_offices))]
         else:
             return
-        order_id = str(10_000_000 + self._next("order"))
+        order_id = str(10_000_000 + self.s.id_base + self._next("order"))
         requested = self._requested(product)
         line = Line(easy, product, idx, None, order_id, 0, t, "STATUS_STARTED", requested,
                     _CURRENCY[self.c.country[idx]])
@@ -291,10 +292,10 @@ class Simulator:
         if (line_def is not None and line_def.active) or (idx, product) in s.reserved:
             return
         n = self._next("temp")
-        temp = f"Z{s.seed % 90 + 10:02d}{n:07d}"
+        temp = f"Z{s.seed % 90 + 10:02d}{n + s.id_base:07d}"
         s.temp_company[temp] = idx
         self._temp_company_row(temp, idx)
-        order_id = str(10_000_000 + self._next("order"))
+        order_id = str(10_000_000 + self.s.id_base + self._next("order"))
         line = Line(temp, product, idx, temp, order_id, 0, t, "STATUS_PENDING_DEBTOR_VALIDATION",
                     float(rng.choice(_REQUESTED)), _CURRENCY[self.c.country[idx]])
         s.lines[(temp, product)] = line
@@ -473,9 +474,9 @@ class Simulator:
     def _deliver(self, line: Line, status: str, amount: float | None, effective: str, expiry: str | None,
                  conditions: list[dict]) -> None:
         n = self._next("delivery")
-        delivery_id = str(50_000_000 + n)
+        delivery_id = str(50_000_000 + self.s.id_base + n)
         external_id = str(uuid.UUID(bytes=hashlib.blake2b(f"{self.s.seed}:ext:{n}".encode(), digest_size=16).digest()))
-        notification_id = str(90_000_000 + n)
+        notification_id = str(90_000_000 + self.s.id_base + n)
         t = self.now
         line.delivery_id, line.external_id, line.status, line.decision_at = delivery_id, external_id, status, t
         line.effective_date, line.expiry_date, line.amount = effective, expiry, amount
@@ -532,7 +533,7 @@ class Simulator:
                 break
         else:
             return
-        overdue_id = str(70_000_000 + self._next("overdue"))
+        overdue_id = str(70_000_000 + self.s.id_base + self._next("overdue"))
         currency = _CURRENCY[self.c.country[idx]]
         invoices = []
         for k in range(rng.randint(1, 4)):

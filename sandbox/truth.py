@@ -2,7 +2,9 @@
 
 Unlike the API, the truth ignores retention: it holds what aged out of the two-year window too.
 Records use the API's field names (plus `version` where an entity has versions), so a test can compare
-what the pipeline stored with what the sandbox generated.
+what the pipeline stored with what the sandbox generated. An account of several policies exports each
+policy's records in turn, every record tagged with the `policyNumber` of its policy (a one-policy
+account's records are the API's documents as they are: its policy is the credentials' one).
 """
 
 from __future__ import annotations
@@ -112,10 +114,12 @@ _EXPORTERS: dict[str, Callable[[World], Iterator[dict]]] = {
 }
 
 
-def export(world: World, entity: str, malformed: list[dict] | None = None) -> Iterator[bytes]:
-    """JSON lines (each ending with a newline) of `entity`; a ValueError names the known entities.
+def export(worlds: World | list[World], entity: str, malformed: list[dict] | None = None,
+           tag_policy: bool = False) -> Iterator[bytes]:
+    """JSON lines (each ending with a newline) of `entity` in every world (one per policy), each record
+    with its `policyNumber` when ``tag_policy``; a ValueError names the known entities.
 
-    The whole export is serialized under the world's lock before the first chunk is yielded, so a clock
+    Each world's export is serialized under its lock before the first chunk is yielded, so a clock
     advance can never interleave with it.
     """
     if entity == "malformed":
@@ -126,12 +130,16 @@ def export(world: World, entity: str, malformed: list[dict] | None = None) -> It
     if exporter is None:
         raise ValueError(f"entity must be one of {', '.join(ENTITIES)}")
     chunks: list[bytes] = []
-    with world.lock:
-        chunk: list[bytes] = []
-        for doc in exporter(world):
-            chunk.append(orjson.dumps(doc) + b"\n")
-            if len(chunk) >= 5000:
-                chunks.append(b"".join(chunk))
-                chunk = []
-        chunks.append(b"".join(chunk))
+    for world in [worlds] if isinstance(worlds, World) else worlds:
+        policy = world.policy.policy_number
+        with world.lock:
+            chunk: list[bytes] = []
+            for doc in exporter(world):
+                if tag_policy:
+                    doc["policyNumber"] = policy
+                chunk.append(orjson.dumps(doc) + b"\n")
+                if len(chunk) >= 5000:
+                    chunks.append(b"".join(chunk))
+                    chunk = []
+            chunks.append(b"".join(chunk))
     yield from chunks

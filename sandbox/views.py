@@ -89,9 +89,11 @@ def _no_hook(stream: str, key: str, item: bytes) -> bytes:
 class Views:
     """The business read endpoints over one world."""
 
-    def __init__(self, world: World, hook: ItemHook | None = None, cache_entries: int = 64):
+    def __init__(self, world: World, hook: ItemHook | None = None, policies: list | None = None,
+                 cache_entries: int = 64):
         self.world = world
         self.hook = hook or _no_hook
+        self.policies_held = policies or [world.policy]  # what `GET /policies` lists: every policy of the account
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._cache_entries = cache_entries
 
@@ -370,10 +372,10 @@ class Views:
         return _envelope("customerReferences", items, len(rows), paging)
 
     def policies(self, paging: Paging) -> bytes:
-        """`GET /policies`: the world's one policy."""
-        p = self.world.policy
+        """`GET /policies`: every policy attached to the account, in policy order."""
         rows = [orjson.dumps({"policyNumber": p.policy_number, "customerName": p.customer_name,
-                              "currency": p.currency, "startDate": p.start_date, "endDate": None})]
+                              "currency": p.currency, "startDate": p.start_date, "endDate": None})
+                for p in self.policies_held]
         return _envelope("policies", rows[paging.offset:paging.offset + paging.size], len(rows), paging)
 
     # ------------------------------------------------------------------ company search
