@@ -170,7 +170,7 @@ def write_results(section: str, path: Path = RESULTS) -> bool:
     if not path.exists():
         return False
     text = path.read_text()
-    pattern = re.compile(r"^## Soak\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(r"^## Soak\n.*?(?=^## |^<!-- bench:|\Z)", re.S | re.M)  # never eats the next section's marker
     if pattern.search(text):
         text = pattern.sub(lambda _: section + "\n", text, count=1)
     else:

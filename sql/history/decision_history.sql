@@ -19,6 +19,11 @@
 -- it. A quarantined record whose easyNumber cannot be read could be any company's, so its snapshot
 -- cannot prove any absence: it closes nothing (only closing_snapshots close; its rows still count as
 -- listings), and a later snapshot closes what is really gone. Never invent a deletion.
+--
+-- A snapshot is timed by what its listing can show, not by when it was extracted: the API lists what
+-- happened before its today 00:00:00Z, the snapshot's as-of day (source_partition). A decision made after
+-- that instant, even before the extraction, is not absent from it, only not shown yet; the closing row
+-- starts at that instant and is recorded when the snapshot was extracted.
 
 with
 
@@ -167,7 +172,10 @@ sequenced as (
 
 snapshots as (
 
-    select source_partition, min(extracted_at) as snapshot_at
+    select
+        source_partition,
+        cast(cast(source_partition as date) as timestamp) at time zone 'UTC' as snapshot_at,
+        min(extracted_at) as snapshot_recorded_at
     from staging.stg_portfolio_snapshot
     group by source_partition
 
@@ -175,7 +183,7 @@ snapshots as (
 
 closing_snapshots as (
 
-    select snapshots.source_partition, snapshots.snapshot_at
+    select snapshots.source_partition, snapshots.snapshot_at, snapshots.snapshot_recorded_at
     from snapshots
     where not exists (
         select 1
@@ -283,7 +291,7 @@ closing_rows as (
                 then 'aged_out'
             else 'deleted'
         end as change_kind,
-        closures.closed_at as recorded_at,
+        closing_snapshots.snapshot_recorded_at as recorded_at,
         cast(null as varchar) as delivery_id,
         cast(null as varchar) as external_id,
         cast(null as varchar) as order_id,
@@ -301,6 +309,8 @@ closing_rows as (
     from sequenced
     inner join closures
         on closures.delivery_id = sequenced.delivery_id
+    inner join closing_snapshots
+        on closing_snapshots.snapshot_at = closures.closed_at
 
 ),
 

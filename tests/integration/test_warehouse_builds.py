@@ -17,7 +17,7 @@ from resources.warehouse.sql import compose
 from tests.support.landing_builder import land, ts
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import COMPANY as COMPANY_ROW
-from tests.support.scenario import NIGHTS
+from tests.support.scenario import NIGHTS, delivery_row, listing_row
 
 
 @pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -82,7 +82,8 @@ def test_scenario_history_is_what_the_api_exposed(tmp_path, warehouse_urls):
         ("700", "ECL", 1, "observed", "D7"),
     ]
     assert decisions[2]["amount_value"] == Decimal("2500")  # the re-run's value, not the superseded run's
-    assert decisions[2]["valid_to"] == ts("2025-01-05 03:00")
+    # closed from the instant the snapshot's listing shows (its day 00:00Z), not from its extraction (03:00)
+    assert decisions[2]["valid_to"] == ts("2025-01-05 00:00")
     assert warehouse.query("select temporary_easy_number, easy_number from history.easy_number_map") == [
         {"temporary_easy_number": "Z7", "easy_number": "700"}]
     orders = warehouse.query("select order_id, easy_number, status, change_kind from history.order_history "
@@ -102,6 +103,44 @@ def test_scenario_history_is_what_the_api_exposed(tmp_path, warehouse_urls):
                          {"easy_number": "700", "product_code": "ECL", "amount_value": Decimal("700")}]
     failed = [c for c in warehouse.checks() if not c.passed]
     assert failed == []
+
+
+def test_a_decision_the_snapshot_could_not_show_yet_is_not_closed_by_it(tmp_path, warehouse_urls):
+    """The API lists what happened before its today 00:00Z. A snapshot of 2025-01-05 extracted at 03:00
+    cannot show a first decision on 200 made at 01:00 that day; landed the next night, it is current, not
+    deleted (before, the snapshot was timed at 03:00 and closed it)."""
+    store = LandingStore(str(tmp_path / "landing"))
+    warehouse = Warehouse(warehouse_urls())
+    land(store, "deliveries", "2025-01-04", "n1", [
+        delivery_row("D1", "100", "CREDITLIMIT", "2025-01-04 10:00", "DECIDED_FULL", Decimal(1000))],
+        "2025-01-05 02:00")
+    land(store, "portfolio_snapshot", "2025-01-05", "n2", [
+        listing_row("100", "CREDITLIMIT", "D1", "2025-01-04 10:00", "DECIDED_FULL", Decimal(1000))],
+        "2025-01-05 03:00")
+    warehouse.build(store)
+    land(store, "deliveries", "2025-01-05", "n3", [  # made after the snapshot's day began, before its extraction
+        delivery_row("D2", "200", "CREDITLIMIT", "2025-01-05 01:00", "DECIDED_FULL", Decimal(500))],
+        "2025-01-06 02:00")
+    warehouse.build(store)
+    rows = warehouse.query("select easy_number, version_no, change_kind, delivery_id, valid_to "
+                           "from history.decision_history order by easy_number, version_no")
+    assert [(r["easy_number"], r["version_no"], r["change_kind"], r["delivery_id"], r["valid_to"]) for r in rows] == [
+        ("100", 1, "observed", "D1", None), ("200", 1, "observed", "D2", None)]
+
+
+def test_a_deletion_starts_when_the_snapshot_s_listing_does_and_is_recorded_at_its_extraction(tmp_path,
+                                                                                           warehouse_urls):
+    store = LandingStore(str(tmp_path / "landing"))
+    warehouse = Warehouse(warehouse_urls())
+    land(store, "deliveries", "2025-01-04", "n1", [
+        delivery_row("D1", "100", "CREDITLIMIT", "2025-01-04 10:00", "DECIDED_FULL", Decimal(1000))], "2025-01-05 02:00")
+    land(store, "portfolio_snapshot", "2025-01-05", "n2", [
+        listing_row("300", "ECL", "D9", "2025-01-03 10:00", "DECIDED_FULL", Decimal(10))], "2025-01-05 03:00")
+    warehouse.build(store)
+    closing = warehouse.query("select change_kind, valid_from, recorded_at from history.decision_history "
+                              "where easy_number = '100' and version_no = 2")
+    assert closing == [{"change_kind": "deleted", "valid_from": ts("2025-01-05 00:00"),
+                        "recorded_at": ts("2025-01-05 03:00")}]
 
 
 def test_staging_reads_only_the_current_run_of_each_partition(tmp_path, warehouse_urls):

@@ -140,7 +140,8 @@ def test_only_a_reconciliation_snapshot_closes_a_record_deleted_or_aged_out(harn
     ])
     harness.refresh_history()
     rows = harness.rows("decision_history", "easy_number, version_no", VERSION_COLUMNS)
-    feb, mar = ts("2025-02-01 03:00"), ts("2025-03-01 03:00")
+    # a snapshot closes from its day's 00:00Z (what its listing shows), not from its extraction at 03:00
+    feb, mar = ts("2025-02-01 00:00"), ts("2025-03-01 00:00")
 
     def row(easy, no, start, end, kind, delivery_id):
         return {"easy_number": easy, "product_code": "CREDITLIMIT", "version_no": no, "valid_from": start,
@@ -196,7 +197,7 @@ def test_a_company_whose_snapshot_record_is_quarantined_is_still_listed(harness)
         {"easy_number": "100", "product_code": "ECL", "valid_from": ts("2025-01-12 10:00"), "change_kind": "observed"},
         {"easy_number": "200", "product_code": "CREDITLIMIT", "valid_from": ts("2025-01-10 10:00"),
          "change_kind": "observed"},
-        {"easy_number": "200", "product_code": "CREDITLIMIT", "valid_from": ts("2025-03-01 03:00"),
+        {"easy_number": "200", "product_code": "CREDITLIMIT", "valid_from": ts("2025-03-01 00:00"),
          "change_kind": "deleted"},
         {"easy_number": "700", "product_code": "CREDITLIMIT", "valid_from": ts("2025-01-10 10:00"),
          "change_kind": "observed"},
@@ -220,9 +221,9 @@ def test_a_snapshot_with_an_unreadable_quarantined_record_closes_nothing(harness
     kept = [(r["easy_number"], r["valid_from"], r["change_kind"]) for r in _versions(harness)]
     assert kept == [
         ("300", ts("2025-01-10 10:00"), "observed"),
-        ("300", ts("2025-04-01 03:00"), "deleted"),       # by April's snapshot, not March's
+        ("300", ts("2025-04-01 00:00"), "deleted"),       # by April's snapshot, not March's
         ("301", ts("2023-02-15 10:00"), "withdrawn"),
-        ("301", ts("2025-04-01 03:00"), "aged_out"),      # nor aged out by March's
+        ("301", ts("2025-04-01 00:00"), "aged_out"),      # nor aged out by March's
     ]
 
 

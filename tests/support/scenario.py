@@ -21,13 +21,15 @@ COMPANY = {"company_name": "ACME", "country_code": "FRA", "city": "Paris", "is_h
            "legal_identifiers": '[{"type":"SIREN_FRA","value":"123"}]'}
 
 
-def _delivery(delivery_id, easy, product, at, status, amount, **extra):
+def delivery_row(delivery_id, easy, product, at, status, amount, **extra):
+    """A landed delivery row (typed columns) decided at ``at`` (``YYYY-MM-DD HH:MM`` UTC)."""
     return {"delivery_id": delivery_id, "external_id": f"E{delivery_id}", "order_id": f"O{delivery_id}",
             "easy_number": easy, "product_code": product, "status": status, "decision_at": ts(at),
             "amount_value": amount, "amount_currency": "EUR", **extra}
 
 
-def _listing(easy, product, delivery_id=None, at=None, status=None, amount=None, company=None, **extra):
+def listing_row(easy, product, delivery_id=None, at=None, status=None, amount=None, company=None, **extra):
+    """A landed portfolio (or snapshot) row of ``easy`` × ``product``, its last decision at ``at``."""
     return {**(company or COMPANY), "easy_number": easy, "product_code": product,
             "order_id": extra.pop("order_id", f"O{delivery_id}"), "order_date": ts("2025-01-01").date(),
             "delivery_id": delivery_id, "external_id": f"E{delivery_id}" if delivery_id else None,
@@ -45,14 +47,14 @@ def night_1(store: LandingStore) -> None:
     """Land night 1 (see the module doc)."""
     at = "2025-01-02 02:00"
     land(store, "deliveries", "2025-01-01", "n1", [
-        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
-        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000)),
+        delivery_row("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        delivery_row("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000)),
     ], at)
     land(store, "portfolio", "2025-01-01", "n1", [
-        _listing("100", "CREDITLIMIT", "D1", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
-        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000),
+        listing_row("100", "CREDITLIMIT", "D1", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        listing_row("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2000),
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("Z7", "ECL", order_id="O7", order_status="STATUS_PENDING_DEBTOR_VALIDATION",
+        listing_row("Z7", "ECL", order_id="O7", order_status="STATUS_PENDING_DEBTOR_VALIDATION",
                  temporary_easy_number="Z7", company={**COMPANY, "company_name": "Gamma (as requested)"}),
     ], at)
     land(store, "orders", "2025-01-01", "n1", [
@@ -71,14 +73,14 @@ def night_2(store: LandingStore) -> None:
     """Land night 2 (see the module doc)."""
     at = "2025-01-03 02:00"
     land(store, "deliveries", "2025-01-02", "n2", [
-        _delivery("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
+        delivery_row("D7", "700", "ECL", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                   temporary_easy_number="Z7"),
-        _delivery("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED", Decimal(600)),
+        delivery_row("D3", "100", "CREDITLIMIT", "2025-01-02 15:00", "REDUCED", Decimal(600)),
     ], at)
     land(store, "portfolio", "2025-01-02", "n2", [
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
+        listing_row("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  temporary_easy_number="Z7", company={**COMPANY, "company_name": "GAMMA SA"}),
-        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600)),
+        listing_row("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600)),
     ], at)
     land(store, "orders", "2025-01-02", "n2", [
         {"order_id": "O7", "easy_number": "700", "temporary_easy_number": "Z7", "product_code": "ECL",
@@ -103,17 +105,17 @@ def night_3(store: LandingStore) -> None:
     at = "2025-01-04 02:00"
     # Re-run of night 1's deliveries: D2's amount was corrected; the first run is superseded.
     land(store, "deliveries", "2025-01-01", "n3-rerun", [
-        _delivery("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
-        _delivery("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500)),
+        delivery_row("D1", "100", "CREDITLIMIT", "2025-01-01 10:00", "DECIDED_FULL", Decimal(1000)),
+        delivery_row("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500)),
     ], at)
     land(store, "portfolio_snapshot", "2025-01-04", "n3", [
-        _listing("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600),
+        listing_row("100", "CREDITLIMIT", "D3", "2025-01-02 15:00", "REDUCED", Decimal(600),
                  company={**COMPANY, "company_name": "ACME HOLDING"}),
-        _listing("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500),
+        listing_row("200", "CREDITLIMIT", "D2", "2025-01-01 11:00", "DECIDED_FULL", Decimal(2500),
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
+        listing_row("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
+        listing_row("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  company={**COMPANY, "company_name": "GAMMA SA"}),
     ], "2025-01-04 03:00")
 
@@ -122,9 +124,9 @@ def night_4(store: LandingStore) -> None:
     """Land night 4 (see the module doc)."""
     at = "2025-01-05 02:00"
     land(store, "portfolio_snapshot", "2025-01-05", "n4", [  # 200 × CREDITLIMIT is gone: deleted
-        _listing("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
+        listing_row("200", "ECL", order_id="O8", order_status="STATUS_PENDING_UNDERWRITING",
                  company={**COMPANY, "company_name": "BETA", "country_code": "DEU"}),
-        _listing("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
+        listing_row("700", "ECL", "D7", "2025-01-02 09:00", "DECIDED_FULL", Decimal(700), order_id="O7",
                  company={**COMPANY, "company_name": "GAMMA SA"}),
     ], "2025-01-05 03:00", quarantined=[  # 100's record is damaged: 100 × CREDITLIMIT is still listed
         '{"easyNumber": "100", "products": [{"productCode": "CREDITLIMIT", "orderDate": "2025-13-32"}]}'])

@@ -14,8 +14,9 @@ lands; what it alone would have shown is not exposed.
 - Portfolio rows of night t: the lines of `lines(t)` that are listed and whose event (the later of the
   last decision and the order's last status change visible at t) falls on a day of D(t), unless the
   company's portfolio record is damaged. Snapshot rows: every listed line of `lines(s)` on a night s
-  whose landing holds a `portfolio_snapshot` partition, company not damaged; the snapshot's time is the
-  earliest `_extracted_at` of that partition.
+  whose landing holds a `portfolio_snapshot` partition, company not damaged; the snapshot's time is
+  00:00:00Z of that partition's day: its listing shows what happened before then (the API's today), so a
+  decision made between then and the extraction is not shown yet, never absent.
 - Decisions (`decision_history`): a delivery is exposed when its detail landed, or a portfolio or
   snapshot row showed it as the line's last decision. Its detail is fetched on each night t where its
   decision day is in D(t) (its notification) or a portfolio row of t names it; it lands when the
@@ -61,13 +62,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from tests.support.exactness.oracle_decisions import decisions, deliveries_seen
 from tests.support.exactness.oracle_links import links_exposed
 from tests.support.exactness.oracle_orders import orders, orders_seen, overdues
-from tests.support.exactness.values import day, ts, visible_before
+from tests.support.exactness.values import day, visible_before
 
 if TYPE_CHECKING:
     from tests.support.exactness.driver import Night
@@ -204,13 +205,15 @@ def _latest_visible(versions: list[dict], at: str, night: date) -> dict | None:
 
 
 def snapshot_times(store) -> dict[date, datetime]:
-    """{snapshot partition day: the snapshot's time} (the earliest `_extracted_at` of its current run)."""
+    """{snapshot partition day: the snapshot's time}: 00:00:00Z of its as-of day, the instant before
+    which its listing shows what happened (the API's today when it was taken), whatever the hour it was
+    extracted at (a partition with rows only)."""
     times = {}
     for partition in store.partitions("portfolio_snapshot"):
         if partition is None:
             continue
         table = store.read_table("portfolio_snapshot", partition, columns=["_extracted_at"])
         if table.num_rows:
-            times[partition] = ts(min(table["_extracted_at"].to_pylist()))
+            times[partition] = datetime.combine(partition, datetime.min.time(), UTC)
     return times
 
