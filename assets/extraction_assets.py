@@ -20,6 +20,7 @@ from .runtime import (
     OWNERS,
     TRANSIENT_RETRY,
     open_client,
+    refuse_an_as_of_day_the_api_has_not_reached,
     refuse_days_the_api_has_not_finished,
     run_days,
     telemetry_delta,
@@ -70,6 +71,8 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
             before = client.telemetry.snapshot()
             if daily:
                 refuse_days_the_api_has_not_finished(client, scope)
+            elif streams[0].partitioning is Partitioning.AS_OF:
+                refuse_an_as_of_day_the_api_has_not_reached(client, scope)
             summaries = extract(client, landing.store(), scope, context.run.run_id, selected)
             api = {**telemetry_delta(before, client.telemetry.snapshot()), **plan_metadata(progress.plan)}
         for stream, summary in zip(landed, summaries, strict=True):

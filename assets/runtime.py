@@ -82,6 +82,20 @@ def refuse_days_the_api_has_not_finished(client, days: list[date]) -> None:
             allow_retries=False)
 
 
+def refuse_an_as_of_day_the_api_has_not_reached(client, day: date) -> None:
+    """Raise a failure that retries will not repeat when the API's clock (its ``Date``) reads a day before
+    ``day``: an extract dated ``day`` (a reconciliation snapshot) is timed at that day's 00:00Z, so it would
+    claim to show what the API had not shown yet, and a decision made in between would later look deleted.
+    Nothing is landed."""
+    api_today = client.server_today()
+    if api_today is not None and api_today < day:
+        raise dg.Failure(
+            description=f"the API's clock (its Date header) reads {api_today}: an extract dated {day} would claim "
+                        "to show a day the API has not reached, so nothing was landed. This machine's today is "
+                        "ahead of the API's: check its clock or COFASYNC_TODAY, then run again.",
+            allow_retries=False)
+
+
 def telemetry_delta(before: dict, after: dict) -> dict:
     """Return the client counters that grew between two telemetry snapshots: plain numbers, and the
     requests per endpoint as ``requests_by_endpoint`` ({endpoint: requests})."""
