@@ -68,18 +68,23 @@ def api_failures_not_retried() -> Iterator[None]:
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
 
 
+def _ahead_of_the_api(api_today: date, what: str, why: str = "") -> dg.Failure:
+    """The failure that retries will not repeat, saying the API's clock reads ``api_today``, ``what``
+    follows from it (and ``why`` landing would be wrong), and what to check."""
+    return dg.Failure(
+        description=f"the API's clock (its Date header) reads {api_today}: {what}, so nothing was landed{why}. "
+                    "This machine's today is ahead of the API's: check its clock or COFASYNC_TODAY, then run again.",
+        allow_retries=False)
+
+
 def refuse_days_the_api_has_not_finished(client, days: list[date]) -> None:
     """Raise a failure that retries will not repeat when a day of ``days`` has not ended on the API's clock
     (its ``Date``): landed now, such a day would be recorded empty and taken for done. Nothing is landed."""
     api_today = client.server_today()
     future = [day for day in days if api_today is not None and day >= api_today]
     if future:
-        raise dg.Failure(
-            description=f"the API's clock (its Date header) reads {api_today}: {future[0]} to {future[-1]} "
-                        f"{'has' if len(future) == 1 else 'have'} not ended there, so nothing was landed (they would "
-                        "have landed empty). This machine's today is ahead of the API's: check its clock or "
-                        "COFASYNC_TODAY, then run again.",
-            allow_retries=False)
+        raise _ahead_of_the_api(api_today, f"{future[0]} to {future[-1]} {'has' if len(future) == 1 else 'have'} "
+                                           "not ended there", " (they would have landed empty)")
 
 
 def refuse_an_as_of_day_the_api_has_not_reached(client, day: date) -> None:
@@ -89,11 +94,8 @@ def refuse_an_as_of_day_the_api_has_not_reached(client, day: date) -> None:
     Nothing is landed."""
     api_today = client.server_today()
     if api_today is not None and api_today < day:
-        raise dg.Failure(
-            description=f"the API's clock (its Date header) reads {api_today}: an extract dated {day} would claim "
-                        "to show a day the API has not reached, so nothing was landed. This machine's today is "
-                        "ahead of the API's: check its clock or COFASYNC_TODAY, then run again.",
-            allow_retries=False)
+        raise _ahead_of_the_api(api_today, f"an extract dated {day} would claim to show a day the API has not "
+                                           "reached")
 
 
 def telemetry_delta(before: dict, after: dict) -> dict:

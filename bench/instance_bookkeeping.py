@@ -24,6 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.api_efficiency import TODAY
 from bench.common import (
     ROOT,
     api_seconds,
@@ -36,8 +37,6 @@ from bench.common import (
     table,
     update_section,
 )
-
-TODAY = date(2026, 11, 23)
 
 
 def backfill(sb, workdir: Path, home_yaml: str | None) -> dict:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MONTH_FILE_VERSION = 2
 MONTH_LOCK_TIMEOUT = 120.0
 """Seconds a writer waits for another writer's replacement of the same month file (a short one)."""
+MONTH_PREFIX = "month="
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH_FILE = re.compile(r"month=(\d{4}-\d{2})\.json")
 _LEGACY_DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
@@ -46,17 +47,27 @@ _LEGACY_DAY_FILE = re.compile(r"(\d{4}-\d{2}-\d{2})\.json")
 def file_of(key: str) -> str:
     """The name (without ``.json``) of the file that holds partition ``key``: ``month=YYYY-MM`` for a
     day, the key itself (``current``) otherwise."""
-    return f"month={key[:7]}" if _DAY.fullmatch(key) else key
+    return f"{MONTH_PREFIX}{key[:7]}" if _DAY.fullmatch(key) else key
+
+
+def is_month(name: str) -> bool:
+    """True when the manifest file ``name`` (without ``.json``) is a month file."""
+    return name.startswith(MONTH_PREFIX)
+
+
+def file_path(store: LandingStore, stream: str, name: str) -> str:
+    """The path of the manifest file ``name`` (without ``.json``) of ``stream``."""
+    return store.join("_manifests", stream, f"{name}.json")
 
 
 def path_of(store: LandingStore, stream: str, key: str) -> str:
     """The path of the file that holds partition ``key`` of ``stream`` (the one a writer replaces)."""
-    return store.join("_manifests", stream, f"{file_of(key)}.json")
+    return file_path(store, stream, file_of(key))
 
 
 def days_of_month_file(name: str) -> list[str]:
     """Every day a month file ``name`` (``month=YYYY-MM``) can hold, in order: what its damage touches."""
-    year, month = (int(part) for part in name[len("month="):].split("-"))
+    year, month = (int(part) for part in name[len(MONTH_PREFIX):].split("-"))
     return [date(year, month, day).isoformat() for day in range(1, monthrange(year, month)[1] + 1)]
 
 
@@ -88,11 +99,11 @@ def _parse_month(raw: bytes, path: str) -> dict[str, dict]:
 def read_file(store: LandingStore, stream: str, name: str) -> dict[str, dict]:
     """{partition key: manifest} of the manifest file ``name`` of ``stream`` (empty when it is absent);
     DamagedLanding naming the file when it is empty or garbled."""
-    path = store.join("_manifests", stream, f"{name}.json")
+    path = file_path(store, stream, name)
     raw = _read_bytes(store, path)
     if raw is None:
         return {}
-    if name.startswith("month="):
+    if is_month(name):
         return _parse_month(raw, path)
     return {name: parse_manifest(raw, path)}
 
@@ -146,15 +157,34 @@ def file_names(store: LandingStore, stream: str) -> tuple[list[str], list[str]]:
     return files, legacy
 
 
-def read_all(store: LandingStore, stream: str) -> dict[str, dict]:
-    """{partition key: manifest} of every landed partition of ``stream``, in key order; each file read once."""
+def scan(store: LandingStore, stream: str) -> list[tuple[str, dict[str, dict] | DamagedLanding]]:
+    """Every manifest file of ``stream`` read once, as (name, {partition key: manifest}) or (name, the
+    DamagedLanding it raised): month files and ``current`` first, then the legacy day files whose day no
+    readable month file holds (a day in its month file wins over its legacy file)."""
     files, legacy = file_names(store, stream)
+    found: list[tuple[str, dict[str, dict] | DamagedLanding]] = []
+    seen: set[str] = set()
+    for name in files + legacy:
+        if name in seen:
+            continue
+        try:
+            entries = read_file(store, stream, name)
+        except DamagedLanding as exc:
+            found.append((name, exc))
+            continue
+        seen |= entries.keys()
+        found.append((name, entries))
+    return found
+
+
+def read_all(store: LandingStore, stream: str) -> dict[str, dict]:
+    """{partition key: manifest} of every landed partition of ``stream``, in key order; each file read
+    once; the first damaged file raises DamagedLanding."""
     found: dict[str, dict] = {}
-    for name in files:
-        found.update(read_file(store, stream, name))
-    for name in legacy:
-        if name not in found:
-            found.update(read_file(store, stream, name))
+    for _, entries in scan(store, stream):
+        if isinstance(entries, DamagedLanding):
+            raise entries
+        found.update(entries)
     return dict(sorted(found.items()))
 
 
@@ -164,9 +194,9 @@ def obsolete_legacy_files(store: LandingStore, stream: str) -> dict[str, str]:
     files, legacy = file_names(store, stream)
     in_months: set[str] = set()
     for name in files:
-        if name.startswith("month="):
+        if is_month(name):
             in_months |= read_file(store, stream, name).keys()
-    return {key: store.join("_manifests", stream, f"{key}.json") for key in legacy if key in in_months}
+    return {key: file_path(store, stream, key) for key in legacy if key in in_months}
 
 
 def replace(store: LandingStore, stream: str, manifests: Mapping[str, dict]) -> None:
@@ -177,13 +207,13 @@ def replace(store: LandingStore, stream: str, manifests: Mapping[str, dict]) -> 
     by_file: dict[str, dict[str, dict]] = {}
     for key, manifest in manifests.items():
         by_file.setdefault(file_of(key), {})[key] = manifest
-    month_files = sorted(name for name in by_file if name.startswith("month="))
+    month_files = sorted(name for name in by_file if is_month(name))
     _, legacy = file_names(store, stream)
     with partition_locks(store, stream, month_files, timeout=MONTH_LOCK_TIMEOUT):
         updates = []
         for name, entries in sorted(by_file.items()):
-            path = store.join("_manifests", stream, f"{name}.json")
-            if not name.startswith("month="):
+            path = file_path(store, stream, name)
+            if not is_month(name):
                 updates.append((path, dump_manifest(entries[name])))
                 continue
             try:
@@ -194,7 +224,7 @@ def replace(store: LandingStore, stream: str, manifests: Mapping[str, dict]) -> 
                 current = {}
             merged = dict(sorted({**current, **entries}.items()))
             updates.append((path, dump_manifest({"version": MONTH_FILE_VERSION, "stream": stream,
-                                                 "month": name[len("month="):], "partitions": merged})))
+                                                 "month": name[len(MONTH_PREFIX):], "partitions": merged})))
         store.put_many_atomic(updates)
     for key in set(legacy) & manifests.keys():  # the day now lives in its month file
-        store.remove(store.join("_manifests", stream, f"{key}.json"))
+        store.remove(file_path(store, stream, key))

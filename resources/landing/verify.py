@@ -93,20 +93,16 @@ def verify_landing(store, streams: Iterable[str], first: date | None = None, las
         return key == "current" or not ((first and key < first.isoformat()) or (last and key > last.isoformat()))
 
     for stream in streams:
-        month_files, legacy = manifest_files.file_names(store, stream)
         manifests: dict[str, dict] = {}
-        for name in [*month_files, *legacy]:  # a day in its month file wins over its legacy file
-            try:
-                found = manifest_files.read_file(store, stream, name)
-            except DamagedLanding as exc:
-                path = store.join("_manifests", stream, f"{name}.json")
-                days = manifest_files.days_of_month_file(name) if name.startswith("month=") else [name]
+        for name, found in manifest_files.scan(store, stream):
+            if isinstance(found, DamagedLanding):
+                path = manifest_files.file_path(store, stream, name)
+                days = manifest_files.days_of_month_file(name) if manifest_files.is_month(name) else [name]
                 for key in filter(wanted, days):
                     report.manifests += 1
-                    report.damages.append(Damage(stream, key, path, str(exc)))
+                    report.damages.append(Damage(stream, key, path, str(found)))
                 continue
-            for key, manifest in found.items():
-                manifests.setdefault(key, manifest)
+            manifests.update(found)
         for key, manifest in sorted(manifests.items()):
             if not wanted(key):
                 continue
