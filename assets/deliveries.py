@@ -40,11 +40,19 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
     return wanted
 
 
-def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:
+def named_by_notification(record) -> tuple[str, str] | None:
+    """(easyNumber, externalId) of the decision a paged notification names (None when it broke its
+    contract): the key :func:`land` asks for when the notification's day is the first to mention it."""
+    model = record.model if record.ok else None
+    return (model.easy_number, model.external_id) if model is not None else None
+
+
+def land(client, store: LandingStore, days: list[date], run_id: str, getter=None) -> LandedSummary:
     """Land the detail of every decision mentioned by the landed notifications and portfolio of ``days``,
-    each in the partition of the day that mentioned it."""
+    each in the partition of the day that mentioned it; ``getter(easy_number, id)`` fetches one
+    (default: ``client.get_delivery``; an :class:`~assets.early_fetches.EarlyFetches`' ``get``)."""
     wanted = changed_deliveries(store, days)
-    pairs = fetch_in_day_order(client, client.get_delivery, wanted, what="delivery")
+    pairs = fetch_in_day_order(client, getter or client.get_delivery, wanted, what="delivery")
     summary = land_dated_records(store, STREAM, days, run_id, pairs, expected=len(wanted))
     summary.reported_total = len(wanted)
     return summary

@@ -41,6 +41,21 @@ def _spec(stream: Stream) -> dg.AssetSpec:
     )
 
 
+def _materialization(context, stream: Stream, summary, api: dict | None, daily: bool) -> dg.MaterializeResult:
+    """What one landed stream of the run records: its partitions' figures (a daily stream's, each day's),
+    the run's figures (``api``: the run's API figures, on one stream of the run), its landing checks."""
+    context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
+    key = dg.AssetKey(stream.name)
+    if daily:
+        add_partitions_metadata(context, key, {day.isoformat(): partition_metadata(summary, day)
+                                               for day in summary.rows_by_day})
+        metadata = run_metadata(summary, api)
+    else:
+        metadata = {**partition_metadata(summary, next(iter(summary.rows_by_day))), **run_metadata(summary, api)}
+    return dg.MaterializeResult(asset_key=key, metadata=metadata, check_results=landing_checks(
+        stream, summary, context.resources.landing.quarantine_threshold))
+
+
 def extraction_asset(name: str, streams: tuple[Stream, ...],
                      partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     """The Dagster asset ``name`` landing ``streams``; a daily one is partitioned by ``partitions``. An
@@ -67,26 +82,21 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         chosen = {key.path[-1] for key in context.selected_asset_keys}
         landed = [s for s in streams if s.name in chosen]
         selected = None if len(landed) == len(streams) else frozenset(chosen)
+        by_name = {s.name: s for s in landed}
         with open_client(context.resources.cofaserve) as client, progress_to_run_log(context) as progress:
             before = client.telemetry.snapshot()
             if daily:
                 refuse_days_the_api_has_not_finished(client, scope)
             elif streams[0].partitioning is Partitioning.AS_OF:
                 refuse_an_as_of_day_the_api_has_not_reached(client, scope)
-            summaries = extract(client, landing.store(), scope, context.run.run_id, selected)
-            api = {**telemetry_delta(before, client.telemetry.snapshot()), **plan_metadata(progress.plan)}
-        for stream, summary in zip(landed, summaries, strict=True):
-            context.log.info(f"{stream.name}: landed {summary.rows} rows, quarantined {summary.quarantined}")
-            key = dg.AssetKey(stream.name)
-            if daily:
-                add_partitions_metadata(context, key, {day.isoformat(): partition_metadata(summary, day)
-                                                       for day in summary.rows_by_day})
-                metadata = run_metadata(summary, api if stream is landed[0] else None)
-            else:
-                metadata = {**partition_metadata(summary, next(iter(summary.rows_by_day))),
-                            **run_metadata(summary, api if stream is landed[0] else None)}
-            yield dg.MaterializeResult(asset_key=key, metadata=metadata,
-                                       check_results=landing_checks(stream, summary, landing.quarantine_threshold))
+            left = len(landed)
+            # each stream is recorded as soon as it has landed, while the others are still fetched; the
+            # run's API figures go with the last one, once every call is made
+            for summary in extract(client, landing.store(), scope, context.run.run_id, selected):
+                left -= 1
+                api = None if left else {**telemetry_delta(before, client.telemetry.snapshot()),
+                                         **plan_metadata(progress.plan)}
+                yield _materialization(context, by_name[summary.stream], summary, api, daily)
 
     return _asset
 

@@ -29,18 +29,20 @@ def board_line(board: dict) -> str:
 
 class FetchProgress:
     """While open (a context manager), report every ``tick`` seconds the calls each endpoint of ``plan``
-    has made (from the client's telemetry) against its planned calls; report once more on exit."""
+    has made (from the client's telemetry) against its planned calls; report once more on exit. Calls
+    are counted from the telemetry snapshot ``since`` (default: now), so calls started before the plan
+    (early fetches while the lists paged) count as done."""
 
-    def __init__(self, client, plan: RangePlan, tick: float = TICK_SECONDS):
+    def __init__(self, client, plan: RangePlan, tick: float = TICK_SECONDS, since: dict | None = None):
         self.client, self.plan, self.tick = client, plan, tick
-        self._start = self._calls()
+        self._start = self._calls(since)
         self._began = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fetch-progress", daemon=True)
 
-    def _calls(self) -> dict[str, int]:
-        """Requests made so far per endpoint of the plan (one telemetry snapshot)."""
-        snapshot = self.client.telemetry.snapshot()
+    def _calls(self, snapshot: dict | None = None) -> dict[str, int]:
+        """Requests made per endpoint of the plan, in ``snapshot`` (default: a telemetry snapshot now)."""
+        snapshot = self.client.telemetry.snapshot() if snapshot is None else snapshot
         return {e.endpoint: int(snapshot.get(f"requests.{e.endpoint}", 0)) for e in self.plan.endpoints}
 
     def board(self) -> dict:

@@ -32,9 +32,8 @@ from collections.abc import Sequence
 
 from dagster import DagsterEventType, Field, StringSource
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable
+from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
-from dagster._core.storage.sqlalchemy_compat import db_result  # the helper store_event itself uses
 from dagster._serdes import serialize_value
 
 
@@ -73,15 +72,15 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
                 start += 1
 
     def _store_materializations(self, events: Sequence) -> None:
-        statements = [self.prepare_insert_event(event) for event in events]
+        # each event serialized once, each shard's rows inserted as one executemany (one compiled
+        # statement) rather than one statement built and compiled per event
+        rows = [self._event_to_row(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
-            for statement in statements:
-                conn.execute(statement)
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
         with self.index_transaction() as conn:
-            event_ids = []
-            for statement in statements:
-                with db_result(conn, statement) as result:
-                    event_ids.append(result.inserted_primary_key[0])
+            inserted = conn.execute(SqlEventLogStorageTable.insert().returning(
+                SqlEventLogStorageTable.c.id, sort_by_parameter_order=True), rows)
+            event_ids = [row[0] for row in inserted]
             self._store_asset_event_tags(conn, list(events), event_ids)
             # each event of an asset overwrites its asset-key row: the last one is what remains
             last = {event.dagster_event.asset_key: (event, event_id) for event, event_id in zip(events, event_ids, strict=True)}
@@ -96,10 +95,10 @@ class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
         serialized = serialize_value(event)
         timestamp = self._event_insert_timestamp(event)
         with self.index_connection() as conn:
-            conn.execute(AssetCheckExecutionsTable.insert().values([
+            conn.execute(AssetCheckExecutionsTable.insert(), [  # executemany: one compiled statement
                 dict(asset_key=planned.asset_key.to_string(), check_name=planned.check_name, partition=key,
                      run_id=event.run_id, execution_status=AssetCheckExecutionRecordStatus.PLANNED.value,
                      evaluation_event=serialized, evaluation_event_timestamp=timestamp,
                      evaluation_event_storage_id=event_id)
                 for key in partition_keys
-            ]))
+            ])

@@ -45,3 +45,20 @@ def test_an_endpoint_not_called_yet_is_planned_at_the_limit_the_lists_were_told(
     for e in plan.endpoints:
         assert e.assumed and e.rate_per_minute == 6000 * 0.95, e  # the client aims at 95 % of the limit
     assert "budget assumed" in "\n".join(plan.lines())
+
+
+def test_deliveries_start_while_the_notifications_still_page_and_each_is_fetched_once(sandbox_factory, tmp_path):
+    # a paced list of several pages: the first delivery call must not wait for its last page
+    with sandbox_factory(rate_limit="600/min") as sandbox, client_for(sandbox, tmp_path, page_size=10) as client:
+        days = [sandbox.today - timedelta(days=i) for i in range(60, 0, -1)]
+        store = LandingStore(str(tmp_path / "landing"))
+        sandbox.reset_counters()
+        extract_asset(client, store, DAILY_ASSET, days, "early")
+        counters = sandbox.counters()
+    spans = {endpoint.rsplit("/", 1)[-1]: span for endpoint, span in counters["spans"].items()}
+    pages = counters["byEndpoint"]["GET /tci/notification/v1/notifications"]
+    assert pages >= 3, pages
+    assert spans["{deliveryIdOrExternalId}"]["first"] < spans["notifications"]["last"], spans
+    fetched = by_id_calls(counters)["delivery"]
+    landed = store.read_table("deliveries", days, columns=["external_id"]).num_rows
+    assert fetched == landed > 0  # no delivery paid twice for being fetched early

@@ -19,12 +19,12 @@ PAGE_SIZE = 100
 NIGHTLY = list(dict.fromkeys(get_stream(name).asset for name in daily_streams()))
 
 
-def client_for(handle, tmp_path) -> CofaServeClient:
+def client_for(handle, tmp_path, page_size: int = PAGE_SIZE) -> CofaServeClient:
     creds = handle.credentials
     return CofaServeClient(ClientSettings.build(
         base_url=handle.base_url, auth_url=handle.auth_url, username=creds["username"],
         password=creds["password"], api_key=creds["api_key"], policy_number=creds["policy_number"],
-        lockout_dir=str(tmp_path / "lockout"), page_size=PAGE_SIZE, max_retry_seconds=60,
+        lockout_dir=str(tmp_path / "lockout"), page_size=page_size, max_retry_seconds=60,
     ))
 
 
