@@ -175,8 +175,9 @@ class ClientSettings(BaseModel):
     """Per-endpoint initial budget (requests/min), keyed by endpoint name (``portfolio``, ``delivery``...)."""
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     """The window ``X-RateLimit-Limit`` counts requests over."""
-    rate_safety: float = Field(default=0.95, gt=0, le=1)
-    """Fraction of the server's limit the client aims for, to absorb jitter."""
+    rate_safety: float = Field(default=0.97, gt=0, le=1)
+    """Fraction of the server's limit the client aims for, to absorb jitter (and at least 3 requests per
+    window under it: ``slots.RESERVE_PER_WINDOW``)."""
     adapt_to_server_limit: bool = True
     max_rate_per_minute: float | None = Field(default=None, gt=0)
     """Hard ceiling per endpoint, whatever the server advertises (to leave room for other users)."""

@@ -17,6 +17,13 @@ MIN_FACTOR = 0.05
 CUT_ON_429 = 0.7
 CUT_ON_LOW_REMAINING = 0.9
 RECOVERY_STEP = 0.02
+LOW_REMAINING_SHARE = 0.02
+"""A response leaving at most this share of the limit (and at least 1 request) reads as someone else
+spending the same quota: the rate is cut."""
+RESERVE_PER_WINDOW = 3
+"""Requests of every window the client leaves unspent whatever its safety, so that its own pacing ends a
+window with more left than the low-remaining mark (at 60/min: 57, not 58.2, of which a window would end
+with 1 left and read as someone else's spending)."""
 
 
 @dataclass(frozen=True)
@@ -25,14 +32,16 @@ class Pacing:
 
     ``default_per_minute`` is the assumed limit of an endpoint, ``overrides`` per endpoint key; once the
     server's ``X-RateLimit-Limit`` is known (if ``adapt`` is on) the limit is the server's, counted over
-    ``window_seconds``. The client aims at ``safety x limit``, capped by ``ceiling_per_minute``. A
-    schedule nobody touched for ``idle_reset_seconds`` starts again at the full rate.
+    ``window_seconds``. The client aims at ``safety x limit``, at least :data:`RESERVE_PER_WINDOW`
+    requests per window under the limit (never under half of it; a safety of 1 is no margin at all),
+    capped by ``ceiling_per_minute``. A schedule nobody touched for ``idle_reset_seconds`` starts again
+    at the full rate.
     """
 
     default_per_minute: float = 60.0
     overrides: Mapping[str, float] = field(default_factory=dict)
     window_seconds: float = 60.0
-    safety: float = 0.95
+    safety: float = 0.97
     adapt: bool = True
     ceiling_per_minute: float | None = None
     idle_reset_seconds: float = 600.0
@@ -45,7 +54,10 @@ class Pacing:
             per_minute = self.overrides.get(key, self.default_per_minute)
         if self.ceiling_per_minute:
             per_minute = min(per_minute, self.ceiling_per_minute)
-        return per_minute * self.safety
+        if self.safety >= 1.0:  # no margin at all, as asked
+            return per_minute
+        reserved = per_minute - RESERVE_PER_WINDOW * 60.0 / self.window_seconds
+        return min(per_minute * self.safety, max(reserved, per_minute / 2))
 
     def per_minute(self, key: str, state: SlotState) -> float:
         """The endpoint's current target rate (requests per minute)."""
@@ -111,7 +123,7 @@ class SlotState:
             self.blocked_until = max(self.blocked_until, now + pause)
             return
         if remaining is not None and pacing.adapt and self.server_limit:
-            if remaining <= max(1, self.server_limit * 0.02):
+            if remaining <= max(1, self.server_limit * LOW_REMAINING_SHARE):
                 self.factor = max(MIN_FACTOR, self.factor * CUT_ON_LOW_REMAINING)
                 return
         if self.factor < 1.0:

@@ -53,7 +53,17 @@ def test_the_server_limit_replaces_the_assumed_one():
     budget.observe("GET a", 200, {"X-RateLimit-Limit": "1200", "X-RateLimit-Remaining": "1199"}, None)
     assert budget.rate_per_minute("GET a") == pytest.approx(1140)
     budget.observe("GET a", 200, {"x-ratelimit-limit": "30", "x-ratelimit-remaining": "29"}, None)
-    assert budget.rate_per_minute("GET a") == pytest.approx(28.5)
+    assert budget.rate_per_minute("GET a") == pytest.approx(27)  # 95 % would leave under 3 per window
+
+
+@pytest.mark.parametrize(("limit", "aimed"), [(60, 57), (600, 582), (3000, 2910), (4, 2)])
+def test_the_default_aim_is_97_percent_and_at_least_3_requests_per_window_under_the_limit(limit, aimed):
+    budget, _ = fake_budget(60.0)
+    budget.observe("GET a", 200, {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - 1)}, None)
+    assert budget.rate_per_minute("GET a") == pytest.approx(aimed)  # never under half the limit (4 -> 2)
+    exact, _ = fake_budget(60.0, safety=1.0)
+    exact.observe("GET a", 200, {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - 1)}, None)
+    assert exact.rate_per_minute("GET a") == pytest.approx(limit)  # a safety of 1: no margin at all
 
 
 def test_adaptation_can_be_switched_off():
