@@ -13,7 +13,7 @@ has (the Dagster asset records its partitions while the other endpoints are stil
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 from resources.landing import LandedSummary, LandingStore
@@ -24,23 +24,10 @@ from .backfill_plan import BY_ID_ENDPOINT, range_plan
 from .early_fetches import EarlyFetches
 from .extraction import extract_listing
 from .fetch_progress import FetchProgress
+from .side_by_side import as_they_finish
 
 LISTED = "overdue cases listed"
 NOTIFICATIONS = "notifications"
-
-
-def _as_landed(futures: dict[str, Future]) -> Iterator[tuple[str, object]]:
-    """(name, result) of each future as it finishes; a failure is raised once every other future has
-    finished and been yielded (the other streams have committed what they landed, each atomically)."""
-    names = {future: name for name, future in futures.items()}
-    failure = None
-    for future in as_completed(names):
-        if future.exception() is not None:
-            failure = failure or future.exception()
-            continue
-        yield names[future], future.result()
-    if failure is not None:
-        raise failure
 
 
 def extract(client, store: LandingStore, days: list[date], run_id: str,
@@ -68,7 +55,7 @@ def _extract(client, store: LandingStore, days: list[date], run_id: str, declare
         if wanted & {overdues.STREAM, overdues.DOCUMENTS_STREAM}:
             futures[LISTED] = pool.submit(overdues.changed_overdues, client, days)
         try:
-            for name, result in _as_landed(futures):
+            for name, result in as_they_finish(futures):
                 if name == LISTED:
                     listed = result
                 else:
@@ -84,4 +71,4 @@ def _extract(client, store: LandingStore, days: list[date], run_id: str, declare
         return
     plan = range_plan(client, store, days, listed, tuple(BY_ID_ENDPOINT[name] for name in fetched))
     with FetchProgress(client, plan, since=baseline), ThreadPoolExecutor(max_workers=4, thread_name_prefix="by-id") as pool:
-        yield from (summary for _, summary in _as_landed({name: pool.submit(by_id[name]) for name in fetched}))
+        yield from (summary for _, summary in as_they_finish({name: pool.submit(by_id[name]) for name in fetched}))

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -247,6 +248,15 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster flags beta parameters (backfill policies, pools) on every import; a user cannot act on it
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    finally:
+        # the interpreter's last collection would walk every object Dagster built, a second or more
+        # after a backfill; what is left is freed with the process (every file is closed by then)
+        gc.freeze()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return args.func(args)
     except SystemExit as exc:

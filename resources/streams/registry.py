@@ -18,6 +18,8 @@ from .stream import Extraction, Partitioning, Stream
 DAILY, AS_OF, CURRENT = Partitioning.DAILY, Partitioning.AS_OF, Partitioning.CURRENT
 DAILY_ASSET = "daily_changes"
 """The one asset that lands every daily stream, each endpoint busy at once (``assets/daily_changes.py``)."""
+REFERENCE_ASSET = "reference_lists"
+"""The one asset that lands every reference list, the lists paged side by side (``assets/reference_lists.py``)."""
 CUSTOM = Extraction.CUSTOM
 
 
@@ -83,7 +85,8 @@ _ORDER_KEY = ("order_id", "status_at")
 def _reference(name: str, endpoint: ep.Endpoint, columns: tuple[Column, ...], key: tuple[str, ...],
                what: str) -> Stream:
     return Stream(name, endpoint, columns, key, CURRENT, "current (the whole list, replaced by each run)",
-                  f"The current list of {what} (one row per item), replaced by each refresh before the models.")
+                  f"The current list of {what} (one row per item), replaced by each refresh before the models.",
+                  extracted_with=REFERENCE_ASSET)
 
 
 _ALL: tuple[Stream, ...] = (
