@@ -3,6 +3,7 @@ runs launched on a Dagster instance, and the summary. No environment is read her
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 
@@ -46,6 +47,9 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
         return fail(f"the warehouse (WAREHOUSE_URL) is not usable: {exc}. Nothing was extracted; fix the "
                     "warehouse or WAREHOUSE_URL (`cofasync doctor` checks it) and run again.")
     defs = build_definitions(settings, cofaserve)
+    # what is built so far (Dagster, the definitions, the imports) lives until the end: the collector's
+    # full passes need not walk it again each time the run's own objects trigger one
+    gc.freeze()
     alerts = AlertsResource(failure_webhook_url=settings.failure_webhook_url)
     for run_id in recover_interrupted_runs(instance):
         print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "

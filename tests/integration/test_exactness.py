@@ -110,9 +110,11 @@ def test_postgres_history_equals_the_truth(exact_run):
 
 def _assert_not_vacuous(counts: dict) -> None:
     """The world exercised what the rules are about: several versions per key, closings by age,
-    resolved temporary numbers, orders seen in several states, quarantined damage."""
+    decisions a snapshot's listing could not show yet (never closed as deleted), resolved temporary
+    numbers, orders seen in several states, quarantined damage."""
     assert counts["decision_versions"] > counts["decision_keys"] > 100, counts
     assert counts["aged_out"] >= 1 and counts["snapshots"] >= 3, counts
+    assert counts["not_shown_yet"] >= 1, counts
     assert counts["order_versions"] > counts["orders"] > 10, counts
     assert counts["overdue_versions"] >= counts["overdues"] > 10, counts
     assert counts["links"] >= 5, counts
