@@ -3,8 +3,8 @@
 Phase 1 pages the lists side by side (notifications, portfolio, and the overdue cases of every status:
 three endpoints) and lands the two listing streams; the deliveries the notifications name are fetched
 as their pages arrive (:mod:`.early_fetches`), so the busiest endpoint starts with the lists. Phase 2
-fetches by id what phase 1 named, on four endpoints side by side: the decisions (deliveries) and the orders the landed rows mention, the detail of
-each listed overdue case and the names of its documents. Each endpoint has its own budget and its own
+fetches by id what phase 1 named, on four endpoints side by side: the decisions (deliveries) and the
+orders the landed rows mention, the detail of each listed overdue case and the names of its documents. Each endpoint has its own budget and its own
 bounded fan-out (``client.fetch_many``), so the slowest endpoint sets the pace, not the sum of them.
 Every stream is landed as before: per day, atomically, quarantine included, and reported as soon as it
 has (the Dagster asset records its partitions while the other endpoints are still busy).
@@ -12,6 +12,7 @@ has (the Dagster asset records its partitions while the other endpoints are stil
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -26,6 +27,7 @@ from .extraction import extract_listing
 from .fetch_progress import FetchProgress
 from .side_by_side import as_they_finish
 
+log = logging.getLogger(__name__)
 LISTED = "overdue cases listed"
 NOTIFICATIONS = "notifications"
 
@@ -72,3 +74,7 @@ def _extract(client, store: LandingStore, days: list[date], run_id: str, declare
     plan = range_plan(client, store, days, listed, tuple(BY_ID_ENDPOINT[name] for name in fetched))
     with FetchProgress(client, plan, since=baseline), ThreadPoolExecutor(max_workers=4, thread_name_prefix="by-id") as pool:
         yield from (summary for _, summary in as_they_finish({name: pool.submit(by_id[name]) for name in fetched}))
+    if early.unused:  # each one is a call more than the minimum: say so, it should stay rare
+        log.warning("%d delivery calls made while the lists paged went unused: the day that first named "
+                    "them did so under another company number (a temporary one, or the definitive one)",
+                    early.unused)
