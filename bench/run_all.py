@@ -20,7 +20,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RESULTS, ROOT, machine, run_child, section, table
+from bench.common import RESULTS, ROOT, machine, run_child, section, table, update_section
 
 BENCH = ROOT / "bench"
 NOT_BENCHMARKS = {"__init__", "common", "peer_loaders", "peer_report", "run_all", "soak"}
@@ -106,6 +106,18 @@ def kept_sections(path: Path) -> str:
     return "\n".join(m.rstrip() + "\n" for m in found)
 
 
+def publish(path: Path, header: str, sections: list[tuple[Bench, str]], kept: str, *, partial: bool) -> None:
+    """Write the benchmarks' sections to ``path``: the whole file (``header``, the sections, then the
+    ``kept`` ones) after a full run; after a ``partial`` one (``--only``) into an existing file, only the
+    sections of the benchmarks that ran are replaced, so the other benchmarks' figures stay."""
+    if partial and path.exists():
+        for bench, body in sections:
+            update_section(bench.name, bench.title, body, path)
+        return
+    path.write_text(header + "\n" + "\n".join(section(b.name, b.title, body) for b, body in sections)
+                    + ("\n" + kept if kept else ""))
+
+
 def load() -> str:
     try:
         import os
@@ -125,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     summary: list[list] = []
     status: list[list] = []
-    sections: list[str] = []
+    sections: list[tuple[Bench, str]] = []
     failed: list[str] = []
     kept = kept_sections(args.results)
     for bench in benchmarks(only):
@@ -152,8 +164,7 @@ def main(argv: list[str] | None = None) -> int:
             body = f"Output of `{shown}`:\n\n```\n{printed.strip()[-6000:]}\n```"
         if not child.ok:
             body += f"\n\n**This benchmark {outcome}.** Last lines of its error output:\n\n```\n{child.tail(25)}\n```"
-        sections.append(section(bench.name, bench.title, f"{body}\n\nRun by `make bench` as `{shown}` "
-                                                          f"({child.seconds:.0f} s, {outcome})."))
+        sections.append((bench, f"{body}\n\nRun by `make bench` as `{shown}` ({child.seconds:.0f} s, {outcome})."))
     total = time.monotonic() - started
     m = machine()
     header = "\n".join([
@@ -175,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         "(client_rate_budget, landing_memory).",
         "",
     ])
-    args.results.write_text(header + "\n" + "\n".join(sections) + ("\n" + kept if kept else ""))
+    publish(args.results, header, sections, kept, partial=only is not None)
     print(f"\nwrote {args.results} ({total / 60:.1f} min); "
           + (f"failed or missed targets: {', '.join(failed)}" if failed else "every benchmark ran"), flush=True)
     return 1 if failed else 0
