@@ -81,7 +81,7 @@ def cmd_sync(args) -> int:
 
     settings, _ = _load_everything()
     with one_sync_at_a_time(_home(), "sync"):
-        return run_sync(settings, _instance(), snapshot=args.snapshot)
+        return run_sync(settings, _instance(), snapshot=args.snapshot, last_in_process=True)
 
 
 def cmd_backfill(args) -> int:
@@ -108,7 +108,7 @@ def cmd_backfill(args) -> int:
         return _print_plan(client_settings, first, last)
     again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
     with one_sync_at_a_time(_home(), "backfill"):
-        return run_plan([due], settings, _instance(), snapshot=False, again=again)
+        return run_plan([due], settings, _instance(), snapshot=False, again=again, last_in_process=True)
 
 
 def _print_plan(client_settings, first, last) -> int:
@@ -243,7 +243,7 @@ def load_env_file(folder: Path | None = None) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `cofasync` command; returns the process exit code."""
+    """Entry point of the `cofasync` command (the process ends after it); returns the exit code."""
     load_env_file()
     # Dagster flags beta parameters (backfill policies, pools) on every import; a user cannot act on it
     warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")

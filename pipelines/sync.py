@@ -16,10 +16,11 @@ from pipelines.runs import launch, recover_interrupted_runs
 from resources.io_resources import AlertsResource, LandingResource
 
 
-def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None) -> int:
+def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None, last_in_process: bool = False) -> int:
     """`cofasync sync` with ``settings``, on ``instance``: every day due up to yesterday, a snapshot when
     one is due (or ``snapshot``), the re-poll, the models and the collection; returns the exit code.
-    In-process callers (the exactness harness) pass their own settings, instance and API resource."""
+    In-process callers (the exactness harness) pass their own settings, instance and API resource;
+    ``last_in_process`` as :func:`run_plan` takes it."""
     store = LandingResource.from_settings(settings).store()
     today = settings.today()
     ranges = due_work(store, today, settings.contract_start)
@@ -29,15 +30,18 @@ def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None) -> i
         print(f"due: {', '.join(range_label(r.first, r.last) for r in ranges)}")
     else:
         print("every day up to yesterday has landed")
-    return run_plan(ranges, settings, instance, snapshot=snapshot, cofaserve=cofaserve)
+    return run_plan(ranges, settings, instance, snapshot=snapshot, cofaserve=cofaserve, last_in_process=last_in_process)
 
 
 def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofaserve=None,
-             again: str = "cofasync sync") -> int:
+             again: str = "cofasync sync", last_in_process: bool = False) -> int:
     """Launch the runs of :func:`pipelines.plan.sync_plan` for ``ranges`` on ``instance``, with the
     Definitions of ``settings`` (and ``cofaserve``, the API client's resource, when given); print the
     progress and a summary; return the exit code (0, or 1 after a failed run, which is alerted; its last
-    line is the cause, the line before says to run ``again``)."""
+    line is the cause, the line before says to run ``again``). ``last_in_process``: the process ends
+    after this plan (a `cofasync` command), so what is built before the runs is frozen out of the
+    collector's full passes; a caller running plan after plan in one process (the exactness harness)
+    leaves it off, or the cyclic garbage of each plan would never be freed."""
     from pipelines.definitions import build_definitions  # not at import: the module wires the env's defs
     from resources.warehouse import Warehouse, WarehouseUnreachable
 
@@ -47,9 +51,10 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
         return fail(f"the warehouse (WAREHOUSE_URL) is not usable: {exc}. Nothing was extracted; fix the "
                     "warehouse or WAREHOUSE_URL (`cofasync doctor` checks it) and run again.")
     defs = build_definitions(settings, cofaserve)
-    # what is built so far (Dagster, the definitions, the imports) lives until the end: the collector's
-    # full passes need not walk it again each time the run's own objects trigger one
-    gc.freeze()
+    if last_in_process:
+        # what is built so far (Dagster, the definitions, the imports) lives until the end: the
+        # collector's full passes need not walk it again each time the run's own objects trigger one
+        gc.freeze()
     alerts = AlertsResource(failure_webhook_url=settings.failure_webhook_url)
     for run_id in recover_interrupted_runs(instance):
         print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
