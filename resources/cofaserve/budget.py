@@ -10,7 +10,7 @@ never in bursts, and no window of any length sees more than ``rate x window + 1`
 
 The rate adapts to what the server says, for everyone sharing the schedule:
 
-- ``X-RateLimit-Limit``: the real limit per ``window`` seconds; the client aims at ``safety`` (97 %) of it,
+- ``X-RateLimit-Limit``: the real limit per ``window`` seconds; the client aims at ``safety`` (98.5 %) of it,
   and at least 3 requests per window under it (at 60/min: 57), so that its own pacing never ends a
   window low enough to read as someone else's spending.
 - ``X-RateLimit-Remaining``: when it runs low (someone else spends the same quota), the rate is cut;
@@ -53,7 +53,7 @@ class RateBudget:
         overrides: Mapping[str, float] | None = None,
         *,
         window_seconds: float = 60.0,
-        safety: float = 0.97,
+        safety: float = 0.985,
         adapt: bool = True,
         ceiling_per_minute: float | None = None,
         clock: Callable[[], float] = time.monotonic,

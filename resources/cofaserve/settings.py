@@ -175,7 +175,7 @@ class ClientSettings(BaseModel):
     """Per-endpoint initial budget (requests/min), keyed by endpoint name (``portfolio``, ``delivery``...)."""
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     """The window ``X-RateLimit-Limit`` counts requests over."""
-    rate_safety: float = Field(default=0.97, gt=0, le=1)
+    rate_safety: float = Field(default=0.985, gt=0, le=1)
     """Fraction of the server's limit the client aims for, to absorb jitter (and at least 3 requests per
     window under it: ``slots.RESERVE_PER_WINDOW``)."""
     adapt_to_server_limit: bool = True

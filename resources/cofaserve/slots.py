@@ -17,7 +17,7 @@ MIN_FACTOR = 0.05
 CUT_ON_429 = 0.7
 CUT_ON_LOW_REMAINING = 0.9
 RECOVERY_STEP = 0.02
-LOW_REMAINING_SHARE = 0.02
+LOW_REMAINING_SHARE = 0.01
 """A response leaving at most this share of the limit (and at least 1 request) reads as someone else
 spending the same quota: the rate is cut."""
 RESERVE_PER_WINDOW = 3
@@ -41,7 +41,7 @@ class Pacing:
     default_per_minute: float = 60.0
     overrides: Mapping[str, float] = field(default_factory=dict)
     window_seconds: float = 60.0
-    safety: float = 0.97
+    safety: float = 0.985
     adapt: bool = True
     ceiling_per_minute: float | None = None
     idle_reset_seconds: float = 600.0

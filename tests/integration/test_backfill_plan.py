@@ -43,7 +43,7 @@ def test_an_endpoint_not_called_yet_is_planned_at_the_limit_the_lists_were_told(
         days = [sandbox.today - timedelta(days=i) for i in range(10, 0, -1)]
         plan = plan_without_landing(client, days)
     for e in plan.endpoints:
-        assert e.assumed and e.rate_per_minute == 6000 * 0.97, e  # the client aims at 97 % of the limit
+        assert e.assumed and e.rate_per_minute == 6000 * 0.985, e  # the client aims at 98.5 % of the limit
     assert "budget assumed" in "\n".join(plan.lines())
 
 
