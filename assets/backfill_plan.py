@@ -81,7 +81,7 @@ def duration_text(seconds: float) -> str:
 def by_id_calls(store: LandingStore, days: list[date], listed) -> dict[str, int]:
     """{endpoint: calls} a run of ``days`` makes by id, from the lists landed in ``store`` and the overdue
     cases ``listed`` (:func:`overdues.changed_overdues`)."""
-    cases = len(listed[0]) if listed is not None else 0
+    cases = len(listed.wanted) if listed is not None else 0
     return {ep.DELIVERY.name: len(deliveries.changed_deliveries(store, days)),
             ep.ORDER.name: len(orders.changed_orders(store, days)),
             ep.OVERDUE.name: cases, ep.OVERDUE_DOCUMENTS.name: cases}

@@ -47,15 +47,21 @@ def _extract(client, store: LandingStore, days: list[date], run_id: str, declare
              early: EarlyFetches) -> Iterator[LandedSummary]:
     baseline = client.telemetry.snapshot()  # early calls count as done in the by-id phase's progress
     # the deliveries named by the notifications being paged are fetched as their pages arrive
-    tap = (lambda records: early.tap(records, deliveries.named_by_notification)) \
-        if deliveries.STREAM in wanted else None
+    landed = {key for keys in deliveries.landed_keys(store, days).values() for key in keys}
+
+    def not_landed(record):  # a decision a settling day holds already is not fetched again
+        named = deliveries.named_by_notification(record)
+        return None if named is None or named[1] in landed else named
+
+    tap = (lambda records: early.tap(records, not_landed)) if deliveries.STREAM in wanted else None
     listed = None
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lists") as pool:
         futures = {s.name: pool.submit(extract_listing, client, store, s, days, run_id,
                                        tap if s.name == NOTIFICATIONS else None)
                    for s in declared if s.extraction is Extraction.LISTING and s.name in wanted}
         if wanted & {overdues.STREAM, overdues.DOCUMENTS_STREAM}:
-            futures[LISTED] = pool.submit(overdues.changed_overdues, client, days)
+            futures[LISTED] = pool.submit(lambda: overdues.not_landed_yet(store, days,
+                                                                        overdues.changed_overdues(client, days)))
         try:
             for name, result in as_they_finish(futures):
                 if name == LISTED:

@@ -11,14 +11,15 @@ from datetime import date
 
 from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
+from .upstream import fetch_in_day_order, landed_by_day, landed_while_settling, quarantined_items, text
 
 STREAM = "deliveries"
 
 
 def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple[str, date]]:
     """Return {externalId or deliveryId: (easyNumber, day)} for every decision the landed notifications
-    and portfolio rows of ``days`` mention, one entry per decision, in day order."""
+    and portfolio rows of ``days`` mention, one entry per decision, in day order, but those a settling
+    day holds already."""
     wanted: dict[str, tuple[str, date]] = {}
     notes = landed_by_day(store, "notifications", days, ["external_id", "easy_number"])
     rows = landed_by_day(store, "portfolio", days, ["external_id", "delivery_id", "easy_number"])
@@ -37,7 +38,15 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
             ext, easy = text(raw.get("externalId")), text(raw.get("easyNumber"))
             if ext and easy:
                 wanted.setdefault(ext, (easy, day))
-    return wanted
+    landed = landed_keys(store, days)
+    return {key: where for key, where in wanted.items() if key not in landed.get(where[1], ())}
+
+
+def landed_keys(store: LandingStore, days: list[date]) -> dict[date, set[str]]:
+    """{day: externalIds and deliveryIds} the deliveries of the settling days among ``days`` hold already
+    (an earlier night fetched them: not again)."""
+    landed = landed_while_settling(store, STREAM, days, ["external_id", "delivery_id"])
+    return {day: {key for pair in pairs for key in pair if key} for day, pairs in landed.items()}
 
 
 def named_by_notification(record) -> tuple[str, str] | None:

@@ -18,6 +18,7 @@ from .progress_log import plan_metadata, progress_to_run_log
 from .runtime import (
     API_POOL,
     OWNERS,
+    REPLACE_TAG,
     TRANSIENT_RETRY,
     open_client,
     refuse_an_as_of_day_the_api_has_not_reached,
@@ -85,14 +86,17 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         by_name = {s.name: s for s in landed}
         with open_client(context.resources.cofaserve) as client, progress_to_run_log(context) as progress:
             before = client.telemetry.snapshot()
+            store = landing.store()
             if daily:
-                refuse_days_the_api_has_not_finished(client, scope)
+                api_today = refuse_days_the_api_has_not_finished(client, scope)
+                store = landing.store(listed_on=api_today or context.resources.calendar.today(),
+                                      replace=context.run.tags.get(REPLACE_TAG) == "true")
             elif streams[0].partitioning is Partitioning.AS_OF:
                 refuse_an_as_of_day_the_api_has_not_reached(client, scope)
             left = len(landed)
             # each stream is recorded as soon as it has landed, while the others are still fetched; the
             # run's API figures go with the last one, once every call is made
-            for summary in extract(client, landing.store(), scope, context.run.run_id, selected):
+            for summary in extract(client, store, scope, context.run.run_id, selected):
                 left -= 1
                 api = None if left else {**telemetry_delta(before, client.telemetry.snapshot()),
                                          **plan_metadata(progress.plan)}

@@ -50,6 +50,8 @@ def run_metadata(summary: LandedSummary, api: dict | None = None) -> dict:
         # fields the models do not know are kept in the raw JSON; say which, so the models can follow
         metadata["run_records_with_unknown_fields"] = summary.unknown_field_records
         metadata["unknown_fields"] = ", ".join(sorted(summary.unknown_fields))
+    if summary.already_landed:
+        metadata["run_records_already_landed"] = summary.already_landed
     if summary.outside_days:
         metadata["run_rows_outside_run_days"] = summary.outside_days
     if summary.api_window is not None:
@@ -60,9 +62,14 @@ def run_metadata(summary: LandedSummary, api: dict | None = None) -> dict:
 
 
 def partition_metadata(summary: LandedSummary, day) -> dict:
-    """The figures of one partition the run landed: its rows and its quarantined records."""
-    return {"dagster/row_count": summary.rows_by_day.get(day, 0),
-            "rows_quarantined": summary.quarantined_by_day.get(day, 0)}
+    """The figures of one partition the run landed: its rows (of a settling day it extended, every row
+    the day holds, and those this run added) and its quarantined records."""
+    landed = summary.rows_by_day.get(day, 0)
+    metadata = {"dagster/row_count": summary.held_by_day.get(day, landed),
+                "rows_quarantined": summary.quarantined_by_day.get(day, 0)}
+    if day in summary.held_by_day:  # a settling day listed again: what this run added to it
+        metadata["rows_added_while_settling"] = landed
+    return metadata
 
 
 def landing_checks(stream: Stream, summary: LandedSummary, threshold: float) -> list[dg.AssetCheckResult]:

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 
 from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .upstream import fetch_in_day_order, landed_by_day, quarantined_items, text
+from .upstream import fetch_in_day_order, landed_by_day, landed_while_settling, quarantined_items, text
 
 STREAM = "orders"
 REPOLL_STREAM = "order_polls"
@@ -55,7 +55,9 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
                     easy = text(raw.get("easyNumber")) or text(product.get("temporaryEasyNumber"))
                     if easy:
                         mention(product["orderId"], easy, day)
-    return dict(sorted(wanted.items(), key=lambda item: item[1][1]))
+    landed = landed_while_settling(store, STREAM, days, ["order_id"])  # an earlier night fetched them
+    return dict(sorted(((order, where) for order, where in wanted.items() if order not in landed.get(where[1], ())),
+                       key=lambda item: item[1][1]))
 
 
 def land(client, store: LandingStore, days: list[date], run_id: str) -> LandedSummary:

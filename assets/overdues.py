@@ -1,13 +1,14 @@
 """Overdues: the cases created or updated in a range of GMT days (one list query per status), then their
 detail and the names of their documents (two endpoints, landed side by side by :mod:`.daily_changes`)."""
 
-from datetime import date
+from datetime import date, datetime
 from itertools import chain
+from typing import NamedTuple
 
 from resources.cofaserve import DateWindow
 from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .upstream import fetch_in_day_order, text
+from .upstream import fetch_in_day_order, landed_while_settling, text
 
 STREAM = "overdues"
 DOCUMENTS_STREAM = "overdue_documents"
@@ -16,14 +17,28 @@ STATUSES = ("PENDING", "PENDING_DEBTOR_VALIDATION", "IN_PROGRESS", "INDEMNIFIED"
 """Every overdue status: the list endpoint requires one, so a full sweep asks for each."""
 
 
-def changed_overdues(client, days: list[date]):
-    """List the cases updated in ``days`` (one query per status for the whole range).
+class ListedCases(NamedTuple):
+    """What the overdue lists of a range named: the cases to fetch, in day order, and how they were listed."""
 
-    Returns ({overdueId: (easyNumber, day of lastUpdateDate)} in day order, the list records that broke
-    their contract, the API's reported total, the API window sent).
-    """
+    wanted: dict[str, tuple[str, date]]
+    """{overdueId: (easyNumber, day of lastUpdateDate)}"""
+    broken: list
+    """The list records that broke their contract."""
+    total: int
+    """The API's reported total, every status together."""
+    window: dict
+    """The API window sent."""
+    updated: dict[str, datetime]
+    """{overdueId: lastUpdateDate} of the cases whose list item was valid."""
+    held: int = 0
+    """Listed cases left out of ``wanted``: a settling day holds that version already."""
+
+
+def changed_overdues(client, days: list[date]) -> ListedCases:
+    """List the cases updated in ``days`` (one query per status for the whole range)."""
     window = DateWindow.covering(days[0], days[-1])
     found: dict[str, tuple[str, date]] = {}
+    updated: dict[str, datetime] = {}
     broken = []
     total = 0
     for status in STATUSES:
@@ -39,25 +54,38 @@ def changed_overdues(client, days: list[date]):
                 continue
             case = record.model
             found[case.overdue_id] = (case.easy_number, case.last_update_date.date())
+            updated[case.overdue_id] = case.last_update_date
         total += listing.reported_total or 0
-    return dict(sorted(found.items(), key=lambda kv: kv[1][1])), broken, total, window.to_params()
+    return ListedCases(dict(sorted(found.items(), key=lambda kv: kv[1][1])), broken, total, window.to_params(),
+                       updated)
+
+
+def not_landed_yet(store: LandingStore, days: list[date], listed: ListedCases) -> ListedCases:
+    """``listed`` without the case versions a settling day of ``days`` holds already (an earlier night
+    fetched that version, its detail and its documents: not again)."""
+    landed = landed_while_settling(store, STREAM, days, ["overdue_id", "updated_at"])
+    if not landed:
+        return listed
+    wanted = {case: where for case, where in listed.wanted.items()
+              if (case, listed.updated.get(case)) not in landed.get(where[1], ())}
+    return listed._replace(wanted=wanted, held=listed.held + len(listed.wanted) - len(wanted))
 
 
 def land_details(client, store: LandingStore, days: list[date], run_id: str, listed) -> LandedSummary:
     """Land the detail of each case ``listed`` (what :func:`changed_overdues` returned), in the partition
     of its last update day; a list item that broke its contract is quarantined with the run."""
-    wanted, broken, total, window = listed
+    wanted, broken, total, window = listed.wanted, listed.broken, listed.total, listed.window
     triples = chain(((days[0], record, None) for record in broken),
                     fetch_in_day_order(client, client.get_overdue, wanted, what="overdue"))
     details = land_dated_records(store, STREAM, days, run_id, triples, expected=len(wanted) + len(broken))
-    details.reported_total = total
+    details.reported_total = total - listed.held  # the cases held already are not fetched: not seen
     details.api_window = window
     return details
 
 
 def land_documents(client, store: LandingStore, days: list[date], run_id: str, listed) -> LandedSummary:
     """Land the names of the documents of each case ``listed``, in the partition of the case."""
-    wanted = listed[0]
+    wanted = listed.wanted
     documents = land_dated_records(
         store, DOCUMENTS_STREAM, days, run_id,
         fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",

@@ -30,6 +30,10 @@ TRANSIENT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXP
 
 OWNERS = ["team:data-engineering"]
 
+REPLACE_TAG = "cofasync/replace"
+"""A run tagged ``true`` replaces the days it lands even while they settle (`cofasync backfill`: a repair
+re-extracts a day as the API shows it now); untagged runs extend a settling day's run."""
+
 
 def run_days(context: dg.AssetExecutionContext) -> list[date]:
     """Return the GMT days this run covers, after refusing any outside the API's window.
@@ -77,14 +81,16 @@ def _ahead_of_the_api(api_today: date, what: str, why: str = "") -> dg.Failure:
         allow_retries=False)
 
 
-def refuse_days_the_api_has_not_finished(client, days: list[date]) -> None:
+def refuse_days_the_api_has_not_finished(client, days: list[date]) -> date | None:
     """Raise a failure that retries will not repeat when a day of ``days`` has not ended on the API's clock
-    (its ``Date``): landed now, such a day would be recorded empty and taken for done. Nothing is landed."""
+    (its ``Date``): landed now, such a day would be recorded empty and taken for done. Nothing is landed.
+    Return the API's today (None when its answers carry no date)."""
     api_today = client.server_today()
     future = [day for day in days if api_today is not None and day >= api_today]
     if future:
         raise _ahead_of_the_api(api_today, f"{future[0]} to {future[-1]} {'has' if len(future) == 1 else 'have'} "
                                            "not ended there", " (they would have landed empty)")
+    return api_today
 
 
 def refuse_an_as_of_day_the_api_has_not_reached(client, day: date) -> None:

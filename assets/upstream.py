@@ -10,6 +10,7 @@ from typing import Any
 
 from resources.cofaserve import NotFoundError
 from resources.landing import LandingStore
+from resources.landing.settling import extending_days
 
 
 def landed_by_day(store: LandingStore, stream: str, days: list[date], columns: list[str]) -> dict[date, list[tuple]]:
@@ -21,6 +22,17 @@ def landed_by_day(store: LandingStore, stream: str, days: list[date], columns: l
     for day, *row in zip(table["_partition"].to_pylist(), *values, strict=True):
         found.setdefault(day, []).append(tuple(row))
     return found
+
+
+def landed_while_settling(store: LandingStore, stream: str, days: list[date], columns: list[str]) -> dict[date, set]:
+    """{day: values of ``columns`` (one column: the value, else a tuple)} landed by ``stream`` on those of
+    ``days`` a run of it extends (still settling: ``resources.landing.settling``): what a by-id run of them
+    need not fetch again. Empty when the run replaces what it lands on."""
+    extending = extending_days(store, stream, days)
+    if not extending:
+        return {}
+    rows = landed_by_day(store, stream, extending, columns)
+    return {day: {row[0] if len(columns) == 1 else row for row in found} for day, found in rows.items()}
 
 
 def quarantined_items(store: LandingStore, stream: str, days: list[date]) -> dict[date, list[dict]]:

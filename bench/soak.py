@@ -1,11 +1,14 @@
 """`make soak`: the pipeline against a hostile sandbox night after night, with syncs killed mid-way.
 
 A sandbox process (hostile faults: 5xx bursts, 429 storms, cut connections, token revocations,
-malformed records; every night also opens with one fault of each kind) serves a world of N companies.
+malformed records, decisions and overdue versions the dated lists show up to 40 h late; every night also
+opens with one fault of each kind) serves a world of N companies.
 `cofasync sync` backfills the window, then the clock advances one day at a time for NIGHTS nights, each
 followed by the nightly sync (reconciliation snapshots weekly, mid-way and on the last night). On KILLS
 chosen nights the sync is killed with SIGKILL while it extracts or while it builds the warehouse (its
-DuckDB building copy exists), then run again the same night. At the end the history tables must equal
+DuckDB building copy exists), then run again the same night. On one night, after its sync, a landed
+file is damaged (bytes flipped inside a data page): `cofasync verify` must name it, the repair it advises
+must replace it by re-extraction, and `verify` must then find nothing. At the end the history tables must equal
 the sandbox's ground truth (`tests/support/exactness/`), every damaged record must be in quarantine, and the
 sandbox must have counted no login lockout.
 
@@ -37,6 +40,9 @@ from tests.support.scratch import scratch_dir
 RESULTS = Path(__file__).with_name("RESULTS.md")
 TODAY = date(2026, 11, 23)
 OPENING = ["revoke", "503", "cut", "429", "500"]
+LATE = {"late_rate": 0.05, "late_hours": 40}
+"""Late visibility, on by default whatever the preset: the settling window (3 nights) must catch it."""
+REPAIR = re.compile(r"repair: `cofasync (backfill [^`]+)`")
 KILL_PHASES = ("extract", "building")
 KILL_DELAYS = {"extract": (0.3, 2.5), "building": (0.0, 0.8)}
 
@@ -70,7 +76,8 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
     if nights < 3 or kills > nights - 1:
         raise ValueError("need at least 3 nights and fewer kills than nights")
     rng = random.Random(rng_seed)
-    spec = {"preset": faults} if isinstance(faults, str) else dict(faults)
+    spec = {**LATE, **({"preset": faults} if isinstance(faults, str) else dict(faults))}
+    damage_night = max(1, nights // 3)
     snapshot_nights = {nights // 2, nights}
     # kills on distinct nights after the first, alternating extraction and building
     planned = sorted(rng.sample(range(2, nights + 1), kills))
@@ -96,6 +103,10 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
             log(f"night {number} {night.today}: " + ", ".join(
                 f"{'killed in ' + a.kill_phase if a.killed else 'exit ' + str(a.returncode)} {a.seconds:.0f}s"
                 for a in night.attempts))
+            if number == damage_night:
+                damaged = damage_and_repair(driver)
+                log(f"night {number}: damaged {damaged['file']}: named by verify {damaged['named']}, "
+                    f"repaired by `cofasync {damaged['repair']}`: {damaged['repaired']}")
         truth = Truth.load(sb)
         counters = sb.counters()
     report = compare_with_truth(driver, truth)
@@ -123,9 +134,28 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
         "comparison": report.counts,
         "discrepancies": len(report.discrepancies),
         "exact": report.ok,
+        "damaged": damaged,
         "report": report,
         "killed_attempts": killed,
     }
+
+
+def damage_and_repair(driver) -> dict:
+    """Flip bytes inside the notifications file yesterday's manifest names (the API still serves its days),
+    then run `cofasync verify`, the repair it advises, and `verify` again: what each found."""
+    from tests.support.damage import flip_a_data_page
+
+    store = driver.store()
+    relative = store.manifest("notifications", driver.sb.today - timedelta(days=1))["files"][-1]
+    flip_a_data_page(Path(store.join(relative)))
+    found = driver.run(["verify"])
+    advice = REPAIR.search(found.stdout)
+    repair = driver.run(advice.group(1).split()) if advice else None
+    after = driver.run(["verify"])
+    return {"file": relative, "named": found.returncode == 1 and relative in found.stdout,
+            "repair": advice.group(1) if advice else None,
+            "repaired": repair is not None and repair.ok and after.returncode == 0,
+            "said": "\n".join(a.tail(6) for a in (found, repair, after) if a is not None)}
 
 
 def format_figures(f: dict) -> str:
@@ -140,7 +170,8 @@ def format_figures(f: dict) -> str:
         "## Soak",
         "",
         f"`make soak` (bench/soak.py), {stamp}: {f['nights']} nights after a backfill of {f['backfill_days']} "
-        f"days, {f['companies']} companies, hostile faults (every night opens with one fault of each kind).",
+        f"days, {f['companies']} companies, hostile faults and late visibility (every night opens with one "
+        "fault of each kind).",
         "",
         "| figure | value |",
         "|---|---|",
@@ -158,6 +189,9 @@ def format_figures(f: dict) -> str:
         f"| other failed sync attempts (re-run the same night) | {f['failed_attempts']} of {f['attempts']} |",
         f"| logins | {logins['attempts']} attempts, {logins['failures']} failures, "
         f"{logins['lockouts']} lockouts |",
+        f"| a landed file damaged (bytes flipped in a data page) | {f['damaged']['file']}: named by "
+        f"`cofasync verify` {'yes' if f['damaged']['named'] else 'NO'}; repaired by `cofasync "
+        f"{f['damaged']['repair']}` then verified intact: {'yes' if f['damaged']['repaired'] else 'NO'} |",
         f"| final comparison with the truth | {'exact' if f['exact'] else str(f['discrepancies']) + ' discrepancies'}"
         f" ({comparison}) |",
         "",
@@ -208,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         print(figures["report"].describe(60))
     if write_results(section):
         print(f"(written to {RESULTS})")
-    ok = figures["exact"] and figures["logins"]["lockouts"] == 0 and len(figures["kills"]) >= min(2, args.kills)
+    ok = (figures["exact"] and figures["logins"]["lockouts"] == 0 and len(figures["kills"]) >= min(2, args.kills)
+          and figures["damaged"]["named"] and figures["damaged"]["repaired"])
     return 0 if ok else 1
 
 

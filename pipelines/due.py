@@ -3,7 +3,8 @@ the daily streams it still lacks.
 
 One implementation, used by the nightly schedule (which also catches up missed nights) and by
 `cofasync sync`. The landing zone's manifests are the truth: a day is done when every daily stream has a
-current manifest for it. A run killed after some of its streams committed (a by-id stream commits the
+current manifest for it, and final once it is older than the settling window (until then each night
+lists it again: ``resources.landing.settling``). A run killed after some of its streams committed (a by-id stream commits the
 days it has finished at every checkpoint) leaves days where only some streams are missing: the run that
 resumes them lands only those streams (their by-id fetches read the lists as they landed), so nothing a
 checkpoint holds is fetched again.
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from resources.calendar import first_partition
+from resources.landing.settling import listed_on, settling
 from resources.streams import daily_streams
 
 DAILY_STREAMS = tuple(daily_streams())
@@ -48,11 +50,15 @@ def missing_ranges(done: set[date], first: date, last: date) -> list[tuple[date,
 @dataclass(frozen=True)
 class DueRange:
     """Contiguous days (``first`` to ``last``, both included) that lack the same daily ``streams`` (in
-    declaration order; every daily stream for days nothing has landed on)."""
+    declaration order; every daily stream for days nothing has landed on, or still settling).
+    ``settling``: how many of them have landed but are listed again (``resources.landing.settling``);
+    ``replace``: the run replaces what the days hold (a backfill), settling or not."""
 
     first: date
     last: date
     streams: tuple[str, ...]
+    settling: int = 0
+    replace: bool = False
 
     @property
     def every_stream(self) -> bool:
@@ -60,20 +66,38 @@ class DueRange:
         return self.streams == DAILY_STREAMS
 
 
+def settling_days(store, today: date | None = None) -> list[date]:
+    """The landed days still settling (``store.relisting.settle_days``): some daily stream's current run
+    of the day was listed fewer days after it than the window; with ``today``, only those not listed
+    again today yet (what a sync of ``today`` lists again)."""
+    settle_days = store.relisting.settle_days
+    if settle_days <= 0:
+        return []
+    days: set[date] = set()
+    for stream in DAILY_STREAMS:
+        manifests = {date.fromisoformat(m["partition"]): m for m in store.manifests(stream) if m["partition"]}
+        days.update(day for day in settling(manifests, settle_days)
+                    if today is None or (listed_on(manifests[day]) or today) < today)
+    return sorted(days)
+
+
 def due_work(store, today: date, contract_start: date | None = None) -> list[DueRange]:
     """Return what is due on ``today``, oldest first: every day from the first available partition (the
     contract start, never before the API's window) up to yesterday that some daily stream has not
-    landed, in contiguous ranges of days that lack the same streams."""
+    landed, or that is still settling and was not listed today yet (every stream again), in contiguous
+    ranges of days that lack the same streams."""
     first, last = first_partition(today, contract_start), today - _ONE_DAY
     landed = {stream: {p for p in store.partitions(stream) if isinstance(p, date)} for stream in DAILY_STREAMS}
+    again = set(settling_days(store, today))
     work: list[DueRange] = []
     day = first
     while day <= last:
-        lacking = tuple(s for s in DAILY_STREAMS if day not in landed[s])
+        lacking = DAILY_STREAMS if day in again else tuple(s for s in DAILY_STREAMS if day not in landed[s])
+        settles = int(day in again)
         if lacking and work and work[-1].streams == lacking and work[-1].last == day - _ONE_DAY:
-            work[-1] = DueRange(work[-1].first, day, lacking)
+            work[-1] = DueRange(work[-1].first, day, lacking, work[-1].settling + settles)
         elif lacking:
-            work.append(DueRange(day, day, lacking))
+            work.append(DueRange(day, day, lacking, settles))
         day += _ONE_DAY
     return work
 

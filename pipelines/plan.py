@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assets.orders import pending_orders
+from assets.runtime import REPLACE_TAG
 from pipelines.due import DAILY_STREAMS, DueRange, partition_range_tags
 from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
 
@@ -42,20 +43,25 @@ def snapshot_due(snapshot_days: list[date], today: date, every_days: int) -> boo
 
 def whole_range(first: date, last: date, streams: tuple[str, ...] = DAILY_STREAMS) -> DueRange:
     """The daily ``streams`` (default: every one) of the days ``first`` to ``last``, as a backfill
-    re-extracts them; raise ValueError naming a stream that is not a daily one."""
+    re-extracts them (replacing what they hold, settling or not); raise ValueError naming a stream that
+    is not a daily one."""
     unknown = [s for s in streams if s not in DAILY_STREAMS]
     if unknown:
         raise ValueError(f"not a daily stream: {', '.join(unknown)} (the daily streams: {', '.join(DAILY_STREAMS)})")
-    return DueRange(first, last, tuple(s for s in DAILY_STREAMS if s in streams))
+    return DueRange(first, last, tuple(s for s in DAILY_STREAMS if s in streams), replace=True)
 
 
 def extraction_run(due: DueRange) -> PlannedRun:
-    """The nightly job's run of one due range: every daily stream, or only those the days lack."""
+    """The nightly job's run of one due range: every daily stream, or only those the days lack; a
+    backfill's (``due.replace``) replaces what the days hold, settling or not."""
     label = f"extract {range_label(due.first, due.last)}"
+    if due.settling:
+        label += f" ({due.settling} settling day{'s' if due.settling > 1 else ''} listed again for late records)"
+    tags = {**partition_range_tags(due.first, due.last), **({REPLACE_TAG: "true"} if due.replace else {})}
     if due.every_stream:
-        return PlannedRun(nightly_job.name, label, partition_range_tags(due.first, due.last))
-    return PlannedRun(nightly_job.name, f"{label} ({', '.join(due.streams)}; the rest has landed)",
-                      partition_range_tags(due.first, due.last), assets=due.streams)
+        return PlannedRun(nightly_job.name, label, tags)
+    return PlannedRun(nightly_job.name, f"{label} ({', '.join(due.streams)}; the rest has landed)", tags,
+                      assets=due.streams)
 
 
 def sync_plan(due: list[DueRange], snapshot: bool) -> list[PlannedRun]:

@@ -18,8 +18,9 @@ SCHEDULE_TIMEZONE = "UTC"
 
 
 def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> list[dg.RunRequest]:
-    """Return one run per contiguous range of days due at ``scheduled_at``: normally just the previous GMT
-    day; after missed nights, the whole missed range as one single-run backfill."""
+    """Return one run per contiguous range of days due at ``scheduled_at``: normally the previous GMT
+    day and the days still settling before it (listed again); after missed nights, the whole missed
+    range as one single-run backfill."""
     today = scheduled_at.astimezone(UTC).date()
     requests = []
     for due in due_work(store, today, contract_start):
@@ -39,7 +40,8 @@ def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> 
     execution_timezone=SCHEDULE_TIMEZONE,
     job=nightly_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="02:00 UTC: extract the previous GMT day, and any earlier day that has not landed.",
+    description="02:00 UTC: extract the previous GMT day, list the days still settling again, and extract any "
+                "earlier day that has not landed.",
 )
 def nightly_sync(context: dg.ScheduleEvaluationContext, landing: LandingResource, calendar: CalendarResource):
     """Request the extraction of every day due at the tick's time (the previous day, plus missed ones)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from pipelines.due import DAILY_STREAMS, due_work
+from pipelines.due import DAILY_STREAMS, due_work, settling_days
 from pipelines.runs import interrupted
 from resources.streams import STREAMS
 
@@ -34,13 +34,20 @@ def status(settings, store, instance) -> dict:
         warehouse["tables"] = dict(sorted(target.table_counts().items()))
     except Exception as exc:  # the warehouse may not be built yet: say so rather than fail the status
         warehouse["error"] = f"not readable yet ({exc})"
-    due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams)}
-           for d in due_work(store, today, settings.contract_start)]
+    due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams),
+            "settling_days": d.settling} for d in due_work(store, today, settings.contract_start)]
+    settling = [day.isoformat() for day in settling_days(store)]
     runs = [{"run_id": run.run_id, "job": run.job_name,
              "status": "INTERRUPTED" if interrupted(run) else run.status.value}
             for run in instance.get_runs(limit=5)]
     return {"today": today.isoformat(), "landing_root": settings.landing_root, "streams": streams, "due": due,
+            "settling": {"days": settling, "settle_days": store.relisting.settle_days},
             "warehouse": warehouse, "last_runs": runs}
+
+
+def _days(days: list[str]) -> str:
+    """The first and last of ``days`` (ISO texts, in order) as one day or a range."""
+    return days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
 
 
 def print_status(report: dict, as_json: bool = False) -> None:
@@ -54,11 +61,15 @@ def print_status(report: dict, as_json: bool = False) -> None:
         behind = "" if s["days_behind"] is None else str(s["days_behind"])
         print(f"  {name:<22}{s['latest'] or 'never':<12}{behind:>7}{s['partitions']:>11}{s['rows']:>10,}"
               f"{s['quarantined']:>12,}")
+    settling = report["settling"]["days"]
+    if settling:
+        print(f"settling: {len(settling)} landed day{'s' if len(settling) > 1 else ''} ({_days(settling)}) listed "
+              f"again each night until {report['settling']['settle_days']} days old, for records the API shows late")
     if report["due"]:
         print("due (run `cofasync sync`)")
         for d in report["due"]:
-            days = d["first"] if d["first"] == d["last"] else f"{d['first']} to {d['last']}"
-            print(f"  {days}: {', '.join(d['streams'])}")
+            again = f" ({d['settling_days']} settling, listed again)" if d["settling_days"] else ""
+            print(f"  {_days([d['first'], d['last']])}: {', '.join(d['streams'])}{again}")
     warehouse = report["warehouse"]
     if "error" in warehouse:
         print(f"warehouse {warehouse['url']}: {warehouse['error']}")

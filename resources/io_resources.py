@@ -12,6 +12,7 @@ import httpx
 
 from resources.calendar import check_in_window, first_partition, parse_partition_key, utc_today
 from resources.landing import LandingStore
+from resources.landing.settling import Relisting
 from resources.settings import pinned_clock
 
 
@@ -19,11 +20,13 @@ class LandingResource(dg.ConfigurableResource):
     """The Parquet landing zone: a local folder or any fsspec URL (`LANDING_ROOT`); what it lands is dated
     by the wall clock, or by the clock `COFASYNC_NOW` pins (``clock_start`` at the wall-clock second
     ``clock_origin``, ticking from there); a long by-id extraction commits the days it has finished
-    every ``checkpoint_seconds`` (`COFASYNC_CHECKPOINT_SECONDS`)."""
+    every ``checkpoint_seconds`` (`COFASYNC_CHECKPOINT_SECONDS`); a day is listed again on the
+    ``settle_days`` nights after its first (`COFASYNC_SETTLE_DAYS`, ``resources.landing.settling``)."""
 
     root: str
     quarantine_threshold: float = 0.01
     checkpoint_seconds: float = 120.0
+    settle_days: int = 3
     clock_start: str | None = None
     clock_origin: float | None = None
 
@@ -31,16 +34,18 @@ class LandingResource(dg.ConfigurableResource):
     def from_settings(cls, settings) -> LandingResource:
         """The landing resource of the pipeline's settings."""
         return cls(root=settings.landing_root, quarantine_threshold=settings.quarantine_threshold,
-                   checkpoint_seconds=settings.checkpoint_seconds,
+                   checkpoint_seconds=settings.checkpoint_seconds, settle_days=settings.settle_days,
                    clock_start=settings.pinned_now.isoformat() if settings.pinned_now else None,
                    clock_origin=settings.clock_origin if settings.pinned_now else None)
 
-    def store(self) -> LandingStore:
-        """Return the landing store at `root`, on the resource's clock."""
+    def store(self, listed_on: date | None = None, replace: bool = False) -> LandingStore:
+        """Return the landing store at `root`, on the resource's clock; a run that lists the API passes
+        ``listed_on`` (the API's today) and whether it ``replace``s the settling days it lands on."""
         clock = None
         if self.clock_start:
             clock = pinned_clock(datetime.fromisoformat(self.clock_start), self.clock_origin or time.time())
-        return LandingStore(self.root, clock=clock, checkpoint_seconds=self.checkpoint_seconds)
+        return LandingStore(self.root, clock=clock, checkpoint_seconds=self.checkpoint_seconds,
+                            relisting=Relisting(listed_on, self.settle_days, replace))
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -38,6 +38,8 @@ class PipelineSettings:
     snapshot_every_days: int
     failure_webhook_url: str | None
     checkpoint_seconds: float = 120.0
+    settle_days: int = 3
+    """A landed day is listed again on this many nights after its first, for records the API shows late."""
     pinned_today: date | None = None
     contract_start: date | None = None
     pinned_now: datetime | None = None
@@ -107,6 +109,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _settle_days(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 30:
+        raise ValueError("must be a whole number of days from 0 (no settling) to 30 (e.g. 3)")
+    return number
+
+
 def _day_or_empty(value: str) -> date | None:
     if not value.strip():
         return None
@@ -161,6 +173,7 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
     "COFASYNC_QUARANTINE_THRESHOLD": ("0.01", _fraction),
     "COFASYNC_SNAPSHOT_EVERY_DAYS": ("7", _positive_int),
     "COFASYNC_CHECKPOINT_SECONDS": ("120", _seconds),
+    "COFASYNC_SETTLE_DAYS": ("3", _settle_days),
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
     "COFASYNC_TODAY": ("", _day_or_empty),
     "COFASERVE_CONTRACT_START": ("", _day_or_empty),
@@ -199,6 +212,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         snapshot_every_days=values["COFASYNC_SNAPSHOT_EVERY_DAYS"],
         failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
         checkpoint_seconds=values["COFASYNC_CHECKPOINT_SECONDS"],
+        settle_days=values["COFASYNC_SETTLE_DAYS"],
         pinned_today=values["COFASYNC_TODAY"],
         contract_start=values["COFASERVE_CONTRACT_START"],
         pinned_now=values["COFASYNC_NOW"],

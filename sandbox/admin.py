@@ -128,7 +128,8 @@ async def truth(request: Request) -> Response:
     worlds = [w for w in sb.worlds if policy in (None, w.policy.policy_number)]
     if not worlds:
         return _bad(f"the account holds no policy {policy}; it holds {', '.join(w.policy.policy_number for w in sb.worlds)}")
-    chunks = list(export(worlds, entity, sb.malformed.entries(), tag_policy=len(sb.worlds) > 1))
+    late = sb.faults.late_seconds if sb.faults.spec.late_rate else None
+    chunks = list(export(worlds, entity, sb.malformed.entries(), tag_policy=len(sb.worlds) > 1, late=late))
     return StreamingResponse(iter(chunks), media_type="application/x-ndjson")
 
 

@@ -10,7 +10,11 @@ the same faults on every run. Kinds:
 - `cut` (headers and half the body are sent, then the connection is closed),
 - `revoke` (every token issued so far becomes invalid: this request and later ones get 401 until re-login),
 - `malformed` (a share of records is served breaking its schema: the record chosen by a hash of
-  (seed, stream, record key), so the same record is malformed each time it is served).
+  (seed, stream, record key), so the same record is malformed each time it is served),
+- `late` (late visibility: a share `late_rate` of decisions and overdue case versions shows in the dated
+  lists (notifications, the portfolio and overdue lists filtered by date) only `late_hours` or less after
+  its event time, chosen and delayed by a hash of (seed, record key): :func:`late_seconds`). By id, and in
+  a list without a date filter, a record shows at once.
 
 `queue` lists faults to apply, in order, to the next business requests (`"500"`, `"503"`, `"429"`,
 `"cut"`, `"revoke"`, `"latency"`), before any random draw: tests use it to hit one request exactly.
@@ -53,6 +57,8 @@ class FaultSpec:
     cut_rate: float = 0.0
     revoke_rate: float = 0.0
     malformed_rate: float = 0.0
+    late_rate: float = 0.0
+    late_hours: float = 30.0
     queue: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -161,6 +167,15 @@ class FaultInjector:
             return Fault("latency", delay=self.spec.latency_ms / 1000)
         return Fault(item)
 
+    @property
+    def late_config(self) -> tuple[int, float, float]:
+        """What the late-visibility draws depend on (seed, share, longest delay): part of a cached list's key."""
+        return self.seed, self.spec.late_rate, self.spec.late_hours
+
+    def late_seconds(self, key: str) -> int:
+        """How long after its event time the record ``key`` shows in the dated lists (0: at once)."""
+        return late_seconds(self.seed, self.spec.late_rate, self.spec.late_hours, key)
+
     def malformation(self, stream: str, key: str, kinds: tuple[str, ...]) -> str | None:
         """The malformation kind of record `key` of `stream`, or None; a pure function of (seed, stream, key)."""
         if not self._malformed_threshold:
@@ -169,3 +184,16 @@ class FaultInjector:
         if h % 1_000_000 >= self._malformed_threshold:
             return None
         return kinds[(h // 1_000_000) % len(kinds)]
+
+
+def late_seconds(seed: int, rate: float, hours: float, key: str) -> int:
+    """Seconds after its event time that record ``key`` (a decision's deliveryId, an overdue case version's
+    ``overdueId:lastUpdateDate``) shows in the dated lists, under a late-visibility fault of ``rate`` and
+    ``hours``: 0 for most records, else 1 s to ``hours`` hours; a pure function of its arguments, which
+    the exactness oracle reads too."""
+    if rate <= 0 or hours <= 0:
+        return 0
+    h = hashlib.blake2b(f"{seed}:late:{key}".encode(), digest_size=16).digest()
+    if int.from_bytes(h[:8], "big") / 2**64 >= rate:
+        return 0
+    return max(1, int(int.from_bytes(h[8:], "big") / 2**64 * hours * 3600))

@@ -91,3 +91,9 @@ def optional(query, name: str) -> str | None:
     """An optional parameter; blank counts as absent."""
     value = query.get(name)
     return value if value is not None and value.strip() else None
+
+
+def envelope(key: str, items: list[bytes], count: int, paging: Paging) -> bytes:
+    """A list answer: ``{"<key>": [items], "count", "page", "pageSize"}`` from items already encoded."""
+    return b"".join((b'{"', key.encode(), b'":[', b",".join(items),
+                     b'],"count":%d,"page":%d,"pageSize":%d}' % (count, paging.page, paging.size)))

@@ -58,7 +58,8 @@ class Sandbox:
         self.counters = Counters()
         self.malformed = MalformedRegister()
         policies = [w.policy for w in self.worlds]
-        self.views_by_policy = {w.policy.policy_number: Views(w, self._item_hook, policies) for w in self.worlds}
+        self.views_by_policy = {w.policy.policy_number: Views(w, self._item_hook, policies, late=self.faults)
+                                for w in self.worlds}
         """The read models of each policy the account holds, by policy number."""
         self.views = self.views_by_policy[self.world.policy.policy_number]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 
 import orjson
 
-from sandbox.store import day_start, fmt_ts
+from sandbox.store import day_start, fmt_ts, parse_ts
 from sandbox.views import (
     DELIVERY_COLUMNS,
     NOTIFICATION_COLUMNS,
@@ -114,10 +114,21 @@ _EXPORTERS: dict[str, Callable[[World], Iterator[dict]]] = {
 }
 
 
+def _late_key(entity: str, doc: dict) -> tuple[str, str] | None:
+    """(late-visibility key, event time) of a record the dated lists may show late (``faults.late_seconds``)."""
+    if entity == "deliveries":
+        return doc["deliveryId"], doc["decisionDate"]
+    if entity == "overdue_versions":
+        return f"{doc['overdueId']}:{parse_ts(doc['lastUpdateDate'])}", doc["lastUpdateDate"]
+    return None
+
+
 def export(worlds: World | list[World], entity: str, malformed: list[dict] | None = None,
-           tag_policy: bool = False) -> Iterator[bytes]:
+           tag_policy: bool = False, late: Callable[[str], int] | None = None) -> Iterator[bytes]:
     """JSON lines (each ending with a newline) of `entity` in every world (one per policy), each record
-    with its `policyNumber` when ``tag_policy``; a ValueError names the known entities.
+    with its `policyNumber` when ``tag_policy``; a ValueError names the known entities. ``late`` (a
+    late-visibility fault's ``late_seconds``): a decision or overdue version the dated lists show late
+    carries `listedFrom`, the instant from which they show it.
 
     Each world's export is serialized under its lock before the first chunk is yielded, so a clock
     advance can never interleave with it.
@@ -137,6 +148,9 @@ def export(worlds: World | list[World], entity: str, malformed: list[dict] | Non
             for doc in exporter(world):
                 if tag_policy:
                     doc["policyNumber"] = policy
+                shown = _late_key(entity, doc) if late is not None else None
+                if shown is not None and late(shown[0]):
+                    doc["listedFrom"] = fmt_ts(parse_ts(shown[1]) + late(shown[0]))
                 chunk.append(orjson.dumps(doc) + b"\n")
                 if len(chunk) >= 5000:
                     chunks.append(b"".join(chunk))

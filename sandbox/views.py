@@ -8,31 +8,23 @@ paging with the clock standing still never loses or repeats an item and stays ch
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable
 
 import orjson
 
-from sandbox.companies import normalize_identifier
 from sandbox.errors import ApiError
-from sandbox.params import Paging, Window
+from sandbox.params import Paging, Window, envelope
 from sandbox.reference import (
-    ACTIVE_DELIVERY_STATUSES,
-    COUNTRIES,
-    DEBT_TYPES,
-    MONITORED_PRODUCTS,
     OVERDUE_STATUSES,
-    PENDING_ORDER_STATUSES,
     PRODUCT_CODES,
 )
+from sandbox.reference_views import COUNTRY_CODE, ReferenceViews
 from sandbox.store import day_start, fmt_ts
 from sandbox.world import World
 
 # (stream, key, item JSON) -> item JSON, possibly damaged (fault injection)
 ItemHook = Callable[[str, str, bytes], bytes]
-_COUNTRY_CODE = re.compile(r"^[A-Z]{3}$")
-_FINAL_OVERDUE = ("INDEMNIFIED", "REJECTED", "CLOSED")
 
 
 def money(value: float | None, currency: str | None) -> dict | None:
@@ -77,22 +69,23 @@ def notification_doc(row: tuple, policy_number: str) -> dict:
             "policyNumber": policy_number}
 
 
-def _envelope(key: str, items: list[bytes], count: int, paging: Paging) -> bytes:
-    return b"".join((b'{"', key.encode(), b'":[', b",".join(items),
-                     b'],"count":%d,"page":%d,"pageSize":%d}' % (count, paging.page, paging.size)))
-
-
 def _no_hook(stream: str, key: str, item: bytes) -> bytes:
     return item
 
 
-class Views:
-    """The business read endpoints over one world."""
+class Views(ReferenceViews):
+    """The business read endpoints over one world (the catalogs, reference lists and company search in
+    :class:`ReferenceViews`)."""
 
     def __init__(self, world: World, hook: ItemHook | None = None, policies: list | None = None,
-                 cache_entries: int = 64):
+                 cache_entries: int = 64, late=None):
         self.world = world
         self.hook = hook or _no_hook
+        self.late = late
+        """The late-visibility draws (``FaultInjector``: ``late_seconds``, ``late_config``), or None."""
+        # `hidden_late(key, at)` in the dated lists' SQL: the record of `key` and event time `at` does not
+        # show yet (it shows `late_seconds(key)` after `at`, which is not before the API's today)
+        world.conn.create_function("hidden_late", 2, self._hidden_late)
         self.policies_held = policies or [world.policy]  # what `GET /policies` lists: every policy of the account
         self._cache: OrderedDict[tuple, object] = OrderedDict()
         self._cache_entries = cache_entries
@@ -106,8 +99,15 @@ class Views:
     def horizon_ts(self) -> int:
         return day_start(self.world.horizon)
 
+    def _hidden_late(self, key: str | None, at: int | None) -> int:
+        if self.late is None or key is None or at is None:
+            return 0
+        delay = self.late.late_seconds(key)
+        return int(bool(delay) and at + delay >= self.world.visible_before)
+
     def _cached(self, key: tuple, compute: Callable[[], object]):
-        key = (self.world.version, self.world.today) + key
+        late = self.late.late_config if self.late is not None else None
+        key = (self.world.version, self.world.today, late) + key
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = compute()
@@ -139,7 +139,7 @@ class Views:
         if product is not None and product not in PRODUCT_CODES:
             raise ApiError(400, f"productCode must be one of {', '.join(PRODUCT_CODES)} (got {product!r})")
         country = filters.get("countryCode")
-        if country is not None and not _COUNTRY_CODE.match(country):
+        if country is not None and not COUNTRY_CODE.match(country):
             raise ApiError(400, f"countryCode must be an ISO 3166 alpha-3 code (got {country!r})")
         where = ["(l.active = 1 OR l.event_at >= ?)"]
         args: list = [self.horizon_ts]
@@ -162,6 +162,8 @@ class Views:
         if window.end is not None:
             where.append("l.event_at < ?")
             args.append(window.end)
+        if window.start is not None or window.end is not None:  # a dated list: a late decision lags
+            where.append("NOT (l.event_at = l.decision_at AND hidden_late(l.delivery_id, l.decision_at))")
         cond = " AND ".join(where)
         easies: list[str] = self._cached(("portfolio", cond, tuple(args)), lambda: [
             r[0] for r in self.conn.execute(
@@ -176,7 +178,7 @@ class Views:
         hook = self.hook
         items = [hook("portfolio", easy, item) for easy, item in zip(page, self._company_items(page, products),
                                                                       strict=True)]
-        return _envelope("companies", items, len(easies), paging)
+        return envelope("companies", items, len(easies), paging)
 
     # ------------------------------------------------------------------ deliveries and orders
     def delivery(self, easy: str, ident: str) -> bytes:
@@ -224,7 +226,7 @@ class Views:
         # the ordered keys of a window are computed once; a page then costs its own rows, not its offset
         seqs: list[int] = self._cached(("notifications", lo, hi), lambda: [r[0] for r in self.conn.execute(
             "SELECT seq FROM deliveries WHERE decision_at >= ? AND decision_at < ?"
-            " ORDER BY decision_at, notification_id", (lo, hi))])
+            " AND NOT hidden_late(delivery_id, decision_at) ORDER BY decision_at, notification_id", (lo, hi))])
         count = len(seqs)
         page = seqs[paging.offset:paging.offset + paging.size]
         marks = ",".join("?" * len(page))
@@ -234,7 +236,7 @@ class Views:
         policy = self.world.policy.policy_number
         hook = self.hook
         items = [hook("notifications", row[0], orjson.dumps(notification_doc(row, policy))) for row in rows]
-        return _envelope("notifications", items, count, paging)
+        return envelope("notifications", items, count, paging)
 
     # ------------------------------------------------------------------ overdues
     def overdues(self, status: str, easy: str | None, customer_ref: str | None, window: Window,
@@ -253,6 +255,8 @@ class Views:
         if window.end is not None:
             where.append("updated_at < ?")
             args.append(window.end)
+        if window.start is not None or window.end is not None:  # a dated list: a late version lags
+            where.append("NOT hidden_late(overdue_id || ':' || updated_at, updated_at)")
         cond = " AND ".join(where)
         ids: list[str] = self._cached(("overdues", cond, tuple(args)), lambda: [r[0] for r in self.conn.execute(
             f"SELECT overdue_id FROM overdue_current WHERE {cond} ORDER BY updated_at, overdue_id", args)])  # noqa: S608
@@ -269,7 +273,7 @@ class Views:
                 "overdueId", "easyNumber", "customerReference", "creationDate", "lastUpdateDate", "status",
                 "debtType", "interventionRequested")})
             items.append(self.hook("overdues", overdue_id, item))
-        return _envelope("overdues", items, len(ids), paging)
+        return envelope("overdues", items, len(ids), paging)
 
     def overdue(self, easy: str, overdue_id: str) -> bytes:
         """`GET /companies/{e}/overdues/{overdueId}`: the case's current version in full."""
@@ -287,118 +291,3 @@ class Views:
             " ORDER BY uploaded_at, file_name", (overdue_id,)).fetchall()
         docs = [{"fileName": f, "mediaType": m, "uploadDate": fmt_ts(at)} for f, m, at in rows]
         return orjson.dumps({"documents": docs, "count": len(docs)})
-
-    # ------------------------------------------------------------------ catalogs
-    def _company(self, easy: str) -> tuple:
-        row = self.conn.execute("SELECT idx, head FROM companies WHERE easy = ? AND is_temp = 0", (easy,)).fetchone()
-        if row is None:
-            raise ApiError(404, f"no company with the EASY number {easy}")
-        return row
-
-    def catalog(self, easy: str) -> bytes:
-        """`GET /companies/{e}/catalog`: orderable products, action codes, last orderId / deliveryId."""
-        _idx, head = self._company(easy)
-        is_head = b'"isHeadOffice":true' in head
-        lines = {r[0]: r[1:] for r in self.conn.execute(
-            "SELECT product, order_id, delivery_id, status, order_status FROM lines WHERE easy = ?", (easy,))}
-        products = []
-        for code in PRODUCT_CODES:
-            order_id, delivery_id, status, order_status = lines.get(code, (None, None, None, None))
-            if not is_head:
-                actions: list[str] = []
-            elif order_id is None:
-                actions = ["CREA"]
-            elif status is None and order_status in PENDING_ORDER_STATUSES:
-                actions = []
-            elif status in ACTIVE_DELIVERY_STATUSES:
-                actions = ["UPDT", "CHANGE", "DELE"]
-            elif status == "DELIVERED" and code in MONITORED_PRODUCTS:
-                actions = ["STOP"]
-            else:
-                actions = ["CREA"]
-            products.append({"productCode": code, "actionCodes": actions, "lastOrderId": order_id,
-                             "lastDeliveryId": delivery_id})
-        return orjson.dumps({"easyNumber": easy, "products": products})
-
-    def catalog_overdue(self, easy: str) -> bytes:
-        """`GET /companies/{e}/catalog-overdue`: per debt type, the open case (if any) and the actions."""
-        self._company(easy)
-        cases = self.conn.execute(
-            "SELECT overdue_id, status, doc FROM overdue_current WHERE easy = ? ORDER BY updated_at", (easy,)).fetchall()
-        debt_types = []
-        for debt_type in DEBT_TYPES:
-            open_case, rejected = None, None
-            for overdue_id, status, doc in cases:
-                if orjson.loads(doc)["debtType"] != debt_type:
-                    continue
-                if status not in _FINAL_OVERDUE:
-                    open_case = overdue_id
-                elif status == "REJECTED":
-                    rejected = overdue_id
-            if open_case is not None:
-                debt_types.append({"debtType": debt_type, "actionCodes": ["UPDT"], "overdueId": open_case})
-            elif rejected is not None and debt_type == "CI":
-                debt_types.append({"debtType": debt_type, "actionCodes": ["CREA", "MOVE"], "overdueId": rejected})
-            else:
-                debt_types.append({"debtType": debt_type, "actionCodes": ["CREA"], "overdueId": None})
-        return orjson.dumps({"easyNumber": easy, "debtTypes": debt_types})
-
-    # ------------------------------------------------------------------ reference lists
-    def countries(self, paging: Paging) -> bytes:
-        """`GET /countries`: the countries of the world, by code."""
-        rows = sorted((c[0], c[1]) for c in COUNTRIES)
-        page = rows[paging.offset:paging.offset + paging.size]
-        items = [orjson.dumps({"countryCode": code, "name": name}) for code, name in page]
-        return _envelope("countries", items, len(rows), paging)
-
-    def country_identifiers(self, country: str | None, paging: Paging) -> bytes:
-        """`GET /countries/identifiers`: legal identifier types, optionally of one country."""
-        if country is not None and not _COUNTRY_CODE.match(country):
-            raise ApiError(400, f"countryCode must be an ISO 3166 alpha-3 code (got {country!r})")
-        rows = sorted((c[0], t, label) for c in COUNTRIES for t, label, _digits in c[2]
-                      if country is None or c[0] == country)
-        page = rows[paging.offset:paging.offset + paging.size]
-        items = [orjson.dumps({"countryCode": c, "type": t, "label": label}) for c, t, label in page]
-        return _envelope("identifiers", items, len(rows), paging)
-
-    def customer_references(self, paging: Paging) -> bytes:
-        """`GET /companies/customerreferences`: current references, by (updatedAt, easyNumber)."""
-        rows = self._cached(("custref",), lambda: self.conn.execute(
-            "SELECT easy, ref, updated_at FROM custref_current ORDER BY updated_at, easy").fetchall())
-        page = rows[paging.offset:paging.offset + paging.size]
-        hook = self.hook
-        items = [hook("customer_references", easy, orjson.dumps(
-            {"easyNumber": easy, "customerReference": ref, "updatedAt": fmt_ts(at)})) for easy, ref, at in page]
-        return _envelope("customerReferences", items, len(rows), paging)
-
-    def policies(self, paging: Paging) -> bytes:
-        """`GET /policies`: every policy attached to the account, in policy order."""
-        rows = [orjson.dumps({"policyNumber": p.policy_number, "customerName": p.customer_name,
-                              "currency": p.currency, "startDate": p.start_date, "endDate": None})
-                for p in self.policies_held]
-        return _envelope("policies", rows[paging.offset:paging.offset + paging.size], len(rows), paging)
-
-    # ------------------------------------------------------------------ company search
-    def search_identifier(self, country: str, id_type: str, value: str, paging: Paging) -> bytes:
-        """`GET /companies/identifier`: companies holding that identifier (blanks, dots, dashes ignored)."""
-        easies = [r[0] for r in self.conn.execute(
-            "SELECT c.easy FROM identifiers i JOIN companies c ON c.idx = i.idx"
-            " WHERE i.type = ? AND i.value = ? AND i.country = ? ORDER BY c.easy",
-            (id_type, normalize_identifier(value), country))]
-        page = easies[paging.offset:paging.offset + paging.size]
-        return _envelope("companies", self._company_items(page, None), len(easies), paging)
-
-    def search_name(self, country: str, name: str, city: str | None, postal: str | None, paging: Paging) -> bytes:
-        """`GET /companies/name`: companies of the country whose name contains `name` (case-insensitive)."""
-        where, args = ["country = ?", "is_temp = 0", "instr(name_lc, ?) > 0"], [country, name.lower().strip()]
-        if city is not None:
-            where.append("city_lc = ?")
-            args.append(city.lower().strip())
-        if postal is not None:
-            where.append("postal = ?")
-            args.append(postal.strip())
-        cond = " AND ".join(where)
-        easies: list[str] = self._cached(("name", cond, tuple(args)), lambda: [r[0] for r in self.conn.execute(
-            f"SELECT easy FROM companies WHERE {cond} ORDER BY easy", args)])  # noqa: S608
-        page = easies[paging.offset:paging.offset + paging.size]
-        return _envelope("companies", self._company_items(page, None), len(easies), paging)

@@ -83,10 +83,12 @@ def dump_manifest(manifest: dict) -> bytes:
 
 def next_manifest(previous: dict | None, store: LandingStore, stream: str, partition: date | None, run_id: str,
                   attempt: str, api_window: dict | None, *, files: list[tuple[str, int]], rows: int,
-                  quarantine_files: list[str], quarantined: int, digests: Mapping[str, dict]) -> dict:
+                  quarantine_files: list[str], quarantined: int, digests: Mapping[str, dict],
+                  listed_on: date | None = None) -> dict:
     """The manifest naming a new current run of one partition (``files``: absolute paths and their rows;
     ``digests``: ``{"size", "sha256"}`` of each file, data and quarantine, by absolute path), the previous
-    run moved to ``superseded`` (kept until garbage collection); dated by the store's clock."""
+    run moved to ``superseded`` (kept until garbage collection); dated by the store's clock; ``listed_on``
+    the API's today when the run listed the partition (``settling.py``), when known."""
     now = store.clock()
     superseded = [] if previous is None else list(previous.get("superseded", []))
     if previous is not None:
@@ -106,6 +108,7 @@ def next_manifest(previous: dict | None, store: LandingStore, stream: str, parti
         "file_digests": {store.relative(final): digests[final] for final in
                          dict.fromkeys([*(final for final, _ in files), *quarantine_files]) if final in digests},
         "written_at": now.isoformat(),
+        "listed_on": None if listed_on is None else listed_on.isoformat(),
         "api_window": api_window,
         "superseded": superseded,
     }

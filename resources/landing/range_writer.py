@@ -46,6 +46,7 @@ from .errors import LandingError
 from .locks import lock_batch, partition_locks
 from .manifest import checked_run, next_manifest, partition_key
 from .parquet import RollingParquet, count_duplicate_keys
+from .settling import extended_files, extending_days
 from .writer import QUARANTINE_SCHEMA, WriterBlock, append_values, quarantine_row
 
 if TYPE_CHECKING:
@@ -97,6 +98,8 @@ class RangeWriter(WriterBlock):
         self._kept: set[str] = set()  # final paths a committed day may name: never discarded
         self._data: RollingParquet | None = None
         self._quarantine: RollingParquet | None = None
+        self.extending: frozenset[date] = frozenset(extending_days(store, stream.name, days))
+        """Days still settling: their commit extends the current run instead of replacing it."""
 
     @property
     def key(self) -> str:
@@ -225,12 +228,18 @@ class RangeWriter(WriterBlock):
             previous = store.previous_manifests(name, keys)
             updates = {}
             for day, key in zip(days, keys, strict=True):
-                files = [(final, counts[day]) for final, counts in data if counts[day]] or [(data[0][0], 0)]
+                files = [(final, counts[day]) for final, counts in data if counts[day]]
+                quarantined = [final for final, counts in quarantine if counts[day]]
+                rows, set_aside, named = self.rows_by_day[day], self.quarantined_by_day[day], digests
+                before = previous.get(key)
+                if day in self.extending and before is not None:  # the earlier nights' files stay named
+                    files, quarantined, kept = extended_files(before, files, quarantined, store.join)
+                    rows, set_aside = rows + before.get("rows", 0), set_aside + before.get("quarantined", 0)
+                    named = {**kept, **digests}
                 manifest = next_manifest(
-                    previous.get(key), store, name, day, self.run_id, self.attempt, self.api_window,
-                    files=files, rows=self.rows_by_day[day], quarantined=self.quarantined_by_day[day],
-                    quarantine_files=[final for final, counts in quarantine if counts[day]],
-                    digests=digests,
+                    before, store, name, day, self.run_id, self.attempt, self.api_window,
+                    files=files or [(data[0][0], 0)], rows=rows, quarantined=set_aside,
+                    quarantine_files=quarantined, digests=named, listed_on=store.relisting.listed_on,
                 )
                 updates[key] = manifest
                 self.manifests[day] = manifest

@@ -41,6 +41,10 @@ class LandedSummary:
     api_window: dict | None = None
     checkpoints: int = 0
     """Checkpoints committed before the end of the run (days committed early, see land_dated_records)."""
+    held_by_day: dict[date, int] = field(default_factory=dict)
+    """Rows each settling day the run extended holds in all (its earlier nights' and this run's)."""
+    already_landed: int = 0
+    """Records (or a record's rows of one day) a settling day held already: not landed again."""
 
     @property
     def rows(self) -> int:
@@ -97,6 +101,7 @@ class DayRouter:
         else:
             self._writer = _OnePartition(store.open_partition(stream, None, run_id, api_window=api_window).__enter__())
         self._view = RowView(self._stream.columns)
+        self._seen = _landed_raw_json(store, stream, sorted(getattr(self._writer, "extending", ())))
         self._checkpoint_seconds = store.checkpoint_seconds
         self._last_checkpoint = time.monotonic()
         self._checkpoint_records = checkpoint_records  # also checkpoint every this many records (by-id runs)
@@ -114,7 +119,11 @@ class DayRouter:
         if unknown:
             summary.unknown_field_records += 1
             summary.unknown_fields.update(unknown)
+        seen = self._seen
         if record.error is not None:
+            if record.raw_json in seen.get(None, ()):  # set aside by an earlier night of a settling day
+                summary.already_landed += 1
+                return
             day = self._quarantine_day(day_of)
             self._writer.quarantine(day, record.raw_json, record.error, record.request)
             summary.quarantined_by_day[day] += 1
@@ -131,6 +140,9 @@ class DayRouter:
                 continue
             by_day.setdefault(day, []).append(row)
         for day, day_rows in by_day.items():
+            if record.raw_json in seen.get(day, ()):  # an earlier night of this settling day landed it
+                summary.already_landed += 1
+                continue
             summary.rows_by_day[day] += self._writer.write_values(day, record.raw_json, record.request, day_rows)
 
     def _quarantine_day(self, day_of: Callable[[Mapping], date | None]):
@@ -163,6 +175,8 @@ class DayRouter:
         writer, self._writer = self._writer, None
         writer.__exit__(None, None, None)
         self.summary.duplicate_keys = writer.duplicate_keys
+        for day in getattr(writer, "extending", ()):
+            self.summary.held_by_day[day] = writer.manifests[day]["rows"]
         return self.summary
 
     def abort(self, exc: BaseException) -> None:
@@ -170,6 +184,20 @@ class DayRouter:
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _landed_raw_json(store: LandingStore, stream: str, days: list[date]) -> dict[date | None, set[str]]:
+    """{day: raw JSON of every record landed on it} of the settling ``days`` a run extends, and under
+    None the raw JSON of every record they set aside (a record quarantined on one night may be routed
+    to another day of a later run: its own date cannot be trusted)."""
+    if not days:
+        return {}
+    seen: dict[date | None, set[str]] = {}
+    table = store.read_table(stream, days, columns=["_partition", "_raw_json"])
+    for day, raw in zip(table["_partition"].to_pylist(), table["_raw_json"].to_pylist(), strict=True):
+        seen.setdefault(day, set()).add(raw)
+    seen[None] = set(store.read_quarantine(stream, days)["raw_json"].to_pylist())
+    return seen
 
 
 class _OnePartition:

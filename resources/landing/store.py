@@ -37,6 +37,7 @@ from .durability import put_many_atomic, rename
 from .errors import DamagedLanding, LandingError
 from .manifest import checked_run, partition_key
 from .parquet import conform_table, read_days
+from .settling import Relisting
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,10 @@ class LandingStore:
     a part file rolls over after ``rows_per_file`` rows. ``lock_timeout`` is how long
     :meth:`open_partition` waits for a partition held by another writer before raising
     :class:`PartitionLocked`. ``checkpoint_seconds``: a long range run of a by-id stream commits the
-    days it has finished at least this often (``RangeWriter.checkpoint``). ``retention`` is how long :meth:`garbage_collect` keeps superseded runs,
-    so that a reader which listed the previous files just before a swap can finish.
+    days it has finished at least this often (``RangeWriter.checkpoint``). ``relisting``: how a run lands
+    a day that already has one (``settling.py``; default: it replaces it). ``retention`` is how long
+    :meth:`garbage_collect` keeps superseded runs, so that a reader which listed the previous files just
+    before a swap can finish.
 
     Clock: ``clock`` is a callable returning an aware UTC datetime (default: :func:`wall_clock`). It dates
     every landed row (``_extracted_at``), every quarantined record (``extracted_at``), the manifests'
@@ -85,6 +88,7 @@ class LandingStore:
         checkpoint_seconds: float = 120.0,
         retention: timedelta = timedelta(days=7),
         clock: Callable[[], datetime] | None = None,
+        relisting: Relisting | None = None,
     ) -> None:
         if row_group_size < 1 or rows_per_file < 1:
             raise ValueError("row_group_size and rows_per_file must be at least 1")
@@ -101,6 +105,7 @@ class LandingStore:
         self.checkpoint_seconds = checkpoint_seconds
         self.retention = retention
         self.clock = wall_clock if clock is None else clock
+        self.relisting = relisting or Relisting()
 
     def __repr__(self) -> str:
         return f"LandingStore({self.url!r})"
@@ -207,13 +212,9 @@ class LandingStore:
         return [None if m["partition"] is None else date.fromisoformat(m["partition"]) for m in self.manifests(stream)]
 
     def current_files(self, stream: str) -> list[str]:
-        """Return the absolute paths (local root) or URLs of every current run's data files of ``stream``.
-
-        Every partition with a manifest contributes at least one file (an empty run writes one zero-row
-        file), no file of a superseded or unfinished run is listed, and each file is listed once. A file
-        written by a range run holds several days: a daily partition's rows are those of its files whose
-        ``_partition`` is that day (what :meth:`read_table` and the warehouse read).
-        """
+        """Return the absolute paths (local root) or URLs of every current run's data files of ``stream``,
+        each once: at least one per partition (an empty run names a zero-row file), none of a superseded or
+        unfinished run. A daily partition's rows are those of its files whose ``_partition`` is that day."""
         return list(dict.fromkeys(self.absolute(f) for m in self.manifests(stream) for f in m["files"]))
 
     def current_quarantine_files(self, stream: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""The soak, short (issue 7): hostile faults every night, two syncs killed with SIGKILL mid-way (one while
-extracting, one while building the warehouse) and resumed the same night, then the history tables equal
+"""The soak, short (issue 7): hostile faults and late visibility every night, two syncs killed with SIGKILL
+mid-way (one while extracting, one while building the warehouse) and resumed the same night, one landed
+file damaged then named by `cofasync verify` and repaired by re-extraction, then the history tables equal
 the sandbox's ground truth (tests/support/exactness/), every damaged record is in quarantine, and no login was
 locked out. The long version is `make soak` (bench/soak.py, 30 nights after a two-year backfill); this
 one keeps every ingredient with fewer nights and a contract start 14 days back, so the backfill is short.
@@ -44,6 +45,12 @@ def test_every_hostile_fault_was_served(figures):
         assert figures["faults"].get(kind, 0) >= NIGHTS, figures["faults"]
     assert figures["malformed_served"] > 0
     assert figures["http_status"].get("401", 0) >= NIGHTS and figures["http_status"].get("429", 0) >= NIGHTS
+
+
+def test_a_damaged_file_was_named_by_verify_and_repaired_by_re_extraction(figures):
+    damaged = figures["damaged"]
+    assert damaged["named"] and damaged["repair"].startswith("backfill --from"), damaged["said"]
+    assert damaged["repaired"], damaged["said"]
 
 
 def test_no_login_was_locked_out(figures):

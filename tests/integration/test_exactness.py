@@ -1,7 +1,8 @@
 """Invariant 5, exactness, proved against the sandbox's ground truth on DuckDB and on Postgres.
 
 One run (module fixture): a sandbox of 200 companies with faults on every night (5xx bursts, 429 storms,
-cut connections, token revocations, malformed records); `cofasync sync` backfills the contract's window
+cut connections, token revocations, malformed records, decisions and overdue versions the lists show
+late); `cofasync sync` backfills the contract's window
 (a contract started CONTRACT_DAYS ago, so the test stays short: the full two-year backfill is proved by
 `make soak`), then the clock advances night by night for NIGHTS nights, each followed by the nightly sync, with
 reconciliation snapshots in between and at the end. One landing zone feeds two warehouses: DuckDB, built
@@ -34,7 +35,9 @@ TODAY = date(2026, 11, 23)
 NIGHTS = 7
 CONTRACT_DAYS = 60
 SNAPSHOT_NIGHTS = {5, NIGHTS}
-FAULTS = {"preset": "mild", "revoke_rate": 0.003, "malformed_rate": 0.01}
+# late visibility too: a share of decisions and overdue versions shows in the dated lists up to 40 h late,
+# which the settling window (3 nights) catches
+FAULTS = {"preset": "mild", "revoke_rate": 0.003, "malformed_rate": 0.01, "late_rate": 0.05, "late_hours": 40}
 # each night begins with one fault of every kind, so that every kind is met whatever the random draws
 OPENING = ["revoke", "503", "cut", "429", "500"]
 
@@ -110,11 +113,13 @@ def test_postgres_history_equals_the_truth(exact_run):
 
 def _assert_not_vacuous(counts: dict) -> None:
     """The world exercised what the rules are about: several versions per key, closings by age,
-    decisions a snapshot's listing could not show yet (never closed as deleted), resolved temporary
+    decisions a snapshot's listing could not show yet (never closed as deleted), decisions the lists
+    showed late (landed by the settling window), resolved temporary
     numbers, orders seen in several states, quarantined damage."""
     assert counts["decision_versions"] > counts["decision_keys"] > 100, counts
     assert counts["aged_out"] >= 1 and counts["snapshots"] >= 3, counts
     assert counts["not_shown_yet"] >= 1, counts
+    assert counts["shown_late"] >= 1, counts
     assert counts["order_versions"] > counts["orders"] > 10, counts
     assert counts["overdue_versions"] >= counts["overdues"] > 10, counts
     assert counts["links"] >= 5, counts

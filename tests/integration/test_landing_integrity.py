@@ -8,11 +8,11 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from resources.landing import DamagedLanding, LandingStore, verify_landing
 from resources.warehouse import Warehouse
+from tests.support.damage import data_page_offsets, flip
 from tests.support.landing_builder import land, ts
 
 DAY = date(2025, 1, 1)
@@ -28,20 +28,6 @@ def landed(tmp_path):
     store = LandingStore(str(tmp_path / "landing"))
     manifest = land(store, "notifications", DAY, "r1", [note(i) for i in range(200)], "2025-01-02 02:00")
     return store, Path(store.join(manifest["files"][0])), manifest
-
-
-def data_page_offsets(path: Path) -> tuple[int, int]:
-    """The byte range of the first column chunk's data (inside a data page, not the footer)."""
-    column = pq.ParquetFile(path).metadata.row_group(0).column(0)
-    start = column.data_page_offset
-    return start + 16, start + column.total_compressed_size - 1
-
-
-def flip(path: Path, at: int, count: int = 4) -> None:
-    data = bytearray(path.read_bytes())
-    for i in range(at, at + count):
-        data[i] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def test_files_are_landed_with_their_digest_and_page_checksums(landed):

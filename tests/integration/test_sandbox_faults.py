@@ -1,6 +1,7 @@
 """Each fault kind over real HTTP; a retried request always gets the correct data."""
 
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -154,3 +155,24 @@ def test_rate_limit_headers_and_429(sandbox_factory):
         assert counters["byEndpointStatus"][f"GET {NOTIFICATIONS} 429"] == 1
         sb.set_rate_limit("off")
         assert client.get(NOTIFICATIONS).status_code == 200
+
+
+def test_late_visibility_delays_the_dated_lists_only_and_the_truth_says_until_when(sandbox_factory):
+    with sandbox_factory(companies=1000, faults={"late_rate": 0.5, "late_hours": 40}) as sb, \
+            sb.client() as client:
+        first = sb.today - timedelta(days=3)
+        window = {"pageSize": 100, "dateFrom": first.isoformat(), "dateTo": sb.today.isoformat()}
+        late = [d for d in sb.truth("deliveries") if d["decisionDate"][:10] >= first.isoformat()
+                and d.get("listedFrom", "") >= f"{sb.today.isoformat()}T00:00:00Z"]
+        assert late, "the world made no decision of the last days that shows late"
+        listed = {n["externalId"] for n in client.get(NOTIFICATIONS, params=window).json()["notifications"]}
+        assert not listed & {d["externalId"] for d in late}  # not shown in the dated list yet
+        delivery = late[0]
+        by_id = client.get(f"/tci/product/v1/companies/{delivery['easyNumber']}/products/deliveries/"
+                           f"{delivery['deliveryId']}")
+        assert by_id.status_code == 200  # by id, at once
+        sb.advance(2)  # 40 h at most: every one of them shows now, on its own day
+        answer = client.get(NOTIFICATIONS, params=window).json()
+        listed = {n["externalId"] for n in answer.get("notifications", ())}
+        assert {d["externalId"] for d in late} <= listed, answer
+        assert all(d["listedFrom"] > d["decisionDate"] for d in late)

@@ -101,6 +101,15 @@ def not_shown_yet(expected: Expected) -> int:
                and any(at <= r["valid_from"] < at + day for at in expected.snapshot_times.values()))
 
 
+def shown_late(expected: Expected, truth: Truth) -> int:
+    """The decisions in history whose notification the lists showed only after the night that first
+    listed their day (the sandbox's late fault): recorded on a later night, by the settling window."""
+    late = {d["deliveryId"] for d in truth.deliveries
+            if d.get("listedFrom") and d["listedFrom"][:10] > d["decisionDate"][:10]}
+    return sum(1 for rows in expected.decisions.values() for r in rows
+               if r["row"] == "version" and r.get("delivery_id") in late)
+
+
 def _recorded_days(expected: Expected, actual: Actual) -> list[Discrepancy]:
     """recorded_at falls on the night the version was first seen (compared where the versions match)."""
     out = []
@@ -147,6 +156,7 @@ def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, wareho
     report.expected, report.actual = expected, actual
     quarantine, counts = quarantine_discrepancies(store, truth)
     report.discrepancies += quarantine
+    report.counts["shown_late"] = shown_late(expected, truth)
     report.counts["malformed_served"] = len(truth.malformed)
     report.counts["quarantined_rows"] = sum(counts.values())
     return report

@@ -100,6 +100,7 @@ class NightlyDriver:
         self.wall_clock = wall_clock  # True: the landing clock is the machine's (recorded nights then differ)
         self.extra_env = dict(extra_env or {})
         self.nights: list[Night] = []
+        self._listed: dict[date, date] = {}  # {day: the last night a sync listed it}
         self.attempts: list[Attempt] = []
         self._clock_floor: datetime | None = None
         self.landing_root = self.root / "landing"
@@ -152,8 +153,7 @@ class NightlyDriver:
         today = self.sb.today
         if self.nights and today <= self.nights[-1].today:
             raise RuntimeError(f"night {today} was already synced: advance the sandbox first")
-        first = self._first_day(today) if not self.nights else self.nights[-1].today
-        days = [first + timedelta(days=i) for i in range((today - first).days)]
+        days = self.days_listed(today)
         night = Night(today, days, self.sb.truth("lines"))
         argv = ["sync"] + (["--snapshot"] if snapshot else [])
         self._until_done(night, argv, None, list(kills))
@@ -162,7 +162,22 @@ class NightlyDriver:
         for url in self.followers:
             self._until_done(night, ["sync"], url, [])
         self.nights.append(night)
+        self._listed.update(dict.fromkeys(days, today))
         return night
+
+    @property
+    def settle_days(self) -> int:
+        """The pipeline's settling window (`COFASYNC_SETTLE_DAYS` of the attempts, default 3)."""
+        return int(self.extra_env.get("COFASYNC_SETTLE_DAYS", "3"))
+
+    def days_listed(self, today: date) -> list[date]:
+        """The days a sync on ``today`` lists, by the pipeline's rule: from the first available partition to
+        yesterday, every day never listed, and every day listed fewer than :attr:`settle_days` days after
+        itself on an earlier night (still settling: listed again)."""
+        first = self._first_day(today)
+        days = [first + timedelta(days=i) for i in range((today - first).days)]
+        return [d for d in days if d not in self._listed
+                or ((self._listed[d] - d).days < self.settle_days and self._listed[d] < today)]
 
     def _until_done(self, night: Night, argv: list[str], warehouse_url: str | None, kills: list[Kill]) -> None:
         failures = 0
@@ -182,8 +197,9 @@ class NightlyDriver:
                     raise RuntimeError(f"night {night.today}: {failures} failed attempts\n{attempt.tail(40)}")
 
     def run(self, argv: list[str], kill: Kill | None = None, warehouse_url: str | None = None) -> Attempt:
-        """Run one attempt of `cofasync <argv>` on the pipeline's clock of tonight: in this process, or,
-        to be killed as `kill` says, as a subprocess."""
+        """Run one attempt of `cofasync <argv>` on the pipeline's clock of tonight: a `sync` in this
+        process; to be killed as `kill` says, or any other command (`verify`, `backfill`...), as a
+        subprocess."""
         now = datetime.combine(self.sb.today, datetime.min.time(), UTC) + NIGHT_START
         if self._clock_floor is not None and self._clock_floor > now:
             now = self._clock_floor
@@ -192,8 +208,12 @@ class NightlyDriver:
         if not self.wall_clock:
             env["COFASYNC_NOW"] = now.isoformat()
         started = time.monotonic()
-        if kill is None:
+        if kill is None and argv[:1] == ["sync"]:
             self._run_here(attempt, env)
+        elif kill is None:
+            done = subprocess.run([str(Path(sys.executable).with_name("cofasync")), *attempt.argv], env=env,
+                                  cwd=self.root, capture_output=True, text=True, timeout=self.night_timeout)
+            attempt.returncode, attempt.stdout, attempt.stderr = done.returncode, done.stdout, done.stderr
         else:
             self._run_killed(attempt, env, kill, warehouse_url)
         attempt.seconds = time.monotonic() - started

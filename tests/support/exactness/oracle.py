@@ -6,20 +6,24 @@ table.
 **What the API exposed** (the rules `Oracle.expected` derives from the truth; strict, nothing is
 tolerated). A *night* t is one sandbox day on which a sync completed (the harness re-runs a killed or
 failed sync the same night); it lands the days D(t): the first night every day from the first available
-partition (retention start, or `COFASERVE_CONTRACT_START`) to t-1, later nights t-1. "Visible at t" means
-an instant strictly before t 00:00:00Z. `lines(t)` is the truth's portfolio lines captured at night t.
+partition (retention start, or `COFASERVE_CONTRACT_START`) to t-1, later nights the days since the last
+night and the days still settling (landed, but listed fewer than `COFASYNC_SETTLE_DAYS` days after
+themselves: the pipeline lists them again). "Visible at t" means an instant strictly before t 00:00:00Z;
+"shown at t" (in a dated list: notifications, the portfolio and overdue lists by date) means visible at t
+and, for a decision or an overdue version the sandbox shows late (truth `listedFrom`), that instant
+visible at t too. `lines(t)` is the truth's portfolio lines captured at night t.
 A record damaged by the sandbox (truth `malformed`; the same key is damaged each time it is served) never
 lands; what it alone would have shown is not exposed.
 
 - Portfolio rows of night t: the lines of `lines(t)` that are listed and whose event (the later of the
   last decision and the order's last status change visible at t) falls on a day of D(t), unless the
-  company's portfolio record is damaged. Snapshot rows: every listed line of `lines(s)` on a night s
+  company's portfolio record is damaged or the line's event is a decision not shown at t. Snapshot rows: every listed line of `lines(s)` on a night s
   whose landing holds a `portfolio_snapshot` partition, company not damaged; the snapshot's time is
   00:00:00Z of that partition's day: its listing shows what happened before then (the API's today), so a
   decision made between then and the extraction is not shown yet, never absent.
 - Decisions (`decision_history`): a delivery is exposed when its detail landed, or a portfolio or
   snapshot row showed it as the line's last decision. Its detail is fetched on each night t where its
-  decision day is in D(t) (its notification) or a portfolio row of t names it; it lands when the
+  decision day is in D(t) and its notification is shown at t, or a portfolio row of t names it; it lands when the
   delivery is not damaged and the API served it then (decided at or after t's retention start, or the
   current decision of an active line). Key: (definitive easy number, product). Versions are ordered by
   (decision_at, delivery_id); valid_from = decision_at; valid_to = the next version's valid_from, or the
@@ -34,7 +38,7 @@ lands; what it alone would have shown is not exposed.
   that record could be anyone's. change_kind is `aged_out` when the line is still in the truth (it left
   the listing only by passing the two-year window), `deleted` otherwise; valid_from = the snapshot's
   time; valid_to = the next version's valid_from.
-- Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) (a
+- Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) shown at t (a
   damaged notification still names its order) or by a portfolio row of t (a damaged company's row still
   names its orders unless its easy number was removed and the line has no temporary number). From the
   first night it is mentioned until its state is final (CLOSED, REJECTED, ANNULED), its state on every
@@ -44,7 +48,7 @@ lands; what it alone would have shown is not exposed.
   a status that began and ended between two nights is not observable. valid_from = statusDate; valid_to
   = the next such state's statusDate. A damaged order never lands: no history.
 - Overdue cases (`overdue_history`): on night t the pipeline lists the cases whose current lastUpdateDate
-  (visible at t) falls on a day of D(t) and sees that current version; a list item whose id was removed
+  (visible at t) falls on a day of D(t) and is shown at t, and sees that current version; a list item whose id was removed
   cannot be fetched (a damaged date is fetched anyway). The history holds each distinct version seen,
   valid_from = lastUpdateDate, valid_to = the next seen version's.
 - Temporary numbers (`easy_number_map`): a truth link (Z, definitive, order) is exposed when a landed
@@ -157,13 +161,29 @@ class Oracle:
         moments = [m for m in (line.get("decisionDate"), state["statusDate"] if state else None) if m]
         return day(max(moments)) if moments else day(line["orderDate"])
 
+    def shown(self, record: dict, night: date) -> bool:
+        """Whether the dated lists show a decision or an overdue version (truth records) on `night`: at
+        once, or from its `listedFrom` instant when the sandbox shows it late."""
+        return record.get("listedFrom", "") < visible_before(night)
+
     def portfolio_rows(self, night: Night) -> list[dict]:
         """The lines the incremental portfolio of that night lists, damaged companies included."""
         if night.today not in self._rows:
             days = set(night.days)
             self._rows[night.today] = [ln for ln in night.lines
-                                       if ln["listed"] and self.line_event_day(ln, night.today) in days]
+                                       if ln["listed"] and self.line_event_day(ln, night.today) in days
+                                       and self._line_shown(ln, night.today)]
         return self._rows[night.today]
+
+    def _line_shown(self, line: dict, night: date) -> bool:
+        """A dated portfolio list shows a line unless its event is a decision shown late (the decision is
+        the event unless the order changed status after it)."""
+        if not line["deliveryId"]:
+            return True
+        state = self.order_state(line["orderId"], night)
+        if state is not None and state["statusDate"] > line["decisionDate"]:
+            return True
+        return self.shown(self.delivery[line["deliveryId"]], night)
 
     def landed(self, line: dict) -> bool:
         """Whether a portfolio line's row landed (its company's record was not served damaged)."""

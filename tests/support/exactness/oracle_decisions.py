@@ -33,7 +33,8 @@ def deliveries_seen(oracle: Oracle) -> DeliveriesSeen:
     for night in oracle.nights:
         active_current = {ln["deliveryId"] for ln in night.lines if ln["active"] and ln["deliveryId"]}
         horizon = visible_before(retention_start(night.today))
-        fetched = {d["deliveryId"] for dd in night.days for d in oracle.deliveries_on.get(dd, [])}
+        fetched = {d["deliveryId"] for dd in night.days for d in oracle.deliveries_on.get(dd, [])
+                   if oracle.shown(d, night.today)}
         for ln in oracle.portfolio_rows(night):
             if ln["deliveryId"] and oracle.landed(ln):
                 fetched.add(ln["deliveryId"])

@@ -20,7 +20,8 @@ def orders_seen(oracle: Oracle) -> dict[str, list[tuple[date, dict]]]:
     """{orderId: [(night, state seen)]} for every landed order (damaged orders never land)."""
     first: dict[str, date] = {}
     for night in oracle.nights:
-        mentioned = {d["orderId"] for dd in night.days for d in oracle.deliveries_on.get(dd, [])}
+        mentioned = {d["orderId"] for dd in night.days for d in oracle.deliveries_on.get(dd, [])
+                     if oracle.shown(d, night.today)}
         mentioned |= {ln["orderId"] for ln in oracle.portfolio_rows(night) if oracle.names_order(ln)}
         for order_id in mentioned:
             first.setdefault(order_id, night.today)
@@ -84,7 +85,7 @@ def overdues(oracle: Oracle, resolve: dict[str, str]) -> dict[str, list[dict]]:
             if damage is not None and damage["kind"] == "missing_id":
                 continue
             state = oracle.overdue_state(overdue_id, night.today)
-            if state is not None and day(state["lastUpdateDate"]) in days:
+            if state is not None and day(state["lastUpdateDate"]) in days and oracle.shown(state, night.today):
                 seen[overdue_id].setdefault(state["version"], (night.today, state))
     return {overdue_id: _chained([_overdue_row(v, night, resolve) for _, (night, v) in sorted(versions.items())])
             for overdue_id, versions in seen.items()}
