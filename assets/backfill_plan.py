@@ -82,9 +82,10 @@ def by_id_calls(store: LandingStore, days: list[date], listed) -> dict[str, int]
     """{endpoint: calls} a run of ``days`` makes by id, from the lists landed in ``store`` and the overdue
     cases ``listed`` (:func:`overdues.changed_overdues`)."""
     cases = len(listed.wanted) if listed is not None else 0
+    refreshed = len(listed.refresh or {}) if listed is not None else 0
     return {ep.DELIVERY.name: len(deliveries.changed_deliveries(store, days)),
             ep.ORDER.name: len(orders.changed_orders(store, days)),
-            ep.OVERDUE.name: cases, ep.OVERDUE_DOCUMENTS.name: cases}
+            ep.OVERDUE.name: cases, ep.OVERDUE_DOCUMENTS.name: cases + refreshed}
 
 
 def range_plan(client, store: LandingStore, days: list[date], listed,

@@ -4,7 +4,8 @@ Phase 1 pages the lists side by side (notifications, portfolio, and the overdue 
 three endpoints) and lands the two listing streams; the deliveries the notifications name are fetched
 as their pages arrive (:mod:`.early_fetches`), so the busiest endpoint starts with the lists. Phase 2
 fetches by id what phase 1 named, on four endpoints side by side: the decisions (deliveries) and the
-orders the landed rows mention, the detail of each listed overdue case and the names of its documents. Each endpoint has its own budget and its own
+orders the landed rows mention, the detail of each listed overdue case and the names of its documents
+(and of the documents added since to every case landed before). Each endpoint has its own budget and its own
 bounded fan-out (``client.fetch_many``), so the slowest endpoint sets the pace, not the sum of them.
 Every stream is landed as before: per day, atomically, quarantine included, and reported as soon as it
 has (the Dagster asset records its partitions while the other endpoints are still busy).
@@ -60,8 +61,8 @@ def _extract(client, store: LandingStore, days: list[date], run_id: str, declare
                                        tap if s.name == NOTIFICATIONS else None)
                    for s in declared if s.extraction is Extraction.LISTING and s.name in wanted}
         if wanted & {overdues.STREAM, overdues.DOCUMENTS_STREAM}:
-            futures[LISTED] = pool.submit(lambda: overdues.not_landed_yet(store, days,
-                                                                        overdues.changed_overdues(client, days)))
+            futures[LISTED] = pool.submit(lambda: overdues.with_refresh(store, days, overdues.not_landed_yet(
+                store, days, overdues.changed_overdues(client, days))))
         try:
             for name, result in as_they_finish(futures):
                 if name == LISTED:

@@ -50,6 +50,8 @@ def run_metadata(summary: LandedSummary, api: dict | None = None) -> dict:
         # fields the models do not know are kept in the raw JSON; say which, so the models can follow
         metadata["run_records_with_unknown_fields"] = summary.unknown_field_records
         metadata["unknown_fields"] = ", ".join(sorted(summary.unknown_fields))
+    for name, value in summary.figures.items():
+        metadata[f"run_{name}"] = value
     if summary.already_landed:
         metadata["run_records_already_landed"] = summary.already_landed
     if summary.outside_days:

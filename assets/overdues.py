@@ -8,7 +8,7 @@ from typing import NamedTuple
 from resources.cofaserve import DateWindow
 from resources.landing import LandedSummary, LandingStore, land_dated_records
 
-from .upstream import fetch_in_day_order, landed_while_settling, text
+from .upstream import MissingRecord, fetch_in_day_order, landed_while_settling, text
 
 STREAM = "overdues"
 DOCUMENTS_STREAM = "overdue_documents"
@@ -32,6 +32,8 @@ class ListedCases(NamedTuple):
     """{overdueId: lastUpdateDate} of the cases whose list item was valid."""
     held: int = 0
     """Listed cases left out of ``wanted``: a settling day holds that version already."""
+    refresh: dict[str, tuple[str, date]] | None = None
+    """The cases whose documents are asked for although ``wanted`` does not name them (:func:`with_refresh`)."""
 
 
 def changed_overdues(client, days: list[date]) -> ListedCases:
@@ -83,14 +85,45 @@ def land_details(client, store: LandingStore, days: list[date], run_id: str, lis
     return details
 
 
+def with_refresh(store: LandingStore, days: list[date], listed: ListedCases) -> ListedCases:
+    """``listed`` with the cases to refresh: every case landed before that ``wanted`` does not name, each
+    on the run's last day. A customer adds documents to a case whenever it wants, without updating the
+    case, so each night asks for the documents of every case it knows; computed before the by-id phase
+    lands this run's cases."""
+    table = store.read_table(STREAM, columns=["overdue_id", "easy_number"])
+    known = {case: easy for case, easy in zip(table["overdue_id"].to_pylist(), table["easy_number"].to_pylist(),
+                                              strict=True) if case and easy}
+    return listed._replace(refresh={case: (easy, days[-1]) for case, easy in sorted(known.items())
+                                    if case not in listed.wanted})
+
+
 def land_documents(client, store: LandingStore, days: list[date], run_id: str, listed) -> LandedSummary:
-    """Land the names of the documents of each case ``listed``, in the partition of the case."""
-    wanted = listed.wanted
+    """Land the names of the documents of each case ``listed``, in the partition of the case, and those
+    of each case to refresh (``listed.refresh``) that no partition holds yet, on the run's last day; a
+    refreshed case the API no longer serves is counted, not quarantined each night."""
+    refresh = listed.refresh or {}
+    wanted = {**listed.wanted, **refresh}
+    held = {(case, name, at) for case, name, at in zip(*(
+        store.read_table(DOCUMENTS_STREAM, columns=["overdue_id", "file_name", "uploaded_at"])[c].to_pylist()
+        for c in ("overdue_id", "file_name", "uploaded_at")), strict=True)} if refresh else set()
+    gone: list[str] = []
+
+    def new_only(triples):
+        for day, record, context in triples:
+            if context is None or context["overdue_id"] not in refresh:
+                yield day, record, context
+            elif isinstance(record, MissingRecord):
+                gone.append(context["overdue_id"])
+            elif record.model is None or (context["overdue_id"], record.model.file_name,
+                                          record.model.upload_date) not in held:
+                yield day, record, context
+
     documents = land_dated_records(
         store, DOCUMENTS_STREAM, days, run_id,
-        fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",
-                           context_of=lambda key: {"overdue_id": key, "easy_number": wanted[key][0]}),
+        new_only(fetch_in_day_order(client, client.get_overdue_documents, wanted, what="overdue documents",
+                                    context_of=lambda key: {"overdue_id": key, "easy_number": wanted[key][0]})),
         expected=len(wanted))  # about one record per case
     # the API gives no total across cases; the client checks each case's list against its own count
     documents.reported_total = None
+    documents.figures = {"cases_refreshed": len(refresh), "refreshed_cases_not_served": len(gone)}
     return documents

@@ -110,7 +110,7 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
         truth = Truth.load(sb)
         counters = sb.counters()
     report = compare_with_truth(driver, truth)
-    attempts = driver.attempts
+    attempts = [a for a in driver.attempts if a.argv[:1] == ["sync"]]  # not the damage step's commands
     killed = [a for a in attempts if a.killed]
     nightly = [sum(a.seconds for a in n.attempts) for n in driver.nights[1:]]
     return {

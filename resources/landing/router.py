@@ -41,6 +41,8 @@ class LandedSummary:
     api_window: dict | None = None
     checkpoints: int = 0
     """Checkpoints committed before the end of the run (days committed early, see land_dated_records)."""
+    figures: dict[str, int] = field(default_factory=dict)
+    """Figures of the stream's own extraction, reported with the run (``run_<name>``)."""
     held_by_day: dict[date, int] = field(default_factory=dict)
     """Rows each settling day the run extended holds in all (its earlier nights' and this run's)."""
     already_landed: int = 0

@@ -189,8 +189,11 @@ _ALL: tuple[Stream, ...] = (
             _c("media_type", "media_type"),
             _c("uploaded_at", "upload_date", "ts"),
         ),
-        ("overdue_id", "file_name", "uploaded_at"), DAILY, "the partition of the overdue the documents belong to",
-        "One row per document name of an overdue case updated on the partition's GMT day.",
+        ("overdue_id", "file_name", "uploaded_at"), DAILY,
+        "the partition of the overdue the documents belong to; a document added later to a case landed "
+        "before: the night's last day",
+        "One row per document name of an overdue case updated on the partition's GMT day, and of each "
+        "document the night found added to a case landed earlier.",
         extraction=CUSTOM, extracted_with=DAILY_ASSET, reports_total=False,
     ),
     _reference("countries", ep.COUNTRIES, (_c("country_code", "country_code"), _c("name", "name")),

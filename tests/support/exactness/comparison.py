@@ -21,6 +21,7 @@ from tests.support.exactness.actual import (
 from tests.support.exactness.oracle import Expected, Oracle, Truth, snapshot_times
 from tests.support.exactness.quarantine import quarantine_discrepancies
 from tests.support.exactness.report import Discrepancy, Report, show
+from tests.support.exactness.values import ts, visible_before
 
 if TYPE_CHECKING:
     from tests.support.exactness.driver import NightlyDriver
@@ -101,6 +102,24 @@ def not_shown_yet(expected: Expected) -> int:
                and any(at <= r["valid_from"] < at + day for at in expected.snapshot_times.values()))
 
 
+def expected_documents(driver: NightlyDriver, truth: Truth, expected: Expected) -> set[tuple]:
+    """(overdueId, fileName, uploadDate) of every document the API served on the last night: each of a
+    case the nights listed (a document is added whenever the customer wants, without updating the case:
+    every night asks for the documents of every case it knows), uploaded before that night."""
+    last = visible_before(driver.nights[-1].today)
+    return {(d["overdueId"], d["fileName"], ts(d["uploadDate"])) for d in truth.overdue_documents
+            if d["overdueId"] in expected.overdues and d["uploadDate"] < last}
+
+
+def document_discrepancies(driver: NightlyDriver, truth: Truth, expected: Expected,
+                           warehouse_url: str | None = None) -> list[Discrepancy]:
+    """Documents of `stg_overdue_documents` missing or extra against :func:`expected_documents`."""
+    want = expected_documents(driver, truth, expected)
+    got = {(r["overdue_id"], r["file_name"], ts(r["uploaded_at"])) for r in driver.warehouse(warehouse_url).query(
+        "select distinct overdue_id, file_name, uploaded_at from staging.stg_overdue_documents")}
+    return [Discrepancy("overdue_documents", key, key in want, key in got) for key in sorted(want ^ got)]
+
+
 def shown_late(expected: Expected, truth: Truth) -> int:
     """The decisions in history whose notification the lists showed only after the night that first
     listed their day (the sandbox's late fault): recorded on a later night, by the settling window."""
@@ -154,6 +173,8 @@ def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, wareho
     actual = actual_history(driver.warehouse(warehouse_url))
     report = compare(expected, actual)
     report.expected, report.actual = expected, actual
+    report.discrepancies += document_discrepancies(driver, truth, expected, warehouse_url)
+    report.counts["documents"] = len(expected_documents(driver, truth, expected))
     quarantine, counts = quarantine_discrepancies(store, truth)
     report.discrepancies += quarantine
     report.counts["shown_late"] = shown_late(expected, truth)

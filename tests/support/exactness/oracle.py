@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from tests.support.exactness.driver import Night
 
 TRUTH_ENTITIES = ("deliveries", "notifications", "order_versions", "overdue_versions", "easy_number_links",
-                  "malformed", "customer_references", "companies")
+                  "malformed", "customer_references", "companies", "overdue_documents")
 
 
 @dataclass
@@ -93,6 +93,7 @@ class Truth:
     malformed: list[dict]
     customer_references: list[dict]
     companies: list[dict]
+    overdue_documents: list[dict]
 
     @classmethod
     def load(cls, sandbox) -> Truth:
