@@ -1,14 +1,15 @@
 """The nightly extraction of every daily stream, each endpoint busy at once within its own rate budget.
 
 Phase 1 pages the lists side by side (notifications, portfolio, and the overdue cases of every status:
-three endpoints) and lands the two listing streams; the deliveries the notifications name are fetched
-as their pages arrive (:mod:`.early_fetches`), so the busiest endpoint starts with the lists. Phase 2
+three endpoints) and lands the two listing streams; the deliveries the notifications name are fetched as
+their pages arrive (:mod:`.early_fetches`), so the busiest endpoint starts with the lists. Phase 2
 fetches by id what phase 1 named, on four endpoints side by side: the decisions (deliveries) and the
 orders the landed rows mention, the detail of each listed overdue case and the names of its documents
-(and of the documents added since to every case landed before). Each endpoint has its own budget and its own
-bounded fan-out (``client.fetch_many``), so the slowest endpoint sets the pace, not the sum of them.
+(and of the documents added since to every case landed before). Each endpoint has its own budget and its
+own bounded fan-out (``client.fetch_many``), so the slowest endpoint sets the pace, not the sum of them.
 Every stream is landed as before: per day, atomically, quarantine included, and reported as soon as it
-has (the Dagster asset records its partitions while the other endpoints are still busy).
+has (the Dagster asset records its partitions while the other endpoints are still busy). A day still
+settling (``resources.landing.settling``) is listed again, and only what it does not hold yet is fetched.
 """
 
 from __future__ import annotations

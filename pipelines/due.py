@@ -1,13 +1,13 @@
 """What is due: the GMT days whose nightly extraction has not landed yet, as contiguous ranges, each with
 the daily streams it still lacks.
 
-One implementation, used by the nightly schedule (which also catches up missed nights) and by
-`cofasync sync`. The landing zone's manifests are the truth: a day is done when every daily stream has a
-current manifest for it, and final once it is older than the settling window (until then each night
-lists it again: ``resources.landing.settling``). A run killed after some of its streams committed (a by-id stream commits the
-days it has finished at every checkpoint) leaves days where only some streams are missing: the run that
-resumes them lands only those streams (their by-id fetches read the lists as they landed), so nothing a
-checkpoint holds is fetched again.
+One implementation, used by the nightly schedule (which also catches up missed nights) and by `cofasync
+sync`. The landing zone's manifests are the truth: a day is done when every daily stream has a current
+manifest for it, and final once it is older than the settling window (until then each night lists it
+again: ``resources.landing.settling``). A run killed after some of its streams committed (a by-id stream
+commits the days it has finished at every checkpoint) leaves days where only some streams are missing:
+the run that resumes them lands only those streams (their by-id fetches read the lists as they landed),
+so nothing a checkpoint holds is fetched again.
 """
 
 from __future__ import annotations
