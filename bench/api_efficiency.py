@@ -19,7 +19,8 @@ from the sandbox's ground truth (``/_sandbox/truth``), for the window each run c
 - by id: one delivery per notification in the window; one order per order the window's data names (the
   order of each notification in the window and of each listed portfolio line whose event is in the
   window: the order history holds each of them, as the exactness oracle derives it, including an order
-  whose last status change precedes the window and which a later decision names); the detail of each
+  whose last status change precedes the window and which a later decision names), but an order an
+  earlier run landed in a final state (it never changes again: not asked again); the detail of each
   overdue case updated in the window, and the documents of each case landed so far (a customer adds
   documents whenever it wants, without updating the case: each night asks every case it knows);
 - one login.
@@ -41,6 +42,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assets.orders import FINAL_STATUSES
 from bench.common import (
     command_line,
     machine_line,
@@ -101,6 +103,8 @@ def minimum_calls(sb, first: date, end: date, snapshot: bool, reference_counts: 
     if snapshot:
         portfolio_pages += pages(len({line["easyNumber"] for line in lines}))
     orders_named = {n["orderId"] for n in notes} | {line["orderId"] for line in lines if _in(_event(line), lo, hi)}
+    if landed_since is not None and landed_since < first:  # an order landed final already costs no call
+        orders_named -= _final_before(sb, landed_since.isoformat(), lo)
     latest: dict[str, dict] = {}
     for version in sb.truth("overdue_versions"):
         key = version["overdueId"]
@@ -121,6 +125,17 @@ def minimum_calls(sb, first: date, end: date, snapshot: bool, reference_counts: 
         DOCUMENTS: len(known),
         **{endpoint: pages(count) for endpoint, count in reference_counts.items()},
     }
+
+
+def _final_before(sb, since: str, lo: str) -> set[str]:
+    """Orders whose latest state before ``lo`` is final and changed on or after ``since`` (an earlier run
+    landed it so: the pipeline never asks for it again)."""
+    latest: dict[str, dict] = {}
+    for version in sb.truth("order_versions"):
+        if version["statusDate"][:10] < lo and (version["orderId"] not in latest
+                                                 or version["version"] > latest[version["orderId"]]["version"]):
+            latest[version["orderId"]] = version
+    return {order for order, v in latest.items() if v["status"] in FINAL_STATUSES and since <= v["statusDate"][:10]}
 
 
 def reference_counts(sb) -> dict[str, int]:
