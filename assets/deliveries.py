@@ -43,10 +43,13 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
 
 
 def landed_keys(store: LandingStore, days: list[date]) -> dict[date, set[str]]:
-    """{day: externalIds and deliveryIds} the deliveries of the settling days among ``days`` hold already
-    (an earlier night fetched them: not again)."""
-    landed = landed_while_settling(store, STREAM, days, ["external_id", "delivery_id"])
-    return {day: {key for pair in pairs for key in pair if key} for day, pairs in landed.items()}
+    """{day: externalIds and deliveryIds} the deliveries of the settling days among ``days`` hold already,
+    landed or set aside (an earlier night fetched them: not again)."""
+    keys: dict[date, set[str]] = {}
+    for column, fields in (("external_id", ("externalId", "id")), ("delivery_id", ("deliveryId", "id"))):
+        for day, found in landed_while_settling(store, STREAM, days, [column], fields).items():
+            keys.setdefault(day, set()).update(key for key in found if key)
+    return keys
 
 
 def named_by_notification(record) -> tuple[str, str] | None:

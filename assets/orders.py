@@ -55,7 +55,7 @@ def changed_orders(store: LandingStore, days: list[date]) -> dict[str, tuple[str
                     easy = text(raw.get("easyNumber")) or text(product.get("temporaryEasyNumber"))
                     if easy:
                         mention(product["orderId"], easy, day)
-    landed = landed_while_settling(store, STREAM, days, ["order_id"])  # an earlier night fetched them
+    landed = landed_while_settling(store, STREAM, days, ["order_id"], ("orderId", "id"))  # fetched already
     return dict(sorted(((order, where) for order, where in wanted.items() if order not in landed.get(where[1], ())),
                        key=lambda item: item[1][1]))
 

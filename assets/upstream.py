@@ -24,15 +24,23 @@ def landed_by_day(store: LandingStore, stream: str, days: list[date], columns: l
     return found
 
 
-def landed_while_settling(store: LandingStore, stream: str, days: list[date], columns: list[str]) -> dict[date, set]:
+def landed_while_settling(store: LandingStore, stream: str, days: list[date], columns: list[str],
+                          quarantined: tuple[str, ...] = ()) -> dict[date, set]:
     """{day: values of ``columns`` (one column: the value, else a tuple)} landed by ``stream`` on those of
     ``days`` a run of it extends (still settling: ``resources.landing.settling``): what a by-id run of them
-    need not fetch again. Empty when the run replaces what it lands on."""
+    need not fetch again. Empty when the run replaces what it lands on. With one column, ``quarantined``
+    names the raw JSON fields that give the same value for a record the day set aside (served damaged,
+    or answered 404 by id): asked for again, it would be set aside again."""
     extending = extending_days(store, stream, days)
     if not extending:
         return {}
     rows = landed_by_day(store, stream, extending, columns)
-    return {day: {row[0] if len(columns) == 1 else row for row in found} for day, found in rows.items()}
+    found = {day: {row[0] if len(columns) == 1 else row for row in landed} for day, landed in rows.items()}
+    if quarantined and len(columns) == 1:
+        for day, items in quarantined_items(store, stream, extending).items():
+            named = {text(item.get(name)) for item in items for name in quarantined}
+            found.setdefault(day, set()).update(named - {None})
+    return found
 
 
 def quarantined_items(store: LandingStore, stream: str, days: list[date]) -> dict[date, list[dict]]:

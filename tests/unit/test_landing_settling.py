@@ -116,3 +116,21 @@ def test_a_settling_range_says_so_and_a_backfill_replaces():
     assert "1 settling day listed again" in run.label and "cofasync/replace" not in run.tags
     backfill = extraction_run(whole_range(D1, D2))
     assert backfill.tags["cofasync/replace"] == "true"
+
+
+def test_a_settling_night_does_not_ask_again_for_a_delivery_it_set_aside(tmp_path):
+    from assets.deliveries import changed_deliveries
+    from assets.upstream import MissingRecord
+    from resources.cofaserve import NotFoundError
+
+    first = store_listing_on(tmp_path, D2)
+    land_records(first, "notifications", [D1], "run1", None,
+                 [notification(1, "2026-03-28T10:00:00Z"), notification(2, "2026-03-28T11:00:00Z")], by_event_day)
+    gone = MissingRecord("delivery", "X2", "12345678", NotFoundError("404"))
+    land_dated_records(first, "deliveries", [D1], "run1", [(D1, gone, None)])
+    # a run that replaces (no settling window) asks for everything again
+    assert set(changed_deliveries(LandingStore(str(tmp_path)), [D1])) == {"X1", "X2"}
+    again = store_listing_on(tmp_path, D2 + timedelta(days=1))
+    assert set(changed_deliveries(again, [D1])) == {"X1"}  # X2 was answered 404 on an earlier night
+    repair = store_listing_on(tmp_path, D2 + timedelta(days=1), replace=True)
+    assert set(changed_deliveries(repair, [D1])) == {"X1", "X2"}
