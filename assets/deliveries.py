@@ -45,11 +45,9 @@ def changed_deliveries(store: LandingStore, days: list[date]) -> dict[str, tuple
 def landed_keys(store: LandingStore, days: list[date]) -> dict[date, set[str]]:
     """{day: externalIds and deliveryIds} the deliveries of the settling days among ``days`` hold already,
     landed or set aside (an earlier night fetched them: not again)."""
-    keys: dict[date, set[str]] = {}
-    for column, fields in (("external_id", ("externalId", "id")), ("delivery_id", ("deliveryId", "id"))):
-        for day, found in landed_while_settling(store, STREAM, days, [column], fields).items():
-            keys.setdefault(day, set()).update(key for key in found if key)
-    return keys
+    held = landed_while_settling(store, STREAM, days, ["external_id", "delivery_id"], ("externalId", "deliveryId", "id"))
+    return {day: {key for value in found for key in (value if isinstance(value, tuple) else (value,)) if key}
+            for day, found in held.items()}
 
 
 def named_by_notification(record) -> tuple[str, str] | None:

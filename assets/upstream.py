@@ -28,15 +28,15 @@ def landed_while_settling(store: LandingStore, stream: str, days: list[date], co
                           quarantined: tuple[str, ...] = ()) -> dict[date, set]:
     """{day: values of ``columns`` (one column: the value, else a tuple)} landed by ``stream`` on those of
     ``days`` a run of it extends (still settling: ``resources.landing.settling``): what a by-id run of them
-    need not fetch again. Empty when the run replaces what it lands on. With one column, ``quarantined``
-    names the raw JSON fields that give the same value for a record the day set aside (served damaged,
-    or answered 404 by id): asked for again, it would be set aside again."""
+    need not fetch again. Empty when the run replaces what it lands on. ``quarantined`` names the raw JSON
+    fields whose values (each one plain, whatever the columns) name a record the day set aside (served
+    damaged, or answered 404 by id): asked for again, it would be set aside again."""
     extending = extending_days(store, stream, days)
     if not extending:
         return {}
     rows = landed_by_day(store, stream, extending, columns)
     found = {day: {row[0] if len(columns) == 1 else row for row in landed} for day, landed in rows.items()}
-    if quarantined and len(columns) == 1:
+    if quarantined:
         for day, items in quarantined_items(store, stream, extending).items():
             named = {text(item.get(name)) for item in items for name in quarantined}
             found.setdefault(day, set()).update(named - {None})

@@ -66,18 +66,25 @@ class DueRange:
         return self.streams == DAILY_STREAMS
 
 
-def settling_days(store, today: date | None = None) -> list[date]:
+def _daily_manifests(store) -> dict[str, dict[date, dict]]:
+    """{daily stream: {day: its current manifest}}, one read of each stream's manifests."""
+    return {stream: {date.fromisoformat(m["partition"]): m for m in store.manifests(stream) if m["partition"]}
+            for stream in DAILY_STREAMS}
+
+
+def settling_days(store, today: date | None = None, manifests: dict[str, dict[date, dict]] | None = None
+                  ) -> list[date]:
     """The landed days still settling (``store.relisting.settle_days``): some daily stream's current run
     of the day was listed fewer days after it than the window; with ``today``, only those not listed
-    again today yet (what a sync of ``today`` lists again)."""
+    again today yet (what a sync of ``today`` lists again). ``manifests``: as :func:`_daily_manifests`
+    reads them, when the caller has them already."""
     settle_days = store.relisting.settle_days
     if settle_days <= 0:
         return []
     days: set[date] = set()
-    for stream in DAILY_STREAMS:
-        manifests = {date.fromisoformat(m["partition"]): m for m in store.manifests(stream) if m["partition"]}
-        days.update(day for day in settling(manifests, settle_days)
-                    if today is None or (listed_on(manifests[day]) or today) < today)
+    for by_day in (manifests or _daily_manifests(store)).values():
+        days.update(day for day in settling(by_day, settle_days)
+                    if today is None or (listed_on(by_day[day]) or today) < today)
     return sorted(days)
 
 
@@ -87,8 +94,8 @@ def due_work(store, today: date, contract_start: date | None = None) -> list[Due
     landed, or that is still settling and was not listed today yet (every stream again), in contiguous
     ranges of days that lack the same streams."""
     first, last = first_partition(today, contract_start), today - _ONE_DAY
-    landed = {stream: {p for p in store.partitions(stream) if isinstance(p, date)} for stream in DAILY_STREAMS}
-    again = set(settling_days(store, today))
+    landed = _daily_manifests(store)
+    again = set(settling_days(store, today, landed))
     work: list[DueRange] = []
     day = first
     while day <= last:

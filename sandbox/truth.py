@@ -149,8 +149,9 @@ def export(worlds: World | list[World], entity: str, malformed: list[dict] | Non
                 if tag_policy:
                     doc["policyNumber"] = policy
                 shown = _late_key(entity, doc) if late is not None else None
-                if shown is not None and late(shown[0]):
-                    doc["listedFrom"] = fmt_ts(parse_ts(shown[1]) + late(shown[0]))
+                delay = late(shown[0]) if shown is not None else 0
+                if delay:
+                    doc["listedFrom"] = fmt_ts(parse_ts(shown[1]) + delay)
                 chunk.append(orjson.dumps(doc) + b"\n")
                 if len(chunk) >= 5000:
                     chunks.append(b"".join(chunk))
