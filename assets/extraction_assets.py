@@ -14,6 +14,7 @@ from resources.streams import Partitioning, Stream, assets
 from .extractors import extractor
 from .landing_checks import landing_check_specs, landing_checks, partition_metadata, run_metadata
 from .partition_metadata import add_partitions_metadata
+from .policy_runs import combined, policies_metadata, run_policies
 from .progress_log import plan_metadata, progress_to_run_log
 from .runtime import (
     API_POOL,
@@ -86,21 +87,29 @@ def extraction_asset(name: str, streams: tuple[Stream, ...],
         by_name = {s.name: s for s in landed}
         with open_client(context.resources.cofaserve) as client, progress_to_run_log(context) as progress:
             before = client.telemetry.snapshot()
-            store = landing.store()
+            listed_on = replace = None
             if daily:
-                api_today = refuse_days_the_api_has_not_finished(client, scope)
-                store = landing.store(listed_on=api_today or context.resources.calendar.today(),
-                                      replace=context.run.tags.get(REPLACE_TAG) == "true")
+                listed_on = refuse_days_the_api_has_not_finished(client, scope) or context.resources.calendar.today()
+                replace = context.run.tags.get(REPLACE_TAG) == "true"
             elif streams[0].partitioning is Partitioning.AS_OF:
                 refuse_an_as_of_day_the_api_has_not_reached(client, scope)
-            left = len(landed)
-            # each stream is recorded as soon as it has landed, while the others are still fetched; the
-            # run's API figures go with the last one, once every call is made
-            for summary in extract(client, store, scope, context.run.run_id, selected):
-                left -= 1
-                api = None if left else {**telemetry_delta(before, client.telemetry.snapshot()),
-                                         **plan_metadata(progress.plan)}
-                yield _materialization(context, by_name[summary.stream], summary, api, daily)
+            policies = run_policies(context, client, landing)  # after the refusals: a refused run lists nothing
+            landed_so_far: dict[str, list] = {}
+            for index, policy in enumerate(policies.landed):
+                store = landing.store(listed_on=listed_on, replace=bool(replace), policy=policy)
+                last_policy = index == len(policies.landed) - 1
+                left = len(landed)
+                # each stream is recorded as soon as it has landed for the last policy, while the others are
+                # still fetched; the run's API figures go with the last one, once every call is made
+                for summary in extract(client.for_policy(policy), store, scope, context.run.run_id, selected):
+                    landed_so_far.setdefault(summary.stream, []).append(summary)
+                    left -= 1
+                    if not last_policy:
+                        continue
+                    api = None if left else {**telemetry_delta(before, client.telemetry.snapshot()),
+                                             **plan_metadata(progress.plan), **policies_metadata(policies)}
+                    yield _materialization(context, by_name[summary.stream], combined(landed_so_far[summary.stream]),
+                                           api, daily)
 
     return _asset
 

@@ -86,6 +86,9 @@ def cmd_sync(args) -> int:
 
 def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
+    import dataclasses
+
+    from assets.policy_runs import parse_policies
     from pipelines.due import DAILY_STREAMS
     from pipelines.plan import whole_range
     from pipelines.sync import run_plan
@@ -104,9 +107,12 @@ def cmd_backfill(args) -> int:
         due = whole_range(first, last, tuple(args.streams.split(",")) if args.streams else DAILY_STREAMS)
     except ValueError as exc:
         return fail(f"--streams: {exc}", EXIT_SETTINGS)
+    if args.policy:
+        due = dataclasses.replace(due, policies=parse_policies(args.policy))
     if args.plan:
         return _print_plan(client_settings, first, last)
-    again = f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
+    again = (f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")
+             + (f" --policy {args.policy}" if args.policy else ""))
     with one_sync_at_a_time(_home(), "backfill"):
         return run_plan([due], settings, _instance(), snapshot=False, again=again, last_in_process=True)
 
@@ -135,8 +141,8 @@ def cmd_status(args) -> int:
     from resources.io_resources import LandingResource
 
     settings, _ = _load_everything(need_api=False)
-    store = LandingResource.from_settings(settings).store()
-    print_status(status(settings, store, _instance()), as_json=args.json)
+    landing = LandingResource.from_settings(settings)
+    print_status(status(settings, landing.stores(), _instance(), landing.synced_stores()), as_json=args.json)
     return EXIT_OK
 
 
@@ -151,8 +157,8 @@ def cmd_verify(args) -> int:
         first, last = (parse_partition_key(d) if d else None for d in (args.date_from, args.date_to))
     except InvalidPartitionKey as exc:
         return fail(str(exc), EXIT_SETTINGS)
-    store = LandingResource.from_settings(settings).store()
-    return run_verify(store, settings.today(), settings.contract_start, first, last)
+    stores = LandingResource.from_settings(settings).stores()
+    return max(run_verify(store, settings.today(), settings.contract_start, first, last) for store in stores)
 
 
 def cmd_doctor(args) -> int:
@@ -166,8 +172,8 @@ def cmd_doctor(args) -> int:
     try:
         from resources.streams import STREAMS
 
-        store = LandingResource.from_settings(settings).store()
-        manifests = sum(len(store.manifests(name)) for name in STREAMS)  # every one parsed
+        stores = LandingResource.from_settings(settings).stores()
+        manifests = sum(len(store.manifests(name)) for store in stores for name in STREAMS)  # every one parsed
         print(f"landing zone: ok ({settings.landing_root}, {manifests:,} manifests; `cofasync verify` checks "
               "every file against its digest)")
     except Exception as exc:
@@ -215,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="date_to", required=True, help="last day (included), YYYY-MM-DD")
     backfill.add_argument("--streams", help="only these daily streams, comma-separated (e.g. deliveries); "
                                              "by-id streams then read the lists as they landed")
+    backfill.add_argument("--policy", help="only these policies, comma-separated (default: every policy synced)")
     backfill.add_argument("--plan", action="store_true",
                           help="page the lists, print the by-id calls per endpoint and the estimated time, then stop")
     backfill.set_defaults(func=cmd_backfill)

@@ -50,7 +50,8 @@ def missing_ranges(done: set[date], first: date, last: date) -> list[tuple[date,
 @dataclass(frozen=True)
 class DueRange:
     """Contiguous days (``first`` to ``last``, both included) that lack the same daily ``streams`` (in
-    declaration order; every daily stream for days nothing has landed on, or still settling).
+    declaration order; every daily stream for days nothing has landed on, or still settling) in the zones
+    of the same ``policies``.
     ``settling``: how many of them have landed but are listed again (``resources.landing.settling``);
     ``replace``: the run replaces what the days hold (a backfill), settling or not."""
 
@@ -59,6 +60,8 @@ class DueRange:
     streams: tuple[str, ...]
     settling: int = 0
     replace: bool = False
+    policies: tuple[str, ...] = ()
+    """The policies whose zones lack the days (empty: every policy the account lists, new ones included)."""
 
     @property
     def every_stream(self) -> bool:
@@ -88,23 +91,44 @@ def settling_days(store, today: date | None = None, manifests: dict[str, dict[da
     return sorted(days)
 
 
-def due_work(store, today: date, contract_start: date | None = None) -> list[DueRange]:
-    """Return what is due on ``today``, oldest first: every day from the first available partition (the
-    contract start, never before the API's window) up to yesterday that some daily stream has not
-    landed, or that is still settling and was not listed today yet (every stream again), in contiguous
-    ranges of days that lack the same streams."""
-    first, last = first_partition(today, contract_start), today - _ONE_DAY
+def _lacking(store, today: date, first: date, last: date) -> dict[date, tuple[tuple[str, ...], int]]:
+    """{day: (the daily streams one policy's zone lacks, 1 when the day is listed again)} over the days."""
     landed = _daily_manifests(store)
     again = set(settling_days(store, today, landed))
-    work: list[DueRange] = []
+    out = {}
     day = first
     while day <= last:
         lacking = DAILY_STREAMS if day in again else tuple(s for s in DAILY_STREAMS if day not in landed[s])
-        settles = int(day in again)
-        if lacking and work and work[-1].streams == lacking and work[-1].last == day - _ONE_DAY:
-            work[-1] = DueRange(work[-1].first, day, lacking, work[-1].settling + settles)
-        elif lacking:
-            work.append(DueRange(day, day, lacking, settles))
+        if lacking:
+            out[day] = (lacking, int(day in again))
+        day += _ONE_DAY
+    return out
+
+
+def due_work(stores, today: date, contract_start: date | None = None) -> list[DueRange]:
+    """Return what is due on ``today`` in the zones of ``stores`` (one policy's store, or a list: one per
+    policy the sync knows), oldest first: every day from the first available partition (the contract start,
+    never before the API's window) up to yesterday that some zone's daily stream has not landed, or that is
+    still settling and was not listed today yet (every stream again), in contiguous ranges of days that
+    lack the same streams in the same policies. A range every known policy lacks names no policy (its run
+    lands every policy the account lists, new ones included)."""
+    stores = list(stores) if isinstance(stores, list | tuple) else [stores]
+    first, last = first_partition(today, contract_start), today - _ONE_DAY
+    per_policy = [(store.policy or "", _lacking(store, today, first, last)) for store in stores]
+    work: list[DueRange] = []
+    day = first
+    while day <= last:
+        found = [(policy, by_day[day]) for policy, by_day in per_policy if day in by_day]
+        if found:
+            lacking = tuple(s for s in DAILY_STREAMS if any(s in streams for _, (streams, _) in found))
+            policies = () if len(found) == len(per_policy) else tuple(p for p, _ in found)
+            settles = max(settle for _, (_, settle) in found)
+            previous = work[-1] if work else None
+            if previous and (previous.streams, previous.policies) == (lacking, policies) \
+                    and previous.last == day - _ONE_DAY:
+                work[-1] = DueRange(previous.first, day, lacking, previous.settling + settles, policies=policies)
+            else:
+                work.append(DueRange(day, day, lacking, settles, policies=policies))
         day += _ONE_DAY
     return work
 

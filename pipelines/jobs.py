@@ -45,8 +45,7 @@ order_polls_job = _as_of_job("repoll_pending_orders", "Re-poll orders still pend
                    "landing store's retention, and leftovers of killed writers. Returns how many.")
 def remove_unneeded_landing_files(context: dg.OpExecutionContext, landing: LandingResource) -> int:
     """Collect the garbage of every landed stream; a partition being written is skipped."""
-    store = landing.store()
-    removed = {name: len(store.garbage_collect(name)) for name in STREAMS}
+    removed = {name: sum(len(store.garbage_collect(name)) for store in landing.stores()) for name in STREAMS}
     total = sum(removed.values())
     context.add_output_metadata({"files_removed": total,
                                  "by_stream": dg.MetadataValue.json({k: v for k, v in removed.items() if v})})

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from assets.orders import pending_orders
+from assets.policy_runs import POLICIES_TAG
 from assets.runtime import REPLACE_TAG
 from pipelines.due import DAILY_STREAMS, DueRange, partition_range_tags
 from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
@@ -58,6 +59,9 @@ def extraction_run(due: DueRange) -> PlannedRun:
     if due.settling:
         label += f" ({due.settling} settling day{'s' if due.settling > 1 else ''} listed again for late records)"
     tags = {**partition_range_tags(due.first, due.last), **({REPLACE_TAG: "true"} if due.replace else {})}
+    if due.policies:  # only some policies lack the days (a policy that appeared later, a killed run)
+        tags[POLICIES_TAG] = ",".join(due.policies)
+        label += f" (policy {', '.join(due.policies)})"
     if due.every_stream:
         return PlannedRun(nightly_job.name, label, tags)
     return PlannedRun(nightly_job.name, f"{label} ({', '.join(due.streams)}; the rest has landed)", tags,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from assets.policy_runs import POLICIES_TAG
 from pipelines.due import due_work, partition_range_tags
 from pipelines.jobs import gc_job, nightly_job, snapshot_job
 from resources.io_resources import CalendarResource, LandingResource
@@ -17,18 +18,21 @@ GC_CRON = "30 5 * * *"
 SCHEDULE_TIMEZONE = "UTC"
 
 
-def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> list[dg.RunRequest]:
+def nightly_run_requests(stores, scheduled_at: datetime, contract_start=None) -> list[dg.RunRequest]:
     """Return one run per contiguous range of days due at ``scheduled_at``: normally the previous GMT
     day and the days still settling before it (listed again); after missed nights, the whole missed
-    range as one single-run backfill."""
+    range as one single-run backfill. ``stores``: each known policy's zone (or one store); a range only
+    some policies lack is tagged with them (``cofasync/policies``)."""
     today = scheduled_at.astimezone(UTC).date()
     requests = []
-    for due in due_work(store, today, contract_start):
+    for due in due_work(stores, today, contract_start):
         first, last = due.first, due.last
         partial = not due.every_stream  # a run that was killed after some streams committed: the rest
+        policies = {POLICIES_TAG: ",".join(due.policies)} if due.policies else {}
         requests.append(dg.RunRequest(
-            run_key=f"nightly:{first.isoformat()}:{last.isoformat()}" + (f":{'+'.join(due.streams)}" if partial else ""),
-            tags=partition_range_tags(first, last),
+            run_key=f"nightly:{first.isoformat()}:{last.isoformat()}" + (f":{'+'.join(due.streams)}" if partial else "")
+            + (f":{'+'.join(due.policies)}" if due.policies else ""),
+            tags={**partition_range_tags(first, last), **policies},
             asset_selection=[dg.AssetKey(name) for name in due.streams] if partial else None,
         ))
     return requests
@@ -45,7 +49,7 @@ def nightly_run_requests(store, scheduled_at: datetime, contract_start=None) -> 
 )
 def nightly_sync(context: dg.ScheduleEvaluationContext, landing: LandingResource, calendar: CalendarResource):
     """Request the extraction of every day due at the tick's time (the previous day, plus missed ones)."""
-    requests = nightly_run_requests(landing.store(), context.scheduled_execution_time, calendar.start())
+    requests = nightly_run_requests(landing.synced_stores(), context.scheduled_execution_time, calendar.start())
     if not requests:
         return dg.SkipReason("every day up to yesterday has landed")
     return requests

@@ -49,7 +49,7 @@ def models_after_extract(context: dg.RunStatusSensorContext):
 )
 def pending_orders_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
     """Request a re-poll when some landed order is not final yet."""
-    pending = pending_orders(landing.store())
+    pending = [order for store in landing.synced_stores() for order in pending_orders(store)]
     if not pending:
         return dg.SkipReason("no order is pending")
     return dg.RunRequest(run_key=None, tags={"pending_orders": str(len(pending))})

@@ -11,10 +11,7 @@ from pipelines.runs import interrupted
 from resources.streams import STREAMS
 
 
-def status(settings, store, instance) -> dict:
-    """The status of the landing zone at ``store``, the warehouse and ``instance``'s last runs, as plain
-    data. An unreadable warehouse is reported in ``warehouse.error``, never raised."""
-    today = settings.today()
+def _streams(store, today: date) -> dict:
     streams = {}
     for name in STREAMS:
         manifests = store.manifests(name)
@@ -26,6 +23,31 @@ def status(settings, store, instance) -> dict:
         streams[name] = {"latest": latest, "days_behind": behind, "partitions": len(manifests),
                          "rows": sum(m.get("rows", 0) for m in manifests),
                          "quarantined": sum(m.get("quarantined", 0) for m in manifests)}
+    return streams
+
+
+def _all_policies(per_policy: dict[str, dict]) -> dict:
+    """Each stream over every policy: the latest day every policy has, the most days behind, counts summed."""
+    out = {}
+    for name in STREAMS:
+        each = [streams[name] for streams in per_policy.values()]
+        latest = [s["latest"] for s in each]
+        behind = [s["days_behind"] for s in each if s["days_behind"] is not None]
+        out[name] = {"latest": None if None in latest or not latest else min(latest),
+                     "days_behind": max(behind) if behind else None,
+                     **{key: sum(s[key] for s in each) for key in ("partitions", "rows", "quarantined")}}
+    return out
+
+
+def status(settings, stores, instance, synced=None) -> dict:
+    """The status of the landing zones of ``stores`` (one per policy; or one store), the warehouse and
+    ``instance``'s last runs, as plain data: ``streams`` over every policy, ``policies`` each one's, what
+    is due in the zones a sync keeps up to date (``synced``, default: every one). An
+    unreadable warehouse is reported in ``warehouse.error``, never raised."""
+    stores = list(stores) if isinstance(stores, list | tuple) else [stores]
+    today = settings.today()
+    per_policy = {store.policy or "": _streams(store, today) for store in stores}
+    streams = _all_policies(per_policy)
     from resources.warehouse import Warehouse
 
     target = Warehouse(settings.warehouse_url)
@@ -35,13 +57,15 @@ def status(settings, store, instance) -> dict:
     except Exception as exc:  # the warehouse may not be built yet: say so rather than fail the status
         warehouse["error"] = f"not readable yet ({exc})"
     due = [{"first": d.first.isoformat(), "last": d.last.isoformat(), "streams": list(d.streams),
-            "settling_days": d.settling} for d in due_work(store, today, settings.contract_start)]
-    settling = [day.isoformat() for day in settling_days(store)]
+            "settling_days": d.settling, "policies": list(d.policies)}
+           for d in due_work(list(synced) if synced is not None else stores, today, settings.contract_start)]
+    settling = sorted({day.isoformat() for store in stores for day in settling_days(store)})
     runs = [{"run_id": run.run_id, "job": run.job_name,
              "status": "INTERRUPTED" if interrupted(run) else run.status.value}
             for run in instance.get_runs(limit=5)]
-    return {"today": today.isoformat(), "landing_root": settings.landing_root, "streams": streams, "due": due,
-            "settling": {"days": settling, "settle_days": store.relisting.settle_days},
+    return {"today": today.isoformat(), "landing_root": settings.landing_root, "streams": streams,
+            "policies": per_policy, "due": due,
+            "settling": {"days": settling, "settle_days": settings.settle_days},
             "warehouse": warehouse, "last_runs": runs}
 
 
@@ -56,11 +80,15 @@ def print_status(report: dict, as_json: bool = False) -> None:
         print(json.dumps(report, indent=2))
         return
     print(f"landing zone {report['landing_root']} (today {report['today']} GMT)")
-    print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
-    for name, s in report["streams"].items():
-        behind = "" if s["days_behind"] is None else str(s["days_behind"])
-        print(f"  {name:<22}{s['latest'] or 'never':<12}{behind:>7}{s['partitions']:>11}{s['rows']:>10,}"
-              f"{s['quarantined']:>12,}")
+    tables = report["policies"] if len(report["policies"]) > 1 else {"": report["streams"]}
+    for policy, streams in tables.items():
+        if policy:
+            print(f" policy {policy}")
+        print(f"  {'stream':<22}{'latest':<12}{'behind':>7}{'partitions':>11}{'rows':>10}{'quarantined':>12}")
+        for name, s in streams.items():
+            behind = "" if s["days_behind"] is None else str(s["days_behind"])
+            print(f"  {name:<22}{s['latest'] or 'never':<12}{behind:>7}{s['partitions']:>11}{s['rows']:>10,}"
+                  f"{s['quarantined']:>12,}")
     settling = report["settling"]["days"]
     if settling:
         print(f"settling: {len(settling)} landed day{'s' if len(settling) > 1 else ''} ({_days(settling)}) listed "
@@ -69,7 +97,8 @@ def print_status(report: dict, as_json: bool = False) -> None:
         print("due (run `cofasync sync`)")
         for d in report["due"]:
             again = f" ({d['settling_days']} settling, listed again)" if d["settling_days"] else ""
-            print(f"  {_days([d['first'], d['last']])}: {', '.join(d['streams'])}{again}")
+            policies = f" (policy {', '.join(d['policies'])})" if d["policies"] else ""
+            print(f"  {_days([d['first'], d['last']])}: {', '.join(d['streams'])}{again}{policies}")
     warehouse = report["warehouse"]
     if "error" in warehouse:
         print(f"warehouse {warehouse['url']}: {warehouse['error']}")

@@ -21,11 +21,11 @@ def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None, last
     one is due (or ``snapshot``), the re-poll, the models and the collection; returns the exit code.
     In-process callers (the exactness harness) pass their own settings, instance and API resource;
     ``last_in_process`` as :func:`run_plan` takes it."""
-    store = LandingResource.from_settings(settings).store()
+    stores = LandingResource.from_settings(settings).synced_stores()
     today = settings.today()
-    ranges = due_work(store, today, settings.contract_start)
-    snapshots = [p for p in store.partitions("portfolio_snapshot") if p is not None]
-    snapshot = snapshot or snapshot_due(snapshots, today, settings.snapshot_every_days)
+    ranges = due_work(stores, today, settings.contract_start)
+    snapshot = snapshot or any(snapshot_due([p for p in store.partitions("portfolio_snapshot") if p is not None],
+                                            today, settings.snapshot_every_days) for store in stores)
     if ranges:
         print(f"due: {', '.join(range_label(r.first, r.last) for r in ranges)}")
     else:
@@ -59,14 +59,14 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
     for run_id in recover_interrupted_runs(instance):
         print(f"run {run_id[:8]} of an earlier cofasync never finished (killed?): marked failed, its API "
               "pool slot freed; what it had not committed is extracted again")
-    store = LandingResource.from_settings(settings).store()
+    stores = LandingResource.from_settings(settings).synced_stores()
     plan = sync_plan(ranges, snapshot)
     progress = Progress(len(plan))
     started = time.monotonic()
     report = SyncReport()
     removed = 0
     for run in plan:
-        if run.needs is not None and not run.needs(store):
+        if run.needs is not None and not any(run.needs(store) for store in stores):
             progress.step(run.skipped)
             continue
         progress.step(run.label)
@@ -76,27 +76,27 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
             report.add(run.label, outcome.result)
         if not outcome.ok:
             progress.finish()
-            print_summary(settings, store, report, time.monotonic() - started)
+            print_summary(settings, stores, report, time.monotonic() - started)
             print(f"Nothing landed by the failed step was published. Fix the cause below and run `{again}` "
                   "again: it resumes with what is still due.", file=sys.stderr)
             return fail(f"{run.label} failed: {outcome.message}")
         if run.job == "collect_landing_garbage":
             removed = outcome.result.output_for_node("remove_unneeded_landing_files")
     progress.finish()
-    print_summary(settings, store, report, time.monotonic() - started)
+    print_summary(settings, stores, report, time.monotonic() - started)
     if removed:
         print(f"  landing files of superseded runs removed: {removed:,}")
     return 0
 
 
-def quarantined(store) -> int:
-    """The records quarantined in every current partition of every stream."""
+def quarantined(stores) -> int:
+    """The records quarantined in every current partition of every stream of every policy's zone."""
     from resources.streams import STREAMS
 
-    return sum(m.get("quarantined", 0) for name in STREAMS for m in store.manifests(name))
+    return sum(m.get("quarantined", 0) for store in stores for name in STREAMS for m in store.manifests(name))
 
 
-def print_summary(settings, store, report: SyncReport, seconds: float) -> None:
+def print_summary(settings, stores, report: SyncReport, seconds: float) -> None:
     """Print what one command did (``report``: per stream, the calls, the checks), the quarantine of the
     landing zone, where the warehouse is, and the time."""
     from resources.warehouse import Warehouse
@@ -104,7 +104,7 @@ def print_summary(settings, store, report: SyncReport, seconds: float) -> None:
     print("\nSummary")
     for line in report.lines():
         print(line)
-    print(f"  quarantined records: {quarantined(store):,} in the landing zone (per stream: `cofasync status`)")
+    print(f"  quarantined records: {quarantined(stores):,} in the landing zone (per stream: `cofasync status`)")
     warehouse = Warehouse(settings.warehouse_url)
     try:
         tables = len(warehouse.table_counts())

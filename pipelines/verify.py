@@ -10,7 +10,8 @@ from resources.landing import verify_landing
 from resources.streams import STREAMS, Partitioning
 
 
-def repair_advice(stream: str, partitions: list[str], today: date, contract_start: date | None) -> str:
+def repair_advice(stream: str, partitions: list[str], today: date, contract_start: date | None,
+                  policy: str | None = None) -> str:
     """How to replace a damaged file that ``stream``'s ``partitions`` name (a range run's file is shared by
     its days): the command that re-extracts them when the API can serve them again, else why it cannot."""
     kind = STREAMS[stream].partitioning
@@ -28,7 +29,8 @@ def repair_advice(stream: str, partitions: list[str], today: date, contract_star
         if not servable:
             return ("unrecoverable from the API (days outside its two-year window): restore the file from a "
                     "backup of the landing zone")
-        command = f"cofasync backfill --from {servable[0]} --to {servable[-1]} --streams {stream}"
+        command = f"cofasync backfill --from {servable[0]} --to {servable[-1]} --streams {stream}" + (
+            f" --policy {policy}" if policy else "")
         if STREAMS[stream].depends_on:  # by id: the landed lists name the same records, fetched again alike
             advice = f"repair: `{command}` (the API still serves these days)"
         else:
@@ -59,5 +61,5 @@ def run_verify(store, today: date, contract_start: date | None, first: date | No
         partitions = sorted(d.partition for d in damages)
         named_by = partitions[0] if len(partitions) == 1 else f"{partitions[0]} to {partitions[-1]} ({len(partitions)} days)"
         print(f"  {stream} {named_by}: {path}\n    {damages[0].problem}\n    "
-              f"{repair_advice(stream, partitions, today, contract_start)}")
+              f"{repair_advice(stream, partitions, today, contract_start, store.policy)}")
     return 1

@@ -12,6 +12,7 @@ import httpx
 
 from resources.calendar import check_in_window, first_partition, parse_partition_key, utc_today
 from resources.landing import LandingStore
+from resources.landing.policies import upgrade_single_policy_zone
 from resources.landing.settling import Relisting
 from resources.settings import pinned_clock
 
@@ -21,9 +22,16 @@ class LandingResource(dg.ConfigurableResource):
     by the wall clock, or by the clock `COFASYNC_NOW` pins (``clock_start`` at the wall-clock second
     ``clock_origin``, ticking from there); a long by-id extraction commits the days it has finished
     every ``checkpoint_seconds`` (`COFASYNC_CHECKPOINT_SECONDS`); a day is listed again on the
-    ``settle_days`` nights after its first (`COFASYNC_SETTLE_DAYS`, ``resources.landing.settling``)."""
+    ``settle_days`` nights after its first (`COFASYNC_SETTLE_DAYS`, ``resources.landing.settling``).
+
+    Each policy lands in its own zone under ``root`` (``resources.landing.policies``); ``policy_number``
+    (`COFASERVE_POLICY_NUMBER`) is the zone a store is for unless told, and the policy a zone landed
+    before policies were kept apart belongs to; ``policies`` (`COFASERVE_POLICIES`, comma-separated)
+    restricts the policies synced."""
 
     root: str
+    policy_number: str | None = None
+    policies: str = ""
     quarantine_threshold: float = 0.01
     checkpoint_seconds: float = 120.0
     settle_days: int = 3
@@ -33,19 +41,55 @@ class LandingResource(dg.ConfigurableResource):
     @classmethod
     def from_settings(cls, settings) -> LandingResource:
         """The landing resource of the pipeline's settings."""
-        return cls(root=settings.landing_root, quarantine_threshold=settings.quarantine_threshold,
+        return cls(root=settings.landing_root, policy_number=settings.policy_number,
+                   policies=",".join(settings.policies), quarantine_threshold=settings.quarantine_threshold,
                    checkpoint_seconds=settings.checkpoint_seconds, settle_days=settings.settle_days,
                    clock_start=settings.pinned_now.isoformat() if settings.pinned_now else None,
                    clock_origin=settings.clock_origin if settings.pinned_now else None)
 
-    def store(self, listed_on: date | None = None, replace: bool = False) -> LandingStore:
-        """Return the landing store at `root`, on the resource's clock; a run that lists the API passes
-        ``listed_on`` (the API's today) and whether it ``replace``s the settling days it lands on."""
+    def store(self, listed_on: date | None = None, replace: bool = False, policy: str | None = None) -> LandingStore:
+        """Return the landing store of ``policy``'s zone (default: ``policy_number``'s; with neither, the
+        account's root, which only account-wide readers use), on the resource's clock; a run that lists the
+        API passes ``listed_on`` (the API's today) and whether it ``replace``s the settling days it lands on.
+        A zone landed before policies were kept apart is upgraded first (``upgrade_single_policy_zone``)."""
+        upgrade_single_policy_zone(self.root, self.policy_number)
         clock = None
         if self.clock_start:
             clock = pinned_clock(datetime.fromisoformat(self.clock_start), self.clock_origin or time.time())
         return LandingStore(self.root, clock=clock, checkpoint_seconds=self.checkpoint_seconds,
-                            relisting=Relisting(listed_on, self.settle_days, replace))
+                            relisting=Relisting(listed_on, self.settle_days, replace), policy=policy or self.policy_number)
+
+    def stores(self) -> list[LandingStore]:
+        """The store of every policy's zone under ``root`` (and of ``policy_number``'s, landed or not), in
+        policy order: what status, verification and garbage collection go through."""
+        first = self.store()
+        known = sorted({*first.policies(), *([self.policy_number] if self.policy_number else [])})
+        return [first.for_policy(p) for p in known]
+
+    def synced_stores(self) -> list[LandingStore]:
+        """The stores of the policies a sync keeps up to date, in policy order: those `COFASERVE_POLICIES`
+        names, else every landed zone and ``policy_number``'s, less the zones of policies the account's
+        latest landed policy list no longer holds (their history stays; runs report them)."""
+        every = self.stores()
+        if self.restriction():
+            first = every[0] if every else self.store()
+            return [first.for_policy(p) for p in sorted(self.restriction())]
+        listed = latest_policy_list(every)
+        return [s for s in every if listed is None or s.policy in listed or s.policy == self.policy_number]
+
+    def restriction(self) -> tuple[str, ...]:
+        """The policies `COFASERVE_POLICIES` restricts the sync to (empty: every one the account lists)."""
+        return tuple(p.strip() for p in self.policies.split(",") if p.strip())
+
+
+def latest_policy_list(stores: list[LandingStore]) -> set[str] | None:
+    """The policy numbers of the account's policy list landed last by any of ``stores`` (None when none
+    has landed one)."""
+    landed = [(m.get("written_at") or "", store) for store in stores for m in store.manifests("policies")]
+    if not landed:
+        return None
+    store = max(landed, key=lambda pair: pair[0])[1]
+    return set(store.read_table("policies", columns=["policy_number"]).column("policy_number").to_pylist())
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -40,6 +40,10 @@ class PipelineSettings:
     checkpoint_seconds: float = 120.0
     settle_days: int = 3
     """A landed day is listed again on this many nights after its first, for records the API shows late."""
+    policy_number: str | None = None
+    """The account's policy the client names to list the others; a single-policy landing zone is that policy's."""
+    policies: tuple[str, ...] = ()
+    """The policies to sync (empty: every policy the account lists)."""
     pinned_today: date | None = None
     contract_start: date | None = None
     pinned_now: datetime | None = None
@@ -119,6 +123,24 @@ def _settle_days(value: str) -> int:
     return number
 
 
+_POLICY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _policy_or_empty(value: str) -> str | None:
+    value = value.strip()
+    if value and not _POLICY_NUMBER.match(value):
+        raise ValueError("must be a policy number: letters, digits, '.', '_' or '-' (e.g. 5012345)")
+    return value or None
+
+
+def _policy_list(value: str) -> tuple[str, ...]:
+    numbers = tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
+    wrong = [p for p in numbers if not _POLICY_NUMBER.match(p)]
+    if wrong:
+        raise ValueError(f"must be policy numbers separated by commas (e.g. 5012345,5012346), not {', '.join(wrong)}")
+    return numbers
+
+
 def _day_or_empty(value: str) -> date | None:
     if not value.strip():
         return None
@@ -175,6 +197,8 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
     "COFASYNC_CHECKPOINT_SECONDS": ("120", _seconds),
     "COFASYNC_SETTLE_DAYS": ("3", _settle_days),
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
+    "COFASERVE_POLICY_NUMBER": ("", _policy_or_empty),
+    "COFASERVE_POLICIES": ("", _policy_list),
     "COFASYNC_TODAY": ("", _day_or_empty),
     "COFASERVE_CONTRACT_START": ("", _day_or_empty),
     "COFASYNC_NOW": ("", _instant_or_empty),
@@ -213,6 +237,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         failure_webhook_url=values["COFASYNC_FAILURE_WEBHOOK_URL"],
         checkpoint_seconds=values["COFASYNC_CHECKPOINT_SECONDS"],
         settle_days=values["COFASYNC_SETTLE_DAYS"],
+        policy_number=values["COFASERVE_POLICY_NUMBER"],
+        policies=values["COFASERVE_POLICIES"],
         pinned_today=values["COFASYNC_TODAY"],
         contract_start=values["COFASERVE_CONTRACT_START"],
         pinned_now=values["COFASYNC_NOW"],

@@ -129,7 +129,8 @@ async def truth(request: Request) -> Response:
     if not worlds:
         return _bad(f"the account holds no policy {policy}; it holds {', '.join(w.policy.policy_number for w in sb.worlds)}")
     late = sb.faults.late_seconds if sb.faults.spec.late_rate else None
-    chunks = list(export(worlds, entity, sb.malformed.entries(), tag_policy=len(sb.worlds) > 1, late=late))
+    malformed = [m for m in sb.malformed.entries() if policy in (None, m["policyNumber"])]
+    chunks = list(export(worlds, entity, malformed, tag_policy=len(sb.worlds) > 1, late=late))
     return StreamingResponse(iter(chunks), media_type="application/x-ndjson")
 
 

@@ -57,19 +57,20 @@ def damage(stream: str, doc: dict, kind: str) -> str:
 
 
 class MalformedRegister:
-    """Every record served damaged: stream, key, kind, field, first served (UTC), times served."""
+    """Every record served damaged: stream, key, kind, field, first served (UTC), times served, and the
+    policy whose list served it."""
 
     def __init__(self):
-        self._served: dict[tuple[str, str], dict] = {}
+        self._served: dict[tuple[str, str, str], dict] = {}
 
-    def serve(self, stream: str, key: str, kind: str, item: bytes) -> bytes:
-        """The damaged JSON of `item` (JSON bytes of one record), recorded as served."""
+    def serve(self, stream: str, key: str, kind: str, item: bytes, policy: str = "") -> bytes:
+        """The damaged JSON of `item` (JSON bytes of one record of ``policy``), recorded as served."""
         doc = orjson.loads(item)
         field = damage(stream, doc, kind)
-        entry = self._served.get((stream, key))
+        entry = self._served.get((policy, stream, key))
         if entry is None:
-            entry = self._served[(stream, key)] = {
-                "stream": stream, "key": key, "kind": kind, "field": field,
+            entry = self._served[(policy, stream, key)] = {
+                "stream": stream, "key": key, "kind": kind, "field": field, "policyNumber": policy,
                 "firstServedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "timesServed": 0}
         entry["timesServed"] += 1
         return orjson.dumps(doc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 
 from sandbox.auth import AuthClock, Credentials, Lockout, TokenStore
 from sandbox.counters import Counters
@@ -58,17 +59,18 @@ class Sandbox:
         self.counters = Counters()
         self.malformed = MalformedRegister()
         policies = [w.policy for w in self.worlds]
-        self.views_by_policy = {w.policy.policy_number: Views(w, self._item_hook, policies, late=self.faults)
+        self.views_by_policy = {w.policy.policy_number: Views(w, partial(self._item_hook, w.policy.policy_number),
+                                                              policies, late=self.faults)
                                 for w in self.worlds}
         """The read models of each policy the account holds, by policy number."""
         self.views = self.views_by_policy[self.world.policy.policy_number]
 
-    def _item_hook(self, stream: str, key: str, item: bytes) -> bytes:
+    def _item_hook(self, policy: str, stream: str, key: str, item: bytes) -> bytes:
         kind = self.faults.malformation(stream, key, kinds_for(stream))
         if kind is None:
             return item
         self.counters.malformed_served += 1
-        return self.malformed.serve(stream, key, kind, item)
+        return self.malformed.serve(stream, key, kind, item, policy)
 
     def set_faults(self, spec: FaultSpec) -> None:
         """Install a new fault spec (random sequence restarts; malformed-record choice follows the seed)."""

@@ -12,6 +12,7 @@ exceptions; HTTP-level failures raise the typed errors of :mod:`.errors`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import random
 import time
@@ -93,6 +94,16 @@ class CofaServeClient:
 
     def __repr__(self) -> str:
         return f"CofaServeClient({self.settings.business_root!r}, policy={self.settings.policy_number!r})"
+
+    def for_policy(self, policy_number: str) -> CofaServeClient:
+        """A client whose calls carry ``policy_number`` and that shares everything else with this one: the
+        connection pool, the login, the rate budget of each endpoint (one for all the account's policies),
+        retries and telemetry. Close only the original."""
+        if policy_number == self.settings.policy_number:
+            return self
+        other = copy.copy(self)
+        other.settings = self.settings.model_copy(update={"policy_number": policy_number})
+        return other
 
     # ------------------------------------------------------------------------------------------ lifecycle
 

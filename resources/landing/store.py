@@ -26,17 +26,16 @@ from typing import Any
 
 import fsspec
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from resources.streams import get_stream
 
 from . import gc, manifest_files
 from .durability import put_many_atomic, rename
-from .errors import DamagedLanding, LandingError
+from .errors import LandingError
 from .manifest import checked_run, partition_key
-from .parquet import conform_table, read_days
+from .policies import PREFIX, landed_policies, policy_dir
+from .reads import read_manifested
 from .settling import Relisting
 from .writer import QUARANTINE_SCHEMA, PartitionWriter
 
@@ -66,6 +65,9 @@ class LandingStore:
     :meth:`garbage_collect` keeps superseded runs, so that a reader which listed the previous files just
     before a swap can finish.
 
+    Policies (``policies.py``): with ``policy``, the store is that policy's zone, the folder
+    ``policy={policy}`` under ``root`` (the account's root); :meth:`for_policy` gives another policy's.
+
     Clock: ``clock`` is a callable returning an aware UTC datetime (default: :func:`wall_clock`). It dates
     every landed row (``_extracted_at``), every quarantined record (``extracted_at``), the manifests'
     ``written_at`` and ``superseded_at``, and is garbage collection's "now".
@@ -89,16 +91,22 @@ class LandingStore:
         retention: timedelta = timedelta(days=7),
         clock: Callable[[], datetime] | None = None,
         relisting: Relisting | None = None,
+        policy: str | None = None,
     ) -> None:
         if row_group_size < 1 or rows_per_file < 1:
             raise ValueError("row_group_size and rows_per_file must be at least 1")
         self.fs, path = fsspec.core.url_to_fs(str(root), **dict(storage_options or {}))
         self.local = isinstance(self.fs, LocalFileSystem)
-        self.path = (os.path.abspath(path) if self.local else path).rstrip("/") or "/"
+        self.account_path = (os.path.abspath(path) if self.local else path).rstrip("/") or "/"
+        """The account's root (as ``fs`` names it): the policies' folders are under it."""
+        self.policy = policy
+        """The policy whose zone this is (``policies.py``), or None for a store rooted at ``root`` itself."""
+        self.path = self.account_path if policy is None else policy_dir(self.account_path, policy)
+        self.storage_options = dict(storage_options or {})
         """The root as the filesystem ``fs`` names it (no protocol)."""
         self.root = self.path if self.local else self.fs.unstrip_protocol(self.path)
         """The root as an absolute path (local) or a URL without credentials; manifest files are relative to it."""
-        self.url = _redact(str(root))
+        self.url = _redact(str(root)) + ("" if policy is None else f"/{PREFIX}{policy}")
         self.row_group_size = row_group_size
         self.rows_per_file = rows_per_file
         self.lock_timeout = lock_timeout
@@ -109,6 +117,19 @@ class LandingStore:
 
     def __repr__(self) -> str:
         return f"LandingStore({self.url!r})"
+
+    def for_policy(self, policy: str) -> LandingStore:
+        """The store of ``policy``'s zone under the same account root, with this store's settings."""
+        store = object.__new__(LandingStore)
+        store.__dict__.update(self.__dict__)
+        store.policy, store.path = policy, policy_dir(self.account_path, policy)
+        store.root = store.path if self.local else self.fs.unstrip_protocol(store.path)
+        store.url = self.url.split(f"/{PREFIX}")[0] + f"/{PREFIX}{policy}"
+        return store
+
+    def policies(self) -> list[str]:
+        """The policies that have a zone under this store's account root, in order."""
+        return landed_policies(self.fs, self.account_path)
 
     # -- paths (as ``fs`` names them) ----------------------------------------------------------------
     def join(self, *parts: str) -> str:
@@ -254,33 +275,7 @@ class LandingStore:
         return self._read(self._selected(stream, partition), "quarantine_files", "partition", QUARANTINE_SCHEMA)
 
     def _read(self, manifests: list[dict], files_key: str, day_column: str, schema: pa.Schema) -> pa.Table:
-        # a file shared by several days (a range run) is read once, for the days whose manifest names it
-        days_of: dict[str, list[date | None]] = {}
-        for manifest in manifests:
-            day = None if manifest["partition"] is None else date.fromisoformat(manifest["partition"])
-            for relative in manifest[files_key]:
-                days_of.setdefault(relative, []).append(day)
-        tables, order = [], []
-        for relative, days in days_of.items():
-            try:
-                with self.fs.open(self.join(relative), "rb") as fh:
-                    table = read_days(pq.ParquetFile(fh, page_checksum_verification=True),
-                                      [*schema.names, day_column], day_column, days)
-            except (OSError, pa.ArrowException) as exc:  # missing, truncated, a page failing its checksum
-                raise DamagedLanding(f"the landed file {self.join(relative)} cannot be read ({exc}): `cofasync "
-                                     "verify` lists what is damaged and how to repair it") from exc
-            tables.append(conform_table(table, schema))
-            order.append(table[day_column] if day_column in table.column_names else pa.nulls(len(table), pa.date32()))
-        if not tables:
-            return schema.empty_table()
-        table = pa.concat_tables(tables)
-        if len(manifests) > 1:  # partitions in order, each one's rows as landed (the sort is stable)
-            # chunk by chunk with the type given: a file none of whose rows is of the days read gives a
-            # column of no chunks, from which pyarrow would infer no type
-            days = pa.chunked_array([chunk for c in order for chunk in pa.chunked_array(c).cast(pa.date32()).chunks],
-                                    type=pa.date32())
-            table = table.take(pc.sort_indices(days))
-        return table
+        return read_manifested(self, manifests, files_key, day_column, schema)
 
     # -- garbage collection ------------------------------------------------------------------------
     def garbage_collect(self, stream: str, *, retention: timedelta | None = None, now: datetime | None = None) -> list[str]:

@@ -25,14 +25,14 @@ from resources.landing import LandingStore
 
 from .dialects import place_batch
 from .history import note_changes, refresh_history
-from .inputs import PartitionRun, current_partitions, read_partitions
+from .inputs import PartitionRun, current_partitions, policy_stores, read_partitions
 from .models import Model, load_models, select_body
 from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, scalar
 from .sql import DELETE_ALL, INSERT_MODEL, compose
 
 ROWS_PER_BATCH = 500_000
 PARTITIONS_PER_BATCH = 256
-_DELETE_PARTITIONS = "delete from {name} where source_partition in :keys"
+_DELETE_PARTITIONS = "delete from {name} where policy_number = :policy and source_partition in :keys"
 
 
 @dataclass
@@ -60,14 +60,13 @@ def _batches(runs: list[PartitionRun]) -> Iterator[list[PartitionRun]]:
         yield batch
 
 
-def _delete_partitions(conn: Connection, model: Model, keys: list[str]) -> None:
+def _delete_partitions(conn: Connection, model: Model, policy: str, keys: list[str]) -> None:
     statement = sa.text(compose(_DELETE_PARTITIONS, name=model.qualified))
-    conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)), {"keys": keys})
+    conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)), {"policy": policy, "keys": keys})
     conn.execute(
-        sa.text("delete from _wh_partitions where stream = :s and partition_key in :keys").bindparams(
-            sa.bindparam("keys", expanding=True)
-        ),
-        {"s": model.stream, "keys": keys},
+        sa.text("delete from _wh_partitions where stream = :s and policy_number = :policy "
+                "and partition_key in :keys").bindparams(sa.bindparam("keys", expanding=True)),
+        {"s": model.stream, "policy": policy, "keys": keys},
     )
 
 
@@ -82,9 +81,11 @@ def stage_batch(conn: Connection, model: Model, batch: pa.Table, *, note: bool =
 
 
 _RECORD_PARTITIONS = """
-insert into _wh_partitions (stream, partition_key, run_id, file_count, row_count, written_at, build_id)
+insert into _wh_partitions (stream, policy_number, partition_key, run_id, file_count, row_count, written_at,
+    build_id)
 select
     unnest(cast(:streams as varchar[])),
+    unnest(cast(:policies as varchar[])),
     unnest(cast(:partitions as varchar[])),
     unnest(cast(:runs as varchar[])),
     unnest(cast(:files as integer[])),
@@ -97,49 +98,49 @@ select
 def _record_partitions(conn: Connection, runs: list[PartitionRun], build_id: int) -> None:
     """Remember which run of each partition is loaded (the watermark), in one set-based statement."""
     conn.execute(sa.text(_RECORD_PARTITIONS), {
-        "streams": [r.stream for r in runs], "partitions": [r.partition for r in runs],
+        "streams": [r.stream for r in runs], "policies": [r.policy for r in runs], "partitions": [r.partition for r in runs],
         "runs": [r.run_id for r in runs], "files": [len(r.files) for r in runs], "rows": [r.rows for r in runs],
         "written": [r.written_at for r in runs], "builds": [build_id] * len(runs),
     })
 
 
 def load_stream(
-    conn: Connection, model: Model, landing: LandingStore, build_id: int, note: bool
+    conn: Connection, model: Model, stores: list[LandingStore], build_id: int, note: bool
 ) -> tuple[int, int]:
-    """Bring `model`'s staging table in step with the current runs of its stream.
+    """Bring `model`'s staging table in step with the current runs of its stream in every policy's zone
+    (`stores`, one per policy).
 
-    Only partitions whose current run changed (or whose manifest disappeared) since the last build are
-    touched. Returns (partitions replaced, rows landed). With `note`, the company numbers of removed
-    and inserted rows go to `_wh_changes`.
+    Only (policy, partition)s whose current run changed (or whose manifest disappeared, or whose policy's
+    zone did) since the last build are touched. Returns (partitions replaced, rows landed). With `note`,
+    the company numbers of removed and inserted rows go to `_wh_changes`.
     """
     stream = model.stream
     assert stream is not None
-    runs = current_partitions(landing, stream)
-    loaded = dict(
-        conn.execute(
-            sa.text("select partition_key, run_id from _wh_partitions where stream = :s"), {"s": stream}
-        ).fetchall()
-    )
-    changed = [r for r in runs if loaded.get(r.partition) != r.run_id]
-    gone = sorted(set(loaded) - {r.partition for r in runs})
-    stale = [r.partition for r in changed if r.partition in loaded] + gone
-    if stale:
+    runs = [run for store in stores for run in current_partitions(store, stream)]
+    loaded = {(policy, key): run for policy, key, run in conn.execute(
+        sa.text("select policy_number, partition_key, run_id from _wh_partitions where stream = :s"), {"s": stream})}
+    changed = [r for r in runs if loaded.get((r.policy, r.partition)) != r.run_id]
+    gone = sorted(set(loaded) - {(r.policy, r.partition) for r in runs})
+    stale = sorted([(r.policy, r.partition) for r in changed if (r.policy, r.partition) in loaded] + gone)
+    for policy in dict.fromkeys(p for p, _ in stale):
+        keys = [key for p, key in stale if p == policy]
         if note:
-            note_changes(conn, model.name, model.qualified, columns_of(conn, model.qualified), stale)
-        _delete_partitions(conn, model, stale)
+            note_changes(conn, model.name, model.qualified, columns_of(conn, model.qualified), keys, policy)
+        _delete_partitions(conn, model, policy, keys)
     landed = 0
-    for batch_runs in _batches(changed):
-        batch = read_partitions(landing, batch_runs)
-        stage_batch(conn, model, batch, note=note)
-        landed += batch.num_rows
-        _record_partitions(conn, batch_runs, build_id)
+    for store in stores:
+        for batch_runs in _batches([r for r in changed if r.policy == store.policy]):
+            batch = read_partitions(store, batch_runs)
+            stage_batch(conn, model, batch, note=note)
+            landed += batch.num_rows
+            _record_partitions(conn, batch_runs, build_id)
     return len(changed) + len(gone), landed
 
 
 def run_build(
     conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool, commit_steps: bool = False
 ) -> BuildOutcome:
-    """Build the warehouse on `conn` from the landing zone.
+    """Build the warehouse on `conn` from the landing zone of every policy under `landing`'s account root.
 
     Promises: afterwards staging holds exactly the current runs of every landed partition, and history
     equals what a full rebuild of the same landing zone gives; `_wh_builds` records the build.
@@ -167,8 +168,9 @@ def run_build(
     build_id = int(scalar(conn, "select coalesce(max(build_id), 0) + 1 from _wh_builds"))
     outcome = BuildOutcome(build_id=build_id, full_refresh=full_refresh)
     changed_tables: set[str] = set()
+    stores = policy_stores(landing)
     for model in (m for m in models if m.layer == "staging"):
-        partitions, rows = load_stream(conn, model, landing, build_id, note=not full_refresh)
+        partitions, rows = load_stream(conn, model, stores, build_id, note=not full_refresh)
         if commit_steps:
             conn.commit()
         if partitions:

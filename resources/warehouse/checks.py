@@ -129,31 +129,39 @@ def check_no_overlapping_validity(conn: Connection, table: str) -> CheckResult:
 
 
 _RESOLVED_NOT_MAPPED = """
-select evidence.temporary_easy_number, evidence.easy_number
+select evidence.policy_number, evidence.temporary_easy_number, evidence.easy_number
 from (
-    select temporary_easy_number, easy_number from staging.stg_deliveries
-    union select temporary_easy_number, easy_number from staging.stg_orders
-    union select temporary_easy_number, easy_number from staging.stg_order_polls
-    union select temporary_easy_number, easy_number from staging.stg_portfolio
-    union select temporary_easy_number, easy_number from staging.stg_portfolio_snapshot
+    select policy_number, temporary_easy_number, easy_number from staging.stg_deliveries
+    union select policy_number, temporary_easy_number, easy_number from staging.stg_orders
+    union select policy_number, temporary_easy_number, easy_number from staging.stg_order_polls
+    union select policy_number, temporary_easy_number, easy_number from staging.stg_portfolio
+    union select policy_number, temporary_easy_number, easy_number from staging.stg_portfolio_snapshot
 ) as evidence
+left join history.easy_number_map as number_map
+    on number_map.policy_number = evidence.policy_number
+    and number_map.temporary_easy_number = evidence.temporary_easy_number
 where evidence.temporary_easy_number like 'Z%'
     and evidence.easy_number not like 'Z%'
-    and evidence.temporary_easy_number not in (select temporary_easy_number from history.easy_number_map)
+    and number_map.temporary_easy_number is null
 """
 
+# a history row of a policy keyed by a Z number that policy's map resolves
 _KEYED_BY_TEMPORARY = """
-select 'decision_history' as table_name, easy_number from history.decision_history
-where easy_number in (select temporary_easy_number from history.easy_number_map)
+select 'decision_history' as table_name, easy_number from history.decision_history as keyed
+where exists (select 1 from history.easy_number_map as m
+              where m.policy_number = keyed.policy_number and m.temporary_easy_number = keyed.easy_number)
 union all
-select 'order_history', easy_number from history.order_history
-where easy_number in (select temporary_easy_number from history.easy_number_map)
+select 'order_history', easy_number from history.order_history as keyed
+where exists (select 1 from history.easy_number_map as m
+              where m.policy_number = keyed.policy_number and m.temporary_easy_number = keyed.easy_number)
 union all
-select 'overdue_history', easy_number from history.overdue_history
-where easy_number in (select temporary_easy_number from history.easy_number_map)
+select 'overdue_history', easy_number from history.overdue_history as keyed
+where exists (select 1 from history.easy_number_map as m
+              where m.policy_number = keyed.policy_number and m.temporary_easy_number = keyed.easy_number)
 union all
-select 'company_history', easy_number from history.company_history
-where easy_number in (select temporary_easy_number from history.easy_number_map)
+select 'company_history', easy_number from history.company_history as keyed
+where exists (select 1 from history.easy_number_map as m
+              where m.policy_number = keyed.policy_number and m.temporary_easy_number = keyed.easy_number)
 """
 
 
@@ -164,61 +172,63 @@ def check_temporary_numbers_mapped(conn: Connection) -> list[CheckResult]:
         _run(conn, "temporary_numbers_mapped", "easy_number_map", _RESOLVED_NOT_MAPPED),
         _run(conn, "history_keyed_by_definitive_number", "easy_number_map", _KEYED_BY_TEMPORARY),
         _run(conn, "unambiguous_resolution", "easy_number_map",
-             "select temporary_easy_number, candidate_count from history.easy_number_map where candidate_count > 1"),
+             "select policy_number, temporary_easy_number, candidate_count from history.easy_number_map "
+             "where candidate_count > 1"),
     ]
 
 
 _DECISIONS_RECONCILE = """
-select staged.delivery_id as staged_delivery_id, history.delivery_id as history_delivery_id
+select staged.policy_number, staged.delivery_id as staged_delivery_id, history.delivery_id as history_delivery_id
 from (
-    select delivery_id from staging.stg_deliveries
-    union select delivery_id from staging.stg_portfolio where delivery_id is not null
-    union select delivery_id from staging.stg_portfolio_snapshot where delivery_id is not null
+    select policy_number, delivery_id from staging.stg_deliveries
+    union select policy_number, delivery_id from staging.stg_portfolio where delivery_id is not null
+    union select policy_number, delivery_id from staging.stg_portfolio_snapshot where delivery_id is not null
 ) as staged
 full outer join (
-    select delivery_id from history.decision_history where delivery_id is not null
+    select policy_number, delivery_id from history.decision_history where delivery_id is not null
 ) as history
-    on history.delivery_id = staged.delivery_id
+    on history.policy_number = staged.policy_number and history.delivery_id = staged.delivery_id
 where staged.delivery_id is null or history.delivery_id is null
 """
 
 _DECISION_DUPLICATES = """
-select delivery_id, count(*) as versions from history.decision_history
-where delivery_id is not null group by delivery_id having count(*) > 1
+select policy_number, delivery_id, count(*) as versions from history.decision_history
+where delivery_id is not null group by policy_number, delivery_id having count(*) > 1
 """
 
 _ENTITIES_RECONCILE = """
 select staged.{column} as staged_{column}, history.{column} as history_{column}
-from (select distinct {column} from {staging}) as staged
-full outer join (select distinct {column} from {table}) as history
-    on history.{column} = staged.{column}
+from (select distinct policy_number, {column} from {staging}) as staged
+full outer join (select distinct policy_number, {column} from {table}) as history
+    on history.policy_number = staged.policy_number and history.{column} = staged.{column}
 where staged.{column} is null or history.{column} is null
 """
 
 _ORDERS_RECONCILE = """
 select staged.order_id as staged_order_id, history.order_id as history_order_id
 from (
-    select order_id from staging.stg_orders
-    union select order_id from staging.stg_order_polls
+    select policy_number, order_id from staging.stg_orders
+    union select policy_number, order_id from staging.stg_order_polls
 ) as staged
-full outer join (select distinct order_id from history.order_history) as history
-    on history.order_id = staged.order_id
+full outer join (select distinct policy_number, order_id from history.order_history) as history
+    on history.policy_number = staged.policy_number and history.order_id = staged.order_id
 where staged.order_id is null or history.order_id is null
 """
 
 _COMPANIES_RECONCILE = """
 select staged.easy_number as staged_easy_number, history.easy_number as history_easy_number
 from (
-    select distinct coalesce(number_map.easy_number, listed.easy_number) as easy_number
+    select distinct listed.policy_number, coalesce(number_map.easy_number, listed.easy_number) as easy_number
     from (
-        select easy_number from staging.stg_portfolio
-        union select easy_number from staging.stg_portfolio_snapshot
+        select policy_number, easy_number from staging.stg_portfolio
+        union select policy_number, easy_number from staging.stg_portfolio_snapshot
     ) as listed
     left join history.easy_number_map as number_map
-        on number_map.temporary_easy_number = listed.easy_number
+        on number_map.policy_number = listed.policy_number
+        and number_map.temporary_easy_number = listed.easy_number
 ) as staged
-full outer join (select distinct easy_number from history.company_history) as history
-    on history.easy_number = staged.easy_number
+full outer join (select distinct policy_number, easy_number from history.company_history) as history
+    on history.policy_number = staged.policy_number and history.easy_number = staged.easy_number
 where staged.easy_number is null or history.easy_number is null
 """
 
@@ -245,8 +255,8 @@ def check_notifications_have_decisions(conn: Connection) -> CheckResult:
 
 def check_unique_notifications(conn: Connection) -> CheckResult:
     """Each notification is one row of notification_events (it was landed in one partition only)."""
-    sql = ("select notification_id, count(*) as copies from marts.notification_events "
-           "group by notification_id having count(*) > 1")
+    sql = ("select policy_number, notification_id, count(*) as copies from marts.notification_events "
+           "group by policy_number, notification_id having count(*) > 1")
     return _run(conn, "unique_notifications", "notification_events", sql)
 
 

@@ -95,8 +95,8 @@ select easy_number from (
 
 
 def note_changes(conn: Connection, table: str, source: str, available: Iterable[str],
-                  partitions: list[str] | None = None) -> None:
-    """Record in _wh_changes the company numbers and order/delivery ids of `source` rows (of
+                  partitions: list[str] | None = None, policy: str | None = None) -> None:
+    """Record in _wh_changes the company numbers and order/delivery ids of `source` rows (of `policy`'s
     `partitions`, when given), under the name `table`."""
     present = set(available)
     if "easy_number" not in present:
@@ -106,8 +106,9 @@ def note_changes(conn: Connection, table: str, source: str, available: Iterable[
     if partitions is None:
         conn.execute(sa.text(sql), {"table": table})
     else:
-        statement = sa.text(sql + " where source_partition in :keys")
-        conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)), {"table": table, "keys": partitions})
+        statement = sa.text(sql + " where policy_number = :policy and source_partition in :keys")
+        conn.execute(statement.bindparams(sa.bindparam("keys", expanding=True)),
+                     {"table": table, "keys": partitions, "policy": policy})
 
 
 def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:

@@ -19,11 +19,14 @@ import duckdb
 import pyarrow as pa
 
 from resources.landing import CURRENT, LandingStore, conform_table, require_intact
+from resources.landing.policies import legacy_entries, upgrade_single_policy_zone
 from resources.streams import STREAMS as STREAM_REGISTRY
 
 LINEAGE_COLUMNS = ("_partition", "_run_id", "_extracted_at")
-# Added by the loader: the manifest's partition key and the row's position in its run (dedupe order).
-LOADER_FIELDS = (pa.field("_partition_key", pa.string()), pa.field("_row_in_partition", pa.int64()))
+# Added by the loader: the manifest's partition key, the row's position in its run (dedupe order) and
+# the policy whose zone landed it.
+LOADER_FIELDS = (pa.field("_partition_key", pa.string()), pa.field("_row_in_partition", pa.int64()),
+                 pa.field("_policy_number", pa.string()))
 
 # Quarantine inputs (input name -> landed stream) and what is read of each quarantined record.
 QUARANTINES: dict[str, str] = {"portfolio_snapshot_quarantine": "portfolio_snapshot"}
@@ -57,7 +60,8 @@ def landed_schema(stream: str) -> pa.Schema:
 
 @dataclass(frozen=True)
 class PartitionRun:
-    """The current run of one (stream, partition), as its manifest names it (files relative to the root)."""
+    """The current run of one (stream, partition) of one policy, as its manifest names it (files relative
+    to the policy's zone)."""
 
     stream: str
     partition: str
@@ -67,11 +71,22 @@ class PartitionRun:
     written_at: str | None = None
     digests: tuple[tuple[str, dict | None], ...] = ()
     """(file, its recorded size and SHA-256, or None for a file landed before digests were recorded)."""
+    policy: str = ""
+    """The policy whose zone holds the run."""
 
 
 def as_store(landing: LandingStore | str | Path) -> LandingStore:
     """A LandingStore for a store or a landing root (path or fsspec URL)."""
     return landing if isinstance(landing, LandingStore) else LandingStore(str(landing))
+
+
+def policy_stores(landing: LandingStore) -> list[LandingStore]:
+    """The zone of every policy under ``landing``'s account root, in policy order; a root that still holds
+    a single-policy zone raises LegacyLandingZone (``resources.landing.policies``) saying how to upgrade it."""
+    if legacy_entries(landing.fs, landing.account_path):
+        upgrade_single_policy_zone(landing.account_path if landing.local else landing.fs.unstrip_protocol(
+            landing.account_path), None, storage_options=landing.storage_options)
+    return [landing.for_policy(policy) for policy in landing.policies()]
 
 
 def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]:
@@ -91,6 +106,7 @@ def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]
             written_at=manifest.get("written_at"),
             digests=tuple((f, (manifest.get("file_digests") or {}).get(f))
                           for f in manifest["quarantine_files" if quarantine else "files"]),
+            policy=landing.policy or "",
         )
         for manifest in landing.manifests(landed_stream(stream))
     ]
@@ -160,4 +176,5 @@ def read_partitions(landing: LandingStore, runs: Iterable[PartitionRun]) -> pa.T
         table = reader.sql(query, params={"paths": paths}).to_arrow_table()
     if stream in QUARANTINES:
         table = _quarantine_as_landed(QUARANTINES[stream], table)
+    table = table.append_column("_policy_number", pa.array([landing.policy] * table.num_rows, pa.string()))
     return conform_table(table, landed_schema(stream))

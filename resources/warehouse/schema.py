@@ -18,10 +18,10 @@ from .inputs import landed_schema
 from .models import LAYERS, Model, fingerprint, load_models, select_body
 from .sql import compose
 
-LOADER_VERSION = "3"
+LOADER_VERSION = "4"
 _META_DDL = (
     "create table if not exists _wh_meta (meta_key varchar, meta_value varchar)",
-    "create table if not exists _wh_partitions (stream varchar, partition_key varchar, run_id varchar, "
+    "create table if not exists _wh_partitions (stream varchar, policy_number varchar, partition_key varchar, run_id varchar, "
     "file_count integer, row_count bigint, written_at varchar, build_id integer)",
     "create table if not exists _wh_builds (build_id integer, started_at timestamp with time zone, "
     "finished_at timestamp with time zone, full_refresh boolean, partitions_loaded integer, "
@@ -33,6 +33,8 @@ _META_DDL = (
 # Emptied by every build with truncate (a deleted row would stay in Postgres until vacuumed, and these
 # tables see every number of a full build); only builders touch them. Recreated when the models change.
 SCRATCH_TABLES = ("_wh_changes", "_wh_scope")
+# Recreated with the models too: a full refresh empties it anyway, and a new loader may shape it otherwise.
+REBUILT_TABLES = (*SCRATCH_TABLES, "_wh_partitions")
 
 # Statement templates: {body} is a model file's select, every other placeholder a checked identifier.
 _CREATE_SCHEMA = "create schema if not exists {name}"
@@ -128,8 +130,8 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
         return False
     for layer in LAYERS:
         conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
-    for scratch in SCRATCH_TABLES:
-        conn.execute(sa.text(compose(_DROP_TABLE, name=scratch)))
+    for table in REBUILT_TABLES:
+        conn.execute(sa.text(compose(_DROP_TABLE, name=table)))
     for statement in _META_DDL:
         conn.execute(sa.text(statement))
     previous = [n for n in (_get_meta(conn, "models") or "").split(",") if n]

@@ -15,7 +15,7 @@ from .models import LAYERS, load_models
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$")
 BUILD_TABLES = ("_wh_meta", "_wh_partitions", "_wh_builds", "_wh_changes", "_wh_scope", "_wh_next", "_wh_diff")
-BUILD_COLUMNS = ("easy_number", "temporary_easy_number", "source_partition", "order_id", "delivery_id")
+BUILD_COLUMNS = ("easy_number", "temporary_easy_number", "source_partition", "order_id", "delivery_id", "policy_number")
 
 
 @cache

@@ -1,6 +1,7 @@
 -- company_history: SCD2 history of company identification data (name, address, identifiers, customer reference).
--- grain: one row per period during which a company's attributes stayed the same
--- key: easy_number, version_no (current version: valid_to is null)
+-- grain: one row per policy × company per period during which the company's attributes, as listed under
+--        that policy, stayed the same (the customer reference is the policy's own)
+-- key: easy_number, policy_number, version_no (current version: valid_to is null)
 -- upstream: stg_portfolio, stg_portfolio_snapshot, easy_number_map
 -- materialized: table
 -- refresh: by company
@@ -10,7 +11,10 @@
 -- that first showed different ones. Observations are ordered by extraction time; a version changes
 -- only when a business column differs (legal_identifiers is canonical JSON and compares as text).
 -- A company that leaves the portfolio keeps its last version open: membership is told by
--- decision_history, not here.
+-- decision_history, not here. A buyer covered under two policies has one history per policy (each lists
+-- it with its own customer reference), and a temporary number is resolved within its own policy.
+-- Only the rows of the numbers in scope are returned: a Z number in scope may be another policy's request,
+-- resolved there to a company the build is not recomputing (whose rows it does not delete).
 
 with
 
@@ -22,21 +26,21 @@ scope as (
 
 number_map as (
 
-    select temporary_easy_number, easy_number from history.easy_number_map
+    select temporary_easy_number, policy_number, easy_number from history.easy_number_map
 
 ),
 
 listings as (
 
     select
-        easy_number, company_name, street_address, postal_code, city, country_code, legal_identifiers,
-        is_head_office, head_office_easy_number, customer_reference, extracted_at
+        policy_number, easy_number, company_name, street_address, postal_code, city, country_code,
+        legal_identifiers, is_head_office, head_office_easy_number, customer_reference, extracted_at
     from staging.stg_portfolio
     where easy_number in (select easy_number from scope)
     union all
     select
-        easy_number, company_name, street_address, postal_code, city, country_code, legal_identifiers,
-        is_head_office, head_office_easy_number, customer_reference, extracted_at
+        policy_number, easy_number, company_name, street_address, postal_code, city, country_code,
+        legal_identifiers, is_head_office, head_office_easy_number, customer_reference, extracted_at
     from staging.stg_portfolio_snapshot
     where easy_number in (select easy_number from scope)
 
@@ -45,6 +49,7 @@ listings as (
 observations as (
 
     select distinct
+        listings.policy_number,
         coalesce(number_map.easy_number, listings.easy_number) as easy_number,
         listings.company_name,
         listings.street_address,
@@ -59,6 +64,7 @@ observations as (
     from listings
     left join number_map
         on number_map.temporary_easy_number = listings.easy_number
+        and number_map.policy_number = listings.policy_number
 
 ),
 
@@ -78,7 +84,7 @@ compared as (
         lag(customer_reference) over observation_order as previous_customer_reference
     from observations
     window observation_order as (
-        partition by easy_number
+        partition by policy_number, easy_number
         order by observed_at, company_name nulls last, street_address nulls last, postal_code nulls last,
             city nulls last, country_code nulls last, legal_identifiers nulls last,
             is_head_office nulls last, head_office_easy_number nulls last, customer_reference nulls last
@@ -109,12 +115,13 @@ numbered as (
         lead(observed_at) over version_order as valid_to,
         row_number() over version_order as version_no
     from changes
-    window version_order as (partition by easy_number order by observation_no)
+    window version_order as (partition by policy_number, easy_number order by observation_no)
 
 )
 
 select
     cast(easy_number as varchar) as easy_number,
+    cast(policy_number as varchar) as policy_number,
     cast(version_no as integer) as version_no,
     cast(observed_at as timestamp with time zone) as valid_from,
     cast(valid_to as timestamp with time zone) as valid_to,
@@ -131,3 +138,4 @@ select
     head_office_easy_number,
     customer_reference
 from numbered
+where easy_number in (select easy_number from scope)

@@ -1,7 +1,8 @@
--- decision_history: SCD2 history of credit decisions per company × product.
--- grain: one row per version of a company × product: one per decision (delivery), plus a closing row
---        when a reconciliation snapshot stops listing the product (change_kind deleted or aged_out)
--- key: easy_number, product_code, version_no (current version: valid_to is null)
+-- decision_history: SCD2 history of credit decisions per policy × company × product.
+-- grain: one row per version of a policy × company × product: one per decision (delivery), plus a
+--        closing row when that policy's reconciliation snapshot stops listing the product (change_kind
+--        deleted or aged_out)
+-- key: easy_number, product_code, policy_number, version_no (current version: valid_to is null)
 -- upstream: stg_deliveries, stg_portfolio, stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine, easy_number_map
 -- materialized: table
 -- refresh: by company; all companies when stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine changes
@@ -24,6 +25,9 @@
 -- happened before its today 00:00:00Z, the snapshot's as-of day (source_partition). A decision made after
 -- that instant, even before the extraction, is not absent from it, only not shown yet; the closing row
 -- starts at that instant and is recorded when the snapshot was extracted.
+--
+-- Policies are kept apart: the same buyer and product under two policies are two histories, each closed
+-- only by its own policy's snapshots, each temporary number resolved by its own policy's map.
 
 with
 
@@ -35,24 +39,24 @@ scope as (
 
 number_map as (
 
-    select temporary_easy_number, easy_number from history.easy_number_map
+    select policy_number, temporary_easy_number, easy_number from history.easy_number_map
 
 ),
 
 temporary_by_order as (
 
-    select order_id, min(temporary_easy_number) as temporary_easy_number
+    select policy_number, order_id, min(temporary_easy_number) as temporary_easy_number
     from history.easy_number_map
     where order_id is not null
-    group by order_id
+    group by policy_number, order_id
 
 ),
 
 deliveries as (
 
     select
-        easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id, status,
-        decision_at, effective_date, expiry_date, amount_value, amount_currency,
+        policy_number, easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id,
+        status, decision_at, effective_date, expiry_date, amount_value, amount_currency,
         requested_amount_value, requested_amount_currency, conditions, extracted_at, source_partition,
         'deliveries' as source_stream, 1 as source_priority
     from staging.stg_deliveries
@@ -63,8 +67,8 @@ deliveries as (
 portfolio_decisions as (
 
     select
-        easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id, status,
-        decision_at, effective_date, expiry_date, amount_value, amount_currency,
+        policy_number, easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id,
+        status, decision_at, effective_date, expiry_date, amount_value, amount_currency,
         cast(null as decimal(18, 2)) as requested_amount_value,
         cast(null as varchar) as requested_amount_currency,
         cast(null as varchar) as conditions,
@@ -78,8 +82,8 @@ portfolio_decisions as (
 snapshot_decisions as (
 
     select
-        easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id, status,
-        decision_at, effective_date, expiry_date, amount_value, amount_currency,
+        policy_number, easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id,
+        status, decision_at, effective_date, expiry_date, amount_value, amount_currency,
         cast(null as decimal(18, 2)) as requested_amount_value,
         cast(null as varchar) as requested_amount_currency,
         cast(null as varchar) as conditions,
@@ -112,9 +116,11 @@ resolved as (
         observations.*
     from observations
     left join number_map
-        on number_map.temporary_easy_number = observations.easy_number
+        on number_map.policy_number = observations.policy_number
+        and number_map.temporary_easy_number = observations.easy_number
     left join temporary_by_order
-        on temporary_by_order.order_id = observations.order_id
+        on temporary_by_order.policy_number = observations.policy_number
+        and temporary_by_order.order_id = observations.order_id
 
 ),
 
@@ -123,11 +129,13 @@ ranked_observations as (
     select
         *,
         row_number() over (
-            partition by delivery_id
+            partition by policy_number, delivery_id
             order by source_priority, extracted_at desc, source_partition desc
         ) as observation_rank,
-        min(extracted_at) over (partition by delivery_id) as first_recorded_at,
-        max(resolved_temporary_easy_number) over (partition by delivery_id) as any_temporary_easy_number
+        min(extracted_at) over (partition by policy_number, delivery_id) as first_recorded_at,
+        max(resolved_temporary_easy_number) over (
+            partition by policy_number, delivery_id
+        ) as any_temporary_easy_number
     from resolved
 
 ),
@@ -137,6 +145,7 @@ decision_versions as (
     select
         resolved_easy_number as easy_number,
         product_code,
+        policy_number,
         delivery_id,
         external_id,
         order_id,
@@ -163,7 +172,7 @@ sequenced as (
     select
         *,
         lead(version_at) over (
-            partition by easy_number, product_code
+            partition by policy_number, easy_number, product_code
             order by version_at, delivery_id
         ) as next_version_at
     from decision_versions
@@ -173,22 +182,24 @@ sequenced as (
 snapshots as (
 
     select
+        policy_number,
         source_partition,
         cast(cast(source_partition as date) as timestamp) at time zone 'UTC' as snapshot_at,
         min(extracted_at) as snapshot_recorded_at
     from staging.stg_portfolio_snapshot
-    group by source_partition
+    group by policy_number, source_partition
 
 ),
 
 closing_snapshots as (
 
-    select snapshots.source_partition, snapshots.snapshot_at, snapshots.snapshot_recorded_at
+    select snapshots.policy_number, snapshots.source_partition, snapshots.snapshot_at, snapshots.snapshot_recorded_at
     from snapshots
     where not exists (
         select 1
         from staging.stg_portfolio_snapshot_quarantine as unreadable
-        where unreadable.source_partition = snapshots.source_partition
+        where unreadable.policy_number = snapshots.policy_number
+            and unreadable.source_partition = snapshots.source_partition
             and unreadable.easy_number is null
     )
 
@@ -197,47 +208,53 @@ closing_snapshots as (
 snapshot_listings as (
 
     select distinct
+        listed.policy_number,
         coalesce(number_map.easy_number, listed.easy_number) as easy_number,
         listed.product_code,
         snapshots.snapshot_at
     from (
-        select source_partition, easy_number, product_code
+        select policy_number, source_partition, easy_number, product_code
         from staging.stg_portfolio_snapshot
         union all
-        select source_partition, easy_number, cast(null as varchar) as product_code
+        select policy_number, source_partition, easy_number, cast(null as varchar) as product_code
         from staging.stg_portfolio_snapshot_quarantine
     ) as listed
     inner join snapshots
-        on snapshots.source_partition = listed.source_partition
+        on snapshots.policy_number = listed.policy_number
+        and snapshots.source_partition = listed.source_partition
     left join number_map
-        on number_map.temporary_easy_number = listed.easy_number
+        on number_map.policy_number = listed.policy_number
+        and number_map.temporary_easy_number = listed.easy_number
     where listed.easy_number in (select easy_number from scope)
 
 ),
 
 last_listings as (
 
-    select sequenced.delivery_id, max(snapshot_listings.snapshot_at) as last_listed_at
+    select sequenced.policy_number, sequenced.delivery_id, max(snapshot_listings.snapshot_at) as last_listed_at
     from sequenced
     inner join snapshot_listings
-        on snapshot_listings.easy_number = sequenced.easy_number
+        on snapshot_listings.policy_number = sequenced.policy_number
+        and snapshot_listings.easy_number = sequenced.easy_number
         and coalesce(snapshot_listings.product_code, sequenced.product_code) = sequenced.product_code
         and snapshot_listings.snapshot_at >= sequenced.version_at
         and (sequenced.next_version_at is null or snapshot_listings.snapshot_at < sequenced.next_version_at)
-    group by sequenced.delivery_id
+    group by sequenced.policy_number, sequenced.delivery_id
 
 ),
 
 closures as (
 
-    select sequenced.delivery_id, min(closing_snapshots.snapshot_at) as closed_at
+    select sequenced.policy_number, sequenced.delivery_id, min(closing_snapshots.snapshot_at) as closed_at
     from sequenced
     left join last_listings
-        on last_listings.delivery_id = sequenced.delivery_id
+        on last_listings.policy_number = sequenced.policy_number
+        and last_listings.delivery_id = sequenced.delivery_id
     inner join closing_snapshots
-        on closing_snapshots.snapshot_at > coalesce(last_listings.last_listed_at, sequenced.version_at)
+        on closing_snapshots.policy_number = sequenced.policy_number
+        and closing_snapshots.snapshot_at > coalesce(last_listings.last_listed_at, sequenced.version_at)
         and (sequenced.next_version_at is null or closing_snapshots.snapshot_at < sequenced.next_version_at)
-    group by sequenced.delivery_id
+    group by sequenced.policy_number, sequenced.delivery_id
 
 ),
 
@@ -246,6 +263,7 @@ version_rows as (
     select
         sequenced.easy_number,
         sequenced.product_code,
+        sequenced.policy_number,
         sequenced.version_at as valid_from,
         coalesce(closures.closed_at, sequenced.next_version_at) as valid_to,
         case sequenced.status
@@ -271,7 +289,8 @@ version_rows as (
         sequenced.source_stream
     from sequenced
     left join closures
-        on closures.delivery_id = sequenced.delivery_id
+        on closures.policy_number = sequenced.policy_number
+        and closures.delivery_id = sequenced.delivery_id
 
 ),
 
@@ -280,6 +299,7 @@ closing_rows as (
     select
         sequenced.easy_number,
         sequenced.product_code,
+        sequenced.policy_number,
         closures.closed_at as valid_from,
         sequenced.next_version_at as valid_to,
         case
@@ -308,9 +328,11 @@ closing_rows as (
         'portfolio_snapshot' as source_stream
     from sequenced
     inner join closures
-        on closures.delivery_id = sequenced.delivery_id
+        on closures.policy_number = sequenced.policy_number
+        and closures.delivery_id = sequenced.delivery_id
     inner join closing_snapshots
-        on closing_snapshots.snapshot_at = closures.closed_at
+        on closing_snapshots.policy_number = sequenced.policy_number
+        and closing_snapshots.snapshot_at = closures.closed_at
 
 ),
 
@@ -327,7 +349,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by easy_number, product_code
+            partition by policy_number, easy_number, product_code
             order by valid_from, row_order, delivery_id
         ) as version_no
     from all_rows
@@ -337,6 +359,7 @@ numbered as (
 select
     cast(easy_number as varchar) as easy_number,
     cast(product_code as varchar) as product_code,
+    cast(policy_number as varchar) as policy_number,
     cast(version_no as integer) as version_no,
     cast(valid_from as timestamp with time zone) as valid_from,
     cast(valid_to as timestamp with time zone) as valid_to,
@@ -358,3 +381,6 @@ select
     conditions,
     cast(source_stream as varchar) as source_stream
 from numbered
+-- a temporary number in scope may resolve, under one policy, to a company out of scope: its rows are
+-- not deleted by this refresh, so they are not inserted again
+where easy_number in (select easy_number from scope)

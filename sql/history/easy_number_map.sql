@@ -1,6 +1,7 @@
 -- easy_number_map: each temporary (Z…) EASY number the API has resolved, with its definitive number.
--- grain: one row per temporary easy number that has been resolved
--- key: temporary_easy_number
+-- grain: one row per policy × temporary easy number that has been resolved (a Z number belongs to one
+--        policy's request: the same Z number under another policy is another company's)
+-- key: temporary_easy_number, policy_number
 -- upstream: stg_deliveries, stg_orders, stg_order_polls, stg_portfolio, stg_portfolio_snapshot
 -- materialized: table
 -- refresh: by temporary number, merged by key
@@ -23,19 +24,19 @@ scope as (
 
 records as not materialized (
 
-    select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_deliveries
     union all
-    select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_orders
     union all
-    select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_order_polls
     union all
-    select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_portfolio
     union all
-    select easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number, temporary_easy_number, order_id, delivery_id, extracted_at
     from staging.stg_portfolio_snapshot
 
 ),
@@ -56,7 +57,7 @@ records_of_scope as (
 
 listed_under_temporary as (
 
-    select easy_number as temporary_easy_number, order_id, delivery_id, extracted_at
+    select policy_number, easy_number as temporary_easy_number, order_id, delivery_id, extracted_at
     from records_of_scope
     where easy_number like 'Z%'
 
@@ -65,6 +66,7 @@ listed_under_temporary as (
 links_by_field as (
 
     select
+        policy_number,
         temporary_easy_number,
         easy_number,
         order_id,
@@ -79,6 +81,7 @@ links_by_field as (
 links_by_order as (
 
     select
+        listed.policy_number,
         listed.temporary_easy_number,
         definitive.easy_number,
         listed.order_id,
@@ -90,7 +93,8 @@ links_by_order as (
         'order_id' as resolved_through
     from listed_under_temporary as listed
     inner join records as definitive
-        on definitive.order_id = listed.order_id
+        on definitive.policy_number = listed.policy_number
+        and definitive.order_id = listed.order_id
     where definitive.easy_number not like 'Z%'
 
 ),
@@ -98,6 +102,7 @@ links_by_order as (
 links_by_delivery as (
 
     select
+        listed.policy_number,
         listed.temporary_easy_number,
         definitive.easy_number,
         definitive.order_id,
@@ -109,7 +114,8 @@ links_by_delivery as (
         'delivery_id' as resolved_through
     from listed_under_temporary as listed
     inner join records as definitive
-        on definitive.delivery_id = listed.delivery_id
+        on definitive.policy_number = listed.policy_number
+        and definitive.delivery_id = listed.delivery_id
     where definitive.easy_number not like 'Z%'
 
 ),
@@ -126,9 +132,9 @@ links as (
 
 candidates as (
 
-    select temporary_easy_number, count(distinct easy_number) as candidate_count
+    select policy_number, temporary_easy_number, count(distinct easy_number) as candidate_count
     from links
-    group by temporary_easy_number
+    group by policy_number, temporary_easy_number
 
 ),
 
@@ -137,7 +143,7 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by temporary_easy_number
+            partition by policy_number, temporary_easy_number
             order by
                 resolved_at,
                 case resolved_through when 'temporary_field' then 1 when 'order_id' then 2 else 3 end,
@@ -151,6 +157,7 @@ ranked as (
 
 select
     cast(ranked.temporary_easy_number as varchar) as temporary_easy_number,
+    cast(ranked.policy_number as varchar) as policy_number,
     cast(ranked.easy_number as varchar) as easy_number,
     cast(ranked.order_id as varchar) as order_id,
     cast(ranked.delivery_id as varchar) as delivery_id,
@@ -159,5 +166,6 @@ select
     cast(candidates.candidate_count as integer) as candidate_count
 from ranked
 inner join candidates
-    on candidates.temporary_easy_number = ranked.temporary_easy_number
+    on candidates.policy_number = ranked.policy_number
+    and candidates.temporary_easy_number = ranked.temporary_easy_number
 where ranked.evidence_rank = 1

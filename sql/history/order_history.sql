@@ -1,6 +1,7 @@
 -- order_history: SCD2 history of order (product request) statuses.
--- grain: one row per distinct state of an order
--- key: order_id, version_no (current version: valid_to is null)
+-- grain: one row per distinct state of a policy's order (an order id is the policy's request: the same
+--        id under another policy is another order)
+-- key: order_id, policy_number, version_no (current version: valid_to is null)
 -- upstream: stg_orders, stg_order_polls, easy_number_map
 -- materialized: table
 -- refresh: by company
@@ -10,7 +11,10 @@
 -- valid_to is the next state's valid_from. A state is a distinct combination of the business columns
 -- (status, status_at, definitive easy number, delivery, requested amount, rejection reasons); the
 -- extraction metadata never makes a new version. change_kind: cancelled (STATUS_ANNULED),
--- rejected (STATUS_REJECTED), closed (STATUS_CLOSED), observed otherwise.
+-- rejected (STATUS_REJECTED), closed (STATUS_CLOSED), observed otherwise. A temporary number is resolved
+-- within the order's policy.
+-- Only the rows of the numbers in scope are returned: a Z number in scope may be another policy's request,
+-- resolved there to a company the build is not recomputing (whose rows it does not delete).
 
 with
 
@@ -22,7 +26,7 @@ scope as (
 
 number_map as (
 
-    select temporary_easy_number, easy_number from history.easy_number_map
+    select temporary_easy_number, policy_number, easy_number from history.easy_number_map
 
 ),
 
@@ -39,6 +43,7 @@ orders as (
 resolved as (
 
     select
+        orders.policy_number,
         orders.order_id,
         coalesce(number_map.easy_number, orders.easy_number) as easy_number,
         coalesce(
@@ -57,24 +62,27 @@ resolved as (
     from orders
     left join number_map
         on number_map.temporary_easy_number = orders.easy_number
+        and number_map.policy_number = orders.policy_number
 
 ),
 
 order_facts as (
 
     select
+        policy_number,
         order_id,
         max(temporary_easy_number) as temporary_easy_number,
         max(product_code) as product_code,
         min(order_at) as order_at
     from resolved
-    group by order_id
+    group by policy_number, order_id
 
 ),
 
 states as (
 
     select
+        policy_number,
         order_id,
         easy_number,
         status,
@@ -86,8 +94,8 @@ states as (
         min(extracted_at) as recorded_at
     from resolved
     group by
-        order_id, easy_number, status, status_at, requested_amount_value, requested_amount_currency,
-        delivery_id, rejection_reasons
+        policy_number, order_id, easy_number, status, status_at, requested_amount_value,
+        requested_amount_currency, delivery_id, rejection_reasons
 
 ),
 
@@ -101,7 +109,8 @@ sequenced as (
         order_facts.order_at
     from states
     inner join order_facts
-        on order_facts.order_id = states.order_id
+        on order_facts.policy_number = states.policy_number
+        and order_facts.order_id = states.order_id
 
 ),
 
@@ -113,7 +122,7 @@ numbered as (
         row_number() over ordered_states as version_no
     from sequenced
     window ordered_states as (
-        partition by order_id
+        partition by policy_number, order_id
         order by valid_from, recorded_at, status, delivery_id nulls last, easy_number,
             requested_amount_value nulls last, requested_amount_currency nulls last,
             rejection_reasons nulls last
@@ -123,6 +132,7 @@ numbered as (
 
 select
     cast(order_id as varchar) as order_id,
+    cast(policy_number as varchar) as policy_number,
     cast(version_no as integer) as version_no,
     cast(valid_from as timestamp with time zone) as valid_from,
     cast(valid_to as timestamp with time zone) as valid_to,
@@ -147,3 +157,4 @@ select
     delivery_id,
     rejection_reasons
 from numbered
+where easy_number in (select easy_number from scope)

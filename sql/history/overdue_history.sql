@@ -1,6 +1,7 @@
 -- overdue_history: SCD2 history of overdue cases (status and amounts).
--- grain: one row per distinct state of an overdue case
--- key: overdue_id, version_no (current version: valid_to is null)
+-- grain: one row per distinct state of a policy's overdue case (a case id is declared under a policy: the
+--        same id under another policy is another case)
+-- key: overdue_id, policy_number, version_no (current version: valid_to is null)
 -- upstream: stg_overdues, easy_number_map
 -- materialized: table
 -- refresh: by company
@@ -8,7 +9,10 @@
 -- valid_from is the case's last update date (updated_at; created_at, then the first extraction, when
 -- absent); valid_to is the next state's valid_from. A state is a distinct combination of the business
 -- columns (status, amounts, dates, debt type, intervention, reason, invoices, payments).
--- change_kind: rejected (REJECTED), closed (CLOSED), observed otherwise.
+-- change_kind: rejected (REJECTED), closed (CLOSED), observed otherwise. A temporary number is resolved
+-- within the case's policy.
+-- Only the rows of the numbers in scope are returned: a Z number in scope may be another policy's request,
+-- resolved there to a company the build is not recomputing (whose rows it does not delete).
 
 with
 
@@ -20,7 +24,7 @@ scope as (
 
 number_map as (
 
-    select temporary_easy_number, easy_number from history.easy_number_map
+    select temporary_easy_number, policy_number, easy_number from history.easy_number_map
 
 ),
 
@@ -34,6 +38,7 @@ overdues as (
 resolved as (
 
     select
+        overdues.policy_number,
         overdues.overdue_id,
         coalesce(number_map.easy_number, overdues.easy_number) as easy_number,
         case when overdues.easy_number like 'Z%' then overdues.easy_number end as temporary_easy_number,
@@ -57,20 +62,22 @@ resolved as (
     from overdues
     left join number_map
         on number_map.temporary_easy_number = overdues.easy_number
+        and number_map.policy_number = overdues.policy_number
 
 ),
 
 case_facts as (
 
-    select overdue_id, max(temporary_easy_number) as temporary_easy_number
+    select policy_number, overdue_id, max(temporary_easy_number) as temporary_easy_number
     from resolved
-    group by overdue_id
+    group by policy_number, overdue_id
 
 ),
 
 states as (
 
     select
+        policy_number,
         overdue_id,
         easy_number,
         customer_reference,
@@ -92,8 +99,8 @@ states as (
         min(extracted_at) as recorded_at
     from resolved
     group by
-        overdue_id, easy_number, customer_reference, debt_type, status, created_at, updated_at,
-        intervention_requested, non_payment_reason, total_amount_value, total_amount_currency,
+        policy_number, overdue_id, easy_number, customer_reference, debt_type, status, created_at,
+        updated_at, intervention_requested, non_payment_reason, total_amount_value, total_amount_currency,
         outstanding_amount_value, outstanding_amount_currency, indemnified_amount_value,
         indemnified_amount_currency, indemnified_on, invoices, payments
 
@@ -107,7 +114,8 @@ sequenced as (
         case_facts.temporary_easy_number
     from states
     inner join case_facts
-        on case_facts.overdue_id = states.overdue_id
+        on case_facts.policy_number = states.policy_number
+        and case_facts.overdue_id = states.overdue_id
 
 ),
 
@@ -119,7 +127,7 @@ numbered as (
         row_number() over ordered_states as version_no
     from sequenced
     window ordered_states as (
-        partition by overdue_id
+        partition by policy_number, overdue_id
         order by valid_from, recorded_at, status, easy_number,
             outstanding_amount_value nulls last, total_amount_value nulls last,
             indemnified_amount_value nulls last, invoices nulls last, payments nulls last,
@@ -133,6 +141,7 @@ numbered as (
 
 select
     cast(overdue_id as varchar) as overdue_id,
+    cast(policy_number as varchar) as policy_number,
     cast(version_no as integer) as version_no,
     cast(valid_from as timestamp with time zone) as valid_from,
     cast(valid_to as timestamp with time zone) as valid_to,
@@ -164,3 +173,4 @@ select
     invoices,
     payments
 from numbered
+where easy_number in (select easy_number from scope)

@@ -1,6 +1,7 @@
 -- current_portfolio: the credit decisions in force now, with the company's current identification.
--- grain: one row per company × product whose current decision is in force
--- key: easy_number, product_code
+-- grain: one row per policy × company × product whose current decision is in force (a buyer covered under
+--        two policies has a row under each, each with that policy's decision)
+-- key: easy_number, product_code, policy_number
 -- upstream: decision_history, company_history
 -- materialized: view
 --
@@ -36,6 +37,7 @@ final as (
     select
         in_force.easy_number,
         in_force.product_code,
+        in_force.policy_number,
         current_companies.company_name,
         current_companies.country_code,
         current_companies.customer_reference,
@@ -53,7 +55,8 @@ final as (
         in_force.recorded_at
     from in_force
     left join current_companies
-        on current_companies.easy_number = in_force.easy_number
+        on current_companies.policy_number = in_force.policy_number
+        and current_companies.easy_number = in_force.easy_number
 
 )
 

@@ -1,6 +1,6 @@
--- decision_events: every change in a company × product's decision, with what it changed from.
+-- decision_events: every change in a policy × company × product's decision, with what it changed from.
 -- grain: one row per decision_history version (each decision, and each closing by a snapshot)
--- key: easy_number, product_code, version_no
+-- key: easy_number, product_code, policy_number, version_no
 -- upstream: decision_history, company_history
 -- materialized: view
 --
@@ -19,7 +19,7 @@ versions as (
 
 current_companies as (
 
-    select easy_number, company_name, country_code from history.company_history
+    select policy_number, easy_number, company_name, country_code from history.company_history
     where is_current
 
 ),
@@ -32,7 +32,7 @@ with_previous as (
         lag(amount_value) over key_versions as previous_amount_value,
         lag(amount_currency) over key_versions as previous_amount_currency
     from versions
-    window key_versions as (partition by easy_number, product_code order by version_no)
+    window key_versions as (partition by policy_number, easy_number, product_code order by version_no)
 
 ),
 
@@ -64,6 +64,7 @@ final as (
     select
         classified.easy_number,
         classified.product_code,
+        classified.policy_number,
         classified.version_no,
         classified.valid_from as event_at,
         cast(classified.event_kind as varchar) as event_kind,
@@ -83,7 +84,8 @@ final as (
         classified.recorded_at
     from classified
     left join current_companies
-        on current_companies.easy_number = classified.easy_number
+        on current_companies.policy_number = classified.policy_number
+        and current_companies.easy_number = classified.easy_number
 
 )
 

@@ -1,7 +1,8 @@
--- exposure_daily: credit exposure in force at the end of each GMT day, by buyer country and product.
--- grain: one row per day × country × product × currency, from the group's first decision day to the
---        warehouse's as-of day (the latest date any decision version starts, ends or was recorded)
--- key: exposure_date, country_code, product_code, currency
+-- exposure_daily: credit exposure in force at the end of each GMT day, per policy, by buyer country and
+-- product.
+-- grain: one row per day × policy × country × product × currency, from the group's first decision day to
+--        the warehouse's as-of day (the latest date any decision version starts, ends or was recorded)
+-- key: exposure_date, policy_number, country_code, product_code, currency
 -- upstream: decision_history, company_history
 -- materialized: view
 --
@@ -14,7 +15,7 @@ with
 
 companies as (
 
-    select easy_number, country_code from history.company_history
+    select policy_number, easy_number, country_code from history.company_history
     where is_current
 
 ),
@@ -22,6 +23,7 @@ companies as (
 in_force_versions as (
 
     select
+        versions.policy_number,
         coalesce(companies.country_code, 'UNKNOWN') as country_code,
         versions.product_code,
         coalesce(versions.amount_currency, 'UNKNOWN') as currency,
@@ -30,7 +32,8 @@ in_force_versions as (
         cast(versions.valid_to at time zone 'UTC' as date) as end_day
     from history.decision_history as versions
     left join companies
-        on companies.easy_number = versions.easy_number
+        on companies.policy_number = versions.policy_number
+        and companies.easy_number = versions.easy_number
     where versions.status in (
         'DECIDED_FULL', 'DECIDED_PARTIAL', 'REDUCED', 'UNDER_WITHDRAWAL', 'UNDER_CANCELLATION'
     )
@@ -39,10 +42,10 @@ in_force_versions as (
 
 deltas as (
 
-    select country_code, product_code, currency, first_day as delta_day, amount_value, 1 as decisions
+    select policy_number, country_code, product_code, currency, first_day as delta_day, amount_value, 1 as decisions
     from in_force_versions
     union all
-    select country_code, product_code, currency, end_day as delta_day, -amount_value, -1 as decisions
+    select policy_number, country_code, product_code, currency, end_day as delta_day, -amount_value, -1 as decisions
     from in_force_versions
     where end_day is not null
 
@@ -51,11 +54,11 @@ deltas as (
 daily_deltas as (
 
     select
-        country_code, product_code, currency, delta_day,
+        policy_number, country_code, product_code, currency, delta_day,
         sum(amount_value) as amount_delta,
         sum(decisions) as decisions_delta
     from deltas
-    group by country_code, product_code, currency, delta_day
+    group by policy_number, country_code, product_code, currency, delta_day
 
 ),
 
@@ -74,15 +77,16 @@ as_of as (
 
 groups as (
 
-    select country_code, product_code, currency, min(delta_day) as first_day
+    select policy_number, country_code, product_code, currency, min(delta_day) as first_day
     from daily_deltas
-    group by country_code, product_code, currency
+    group by policy_number, country_code, product_code, currency
 
 ),
 
 calendar as (
 
     select
+        groups.policy_number,
         groups.country_code,
         groups.product_code,
         groups.currency,
@@ -99,6 +103,7 @@ running as (
 
     select
         calendar.exposure_date,
+        calendar.policy_number,
         calendar.country_code,
         calendar.product_code,
         calendar.currency,
@@ -106,12 +111,13 @@ running as (
         sum(coalesce(daily_deltas.amount_delta, 0)) over group_days as exposure_amount
     from calendar
     left join daily_deltas
-        on daily_deltas.country_code = calendar.country_code
+        on daily_deltas.policy_number = calendar.policy_number
+        and daily_deltas.country_code = calendar.country_code
         and daily_deltas.product_code = calendar.product_code
         and daily_deltas.currency = calendar.currency
         and daily_deltas.delta_day = calendar.exposure_date
     window group_days as (
-        partition by calendar.country_code, calendar.product_code, calendar.currency
+        partition by calendar.policy_number, calendar.country_code, calendar.product_code, calendar.currency
         order by calendar.exposure_date
         rows between unbounded preceding and current row
     )
@@ -120,6 +126,7 @@ running as (
 
 select
     exposure_date,
+    policy_number,
     country_code,
     product_code,
     currency,

@@ -1,10 +1,11 @@
 -- overdue_cases: each overdue case as it stands now, with when it was first declared and seen.
--- grain: one row per overdue case
--- key: overdue_id
+-- grain: one row per policy × overdue case
+-- key: overdue_id, policy_number
 -- upstream: overdue_history, company_history
 -- materialized: view
 --
--- is_open: status PENDING, PENDING_DEBTOR_VALIDATION or IN_PROGRESS.
+-- is_open: status PENDING, PENDING_DEBTOR_VALIDATION or IN_PROGRESS. The debtor's identification is the
+-- company as listed under the case's policy.
 
 with
 
@@ -17,11 +18,12 @@ versions as (
 case_stats as (
 
     select
+        policy_number,
         overdue_id,
         count(*) as version_count,
         min(recorded_at) as first_recorded_at
     from versions
-    group by overdue_id
+    group by policy_number, overdue_id
 
 ),
 
@@ -34,7 +36,7 @@ current_versions as (
 
 current_companies as (
 
-    select easy_number, company_name, country_code from history.company_history
+    select policy_number, easy_number, company_name, country_code from history.company_history
     where is_current
 
 ),
@@ -43,6 +45,7 @@ final as (
 
     select
         current_versions.overdue_id,
+        current_versions.policy_number,
         current_versions.easy_number,
         current_companies.company_name,
         current_companies.country_code,
@@ -65,9 +68,11 @@ final as (
         case_stats.first_recorded_at
     from current_versions
     inner join case_stats
-        on case_stats.overdue_id = current_versions.overdue_id
+        on case_stats.policy_number = current_versions.policy_number
+        and case_stats.overdue_id = current_versions.overdue_id
     left join current_companies
-        on current_companies.easy_number = current_versions.easy_number
+        on current_companies.policy_number = current_versions.policy_number
+        and current_companies.easy_number = current_versions.easy_number
 
 )
 

@@ -1,6 +1,6 @@
 -- stg_countries: landed reference list of countries, typed and deduplicated.
 -- grain: one row per country per landed partition, current run only
--- key: source_partition, country_code
+-- key: policy_number, source_partition, country_code
 -- upstream: landed_countries
 -- materialized: table
 -- refresh: by partition
@@ -17,6 +17,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -32,7 +33,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, country_code
+            partition by policy_number, source_partition, country_code
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -41,6 +42,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     country_code,

@@ -1,6 +1,6 @@
 -- stg_country_identifiers: landed reference list of legal identifier types per country, typed and deduplicated.
 -- grain: one row per country × identifier type per landed partition, current run only
--- key: source_partition, country_code, identifier_type
+-- key: policy_number, source_partition, country_code, identifier_type
 -- upstream: landed_country_identifiers
 -- materialized: table
 -- refresh: by partition
@@ -17,6 +17,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -33,7 +34,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, country_code, identifier_type
+            partition by policy_number, source_partition, country_code, identifier_type
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -42,6 +43,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     country_code,

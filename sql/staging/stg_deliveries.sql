@@ -1,6 +1,6 @@
 -- stg_deliveries: landed decision deliveries, typed, renamed and deduplicated.
 -- grain: one row per delivery (decision) per landed partition, current run only
--- key: source_partition, delivery_id
+-- key: policy_number, source_partition, delivery_id
 -- upstream: landed_deliveries
 -- materialized: table
 -- refresh: by partition
@@ -17,6 +17,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -45,7 +46,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, delivery_id
+            partition by policy_number, source_partition, delivery_id
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -54,6 +55,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     delivery_id,

@@ -1,6 +1,6 @@
 -- stg_notifications: landed decision notifications (pull), typed and deduplicated.
 -- grain: one row per notification per landed partition, current run only
--- key: source_partition, notification_id
+-- key: policy_number, source_partition, notification_id
 -- upstream: landed_notifications
 -- materialized: table
 -- refresh: by partition
@@ -17,6 +17,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -28,7 +29,7 @@ renamed as (
         cast(product_code as varchar) as product_code,
         cast(order_id as varchar) as order_id,
         cast(status as varchar) as status,
-        cast(policy_number as varchar) as policy_number
+        cast(policy_number as varchar) as listed_policy_number
     from landed
     where notification_id is not null
 
@@ -39,7 +40,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, notification_id
+            partition by policy_number, source_partition, notification_id
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -48,6 +49,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     notification_id,
@@ -58,6 +60,6 @@ select
     product_code,
     order_id,
     status,
-    policy_number
+    listed_policy_number
 from deduplicated
 where copy_rank = 1

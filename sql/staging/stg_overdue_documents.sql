@@ -1,6 +1,6 @@
 -- stg_overdue_documents: landed documents attached to overdue cases (names only), typed and deduplicated.
 -- grain: one row per overdue case × file name per landed partition, current run only
--- key: source_partition, overdue_id, file_name
+-- key: policy_number, source_partition, overdue_id, file_name
 -- upstream: landed_overdue_documents
 -- materialized: table
 -- refresh: by partition
@@ -17,6 +17,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -35,7 +36,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, overdue_id, file_name
+            partition by policy_number, source_partition, overdue_id, file_name
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -44,6 +45,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     overdue_id,

@@ -1,6 +1,7 @@
 -- stg_policies: landed insurance policies of the contract, typed and deduplicated.
--- grain: one row per policy per landed partition, current run only
--- key: source_partition, policy_number
+-- grain: one row per synced policy per landed partition, current run only: each policy's zone lands the
+--        account's whole list, of which it keeps the row of its own policy
+-- key: policy_number, source_partition
 -- upstream: landed_policies
 -- materialized: table
 -- refresh: by partition
@@ -26,7 +27,7 @@ renamed as (
         cast(start_date as date) as start_date,
         cast(end_date as date) as end_date
     from landed
-    where policy_number is not null
+    where policy_number = _policy_number
 
 ),
 

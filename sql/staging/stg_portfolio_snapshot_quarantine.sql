@@ -1,7 +1,7 @@
 -- stg_portfolio_snapshot_quarantine: companies named by the quarantined records of reconciliation snapshots.
 -- grain: one row per easy number named by a quarantined record per landed snapshot partition, current run
 --        only, plus one row with a null easy_number when a record's easyNumber could not be read
--- key: source_partition, easy_number
+-- key: policy_number, source_partition, easy_number
 -- upstream: landed_portfolio_snapshot_quarantine
 -- materialized: table
 -- refresh: by partition
@@ -22,6 +22,7 @@ renamed as (
 
     select
         _partition_key as source_partition,
+        _policy_number as policy_number,
         _run_id as source_run_id,
         _extracted_at as extracted_at,
         _row_in_partition as row_in_partition,
@@ -36,7 +37,7 @@ deduplicated as (
     select
         *,
         row_number() over (
-            partition by source_partition, easy_number
+            partition by policy_number, source_partition, easy_number
             order by extracted_at desc, row_in_partition desc
         ) as copy_rank
     from renamed
@@ -45,6 +46,7 @@ deduplicated as (
 
 select
     source_partition,
+    policy_number,
     source_run_id,
     extracted_at,
     easy_number,

@@ -119,7 +119,7 @@ def test_backfill_plan_prints_the_calls_per_endpoint_and_lands_nothing(synced):
     _, env, folder, first = synced
     assert first.returncode == 0
     def manifests():
-        return {p: p.read_bytes() for p in (folder / "landing" / "_manifests").rglob("*.json")}
+        return {p: p.read_bytes() for p in (folder / "landing").rglob("_manifests/**/*.json")}
 
     before = manifests()
     last = TODAY - timedelta(days=1)
@@ -296,9 +296,9 @@ def test_verify_names_a_damaged_file_and_its_repair_which_then_works(synced, tmp
     clean = cofasync(env, "verify")
     assert clean.returncode == 0 and "every landed file matches" in clean.stdout, clean.stdout + clean.stderr
     day = (TODAY - timedelta(days=3)).isoformat()
-    landing = LandingStore(str(tmp_path / "landing"))
+    landing = LandingStore(str(tmp_path / "landing"), policy=handle.credentials["policy_number"])
     manifest = landing.manifest("deliveries", date.fromisoformat(day))
-    damaged = tmp_path / "landing" / manifest["files"][0]
+    damaged = Path(landing.path) / manifest["files"][0]
     data = bytearray(damaged.read_bytes())
     data[len(data) // 3] ^= 0xFF
     damaged.write_bytes(bytes(data))
@@ -330,7 +330,7 @@ def test_days_the_api_has_not_finished_are_refused_never_landed_empty(synced, tm
     last = result.stderr.strip().splitlines()[-1]
     assert f"the API's clock (its Date header) reads {TODAY}: {TODAY} to {ahead - timedelta(days=1)}" in last
     assert "COFASYNC_TODAY" in last
-    assert not list((tmp_path / "landing").glob("_manifests/*/*.json"))  # no day landed, empty or not
+    assert not list((tmp_path / "landing").glob("**/_manifests/*/*.json"))  # no day landed, empty or not
     assert handle.counters()["requests"] == 1  # the login that read the API's clock
 
 
@@ -347,7 +347,8 @@ def test_a_damaged_manifest_stops_sync_naming_it_and_its_advised_repair_works(sy
     shutil.copytree(folder / "landing", tmp_path / "landing")
     env = env_for(handle, tmp_path)
     day = TODAY - timedelta(days=5)
-    manifest = tmp_path / "landing" / "_manifests" / "deliveries" / f"month={day:%Y-%m}.json"  # the day's month
+    manifest = (tmp_path / "landing" / f"policy={handle.credentials['policy_number']}" / "_manifests" / "deliveries"
+                / f"month={day:%Y-%m}.json")  # the day's month
     manifest.write_text("")
     stopped = cofasync(env, "sync")
     assert stopped.returncode == 1 and "Traceback" not in stopped.stderr

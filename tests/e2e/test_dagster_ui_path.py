@@ -31,7 +31,7 @@ def test_materializing_one_partition_from_dagster_lands_it(tmp_path):
                                  "--select", "notifications", "--partition", DAY],
                                 env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    manifest = LandingStore(str(tmp_path / "landing")).manifest("notifications", date.fromisoformat(DAY))
+    manifest = LandingStore(str(tmp_path / "landing"), policy=handle.credentials["policy_number"]).manifest("notifications", date.fromisoformat(DAY))
     assert manifest is not None and manifest["rows"] > 0
     assert handle.credentials["password"] not in result.stdout + result.stderr
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:

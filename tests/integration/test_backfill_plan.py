@@ -10,6 +10,7 @@ from assets.extractors import extract_asset
 from resources.landing import LandingStore
 from resources.streams import DAILY_ASSET
 from tests.integration.test_extraction import client_for
+from tests.support.policies import TEST_POLICY
 
 ROUTES = {"delivery": "/deliveries/{deliveryIdOrExternalId}", "order": "/orders/{orderId}",
           "overdue": "/overdues/{overdueId}", "overdue_documents": "/overdues/{overdueId}/documents"}
@@ -28,7 +29,7 @@ def test_the_plan_counts_the_calls_the_run_then_makes_and_lands_nothing(sandbox,
         assert planned["delivery"] > 0 and planned["order"] > 0 and planned["overdue"] > 0, planned
         assert all(e.rate_per_minute > 0 for e in plan.endpoints)
         assert plan.seconds == max(e.seconds for e in plan.endpoints) > 0
-        store = LandingStore(str(tmp_path / "landing"))
+        store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
         assert store.manifests("notifications") == []  # the plan paged into a scratch zone, since removed
 
         sandbox.reset_counters()
@@ -51,7 +52,7 @@ def test_deliveries_start_while_the_notifications_still_page_and_each_is_fetched
     # a paced list of several pages: the first delivery call must not wait for its last page
     with sandbox_factory(rate_limit="600/min") as sandbox, client_for(sandbox, tmp_path, page_size=10) as client:
         days = [sandbox.today - timedelta(days=i) for i in range(60, 0, -1)]
-        store = LandingStore(str(tmp_path / "landing"))
+        store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
         sandbox.reset_counters()
         extract_asset(client, store, DAILY_ASSET, days, "early")
         counters = sandbox.counters()

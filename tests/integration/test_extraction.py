@@ -14,6 +14,7 @@ from assets.overdues import STATUSES
 from resources.cofaserve import ClientSettings, CofaServeClient
 from resources.landing import LandingStore
 from resources.streams import daily_streams, get_stream, portfolio_event_day
+from tests.support.policies import TEST_POLICY
 
 PAGE_SIZE = 100
 NIGHTLY = list(dict.fromkeys(get_stream(name).asset for name in daily_streams()))
@@ -51,7 +52,7 @@ def test_a_day_lands_exactly_its_events_including_the_edges(sandbox, tmp_path, c
     today = sandbox.today
     notes = sandbox.truth("notifications")
     day = day_with(notes, clock, today - timedelta(days=600), today - timedelta(days=2))
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     with client_for(sandbox, tmp_path) as client:
         extract_days(client, store, [day])
 
@@ -83,7 +84,7 @@ def test_a_day_lands_exactly_its_events_including_the_edges(sandbox, tmp_path, c
 def test_a_nightly_costs_only_list_pages_changed_entities_and_the_documents_of_known_cases(sandbox_factory, tmp_path):
     today = date(2026, 11, 20)
     with sandbox_factory(today=today) as sandbox:
-        store = LandingStore(str(tmp_path / "landing"))
+        store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
         horizon = today.replace(year=today.year - 2)
         backfill = [horizon + timedelta(days=i) for i in range((today - horizon).days)]
         with client_for(sandbox, tmp_path) as client:
@@ -131,7 +132,7 @@ def test_malformed_records_are_quarantined_and_every_valid_record_lands(sandbox_
     today = date(2026, 11, 23)
     with sandbox_factory(today=today, faults={"malformed_rate": 0.05}) as sandbox:
         days = [today - timedelta(days=i) for i in range(30, 0, -1)]
-        store = LandingStore(str(tmp_path / "landing"))
+        store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
         with client_for(sandbox, tmp_path) as client:
             extract_days(client, store, days, "faulty")
         damaged = sandbox.truth("malformed")
@@ -174,7 +175,7 @@ def test_every_endpoint_is_busy_at_once_within_its_own_budget(sandbox_factory, t
     request per endpoint show it."""
     today = date(2026, 11, 20)
     with sandbox_factory(today=today, rate_limit="600/min") as sandbox:
-        store = LandingStore(str(tmp_path / "landing"))
+        store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
         days = [today - timedelta(days=n) for n in range(30, 0, -1)]
         with client_for(sandbox, tmp_path) as client:
             extract_days(client, store, days, "side-by-side")
@@ -195,7 +196,7 @@ def test_every_endpoint_is_busy_at_once_within_its_own_budget(sandbox_factory, t
 
 def test_one_stream_of_the_daily_asset_lands_alone_from_what_its_lists_landed(sandbox, tmp_path):
     days = [sandbox.today - timedelta(days=n) for n in range(10, 0, -1)]
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     with client_for(sandbox, tmp_path) as client:
         extract_days(client, store, days, "all")
         before = sorted(store.read_table("deliveries", days)["delivery_id"].to_pylist())

@@ -14,6 +14,7 @@ from resources.landing import DamagedLanding, LandingStore, verify_landing
 from resources.warehouse import Warehouse
 from tests.support.damage import data_page_offsets, flip
 from tests.support.landing_builder import land, ts
+from tests.support.policies import TEST_POLICY
 
 DAY = date(2025, 1, 1)
 
@@ -25,7 +26,7 @@ def note(i: int) -> dict:
 
 @pytest.fixture
 def landed(tmp_path):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     manifest = land(store, "notifications", DAY, "r1", [note(i) for i in range(200)], "2025-01-02 02:00")
     return store, Path(store.join(manifest["files"][0])), manifest
 

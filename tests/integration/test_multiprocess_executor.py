@@ -48,7 +48,7 @@ def test_the_nightly_job_and_the_models_run_under_the_multiprocess_executor(sand
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for stream in DAILY_STREAMS:
             assert sorted(instance.get_materialized_partitions(dg.AssetKey(stream))) == days, stream
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=sandbox.credentials["policy_number"])
     window = [n for n in sandbox.truth("notifications") if days[0] <= n["eventDate"][:10] <= days[-1]]
     assert store.read_table("notifications", sorted(store.partitions("notifications"))).num_rows == len(window) > 0
 

@@ -38,10 +38,10 @@ def test_a_snapshot_dated_after_the_api_s_today_is_refused_and_lands_nothing(san
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     described = failure.step_failure_data.user_failure_data.description
     assert f"reads {TODAY}" in described and f"dated {TODAY + timedelta(days=2)}" in described, described
-    assert LandingStore(str(tmp_path / "landing")).partitions("portfolio_snapshot") == []
+    assert LandingStore(str(tmp_path / "landing"), policy=sandbox.credentials["policy_number"]).partitions("portfolio_snapshot") == []
 
 
 def test_a_snapshot_of_the_api_s_today_lands(sandbox, tmp_path, monkeypatch):
     result = snapshot_run(sandbox, tmp_path, TODAY, monkeypatch)
     assert result.success
-    assert LandingStore(str(tmp_path / "landing")).partitions("portfolio_snapshot") == [TODAY]
+    assert LandingStore(str(tmp_path / "landing"), policy=sandbox.credentials["policy_number"]).partitions("portfolio_snapshot") == [TODAY]

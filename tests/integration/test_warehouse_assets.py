@@ -8,15 +8,17 @@ from assets.warehouse import check_result, warehouse_assets
 from resources.io_resources import LandingResource, WarehouseResource
 from resources.landing import LandingStore
 from resources.warehouse.checks import CATALOG, CheckResult
+from tests.support.policies import TEST_POLICY
 from tests.support.scenario import NIGHTS
 
 
 def materialize(tmp_path, after_build=None):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     for night in NIGHTS:
         night(store)
     url = f"duckdb:///{tmp_path}/wh.duckdb"
-    resources = {"landing": LandingResource(root=store.root), "warehouse": WarehouseResource(url=url)}
+    resources = {"landing": LandingResource(root=str(tmp_path / "landing"), policy_number=TEST_POLICY),
+                 "warehouse": WarehouseResource(url=url)}
     return dg.materialize(warehouse_assets(), resources=resources, instance=dg.DagsterInstance.ephemeral(),
                           raise_on_error=False), url
 

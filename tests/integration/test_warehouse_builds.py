@@ -7,6 +7,7 @@ only the current run of each partition; the checks pass on what was built.
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from resources.warehouse import Warehouse
 from resources.warehouse.models import load_models
 from resources.warehouse.sql import compose
 from tests.support.landing_builder import land, ts
+from tests.support.policies import TEST_POLICY
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import COMPANY as COMPANY_ROW
 from tests.support.scenario import NIGHTS, delivery_row, listing_row
@@ -41,7 +43,7 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[dict]]:
 
 
 def test_incremental_nights_equal_one_full_rebuild(tmp_path, warehouse_urls):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     nightly = Warehouse(warehouse_urls())
     reports = []
     for night in NIGHTS:
@@ -65,7 +67,7 @@ def test_incremental_nights_equal_one_full_rebuild(tmp_path, warehouse_urls):
 
 
 def test_scenario_history_is_what_the_api_exposed(tmp_path, warehouse_urls):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     warehouse = Warehouse(warehouse_urls())
     for night in NIGHTS:
         night(store)
@@ -109,7 +111,7 @@ def test_a_decision_the_snapshot_could_not_show_yet_is_not_closed_by_it(tmp_path
     """The API lists what happened before its today 00:00Z. A snapshot of 2025-01-05 extracted at 03:00
     cannot show a first decision on 200 made at 01:00 that day; landed the next night, it is current, not
     deleted (before, the snapshot was timed at 03:00 and closed it)."""
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     warehouse = Warehouse(warehouse_urls())
     land(store, "deliveries", "2025-01-04", "n1", [
         delivery_row("D1", "100", "CREDITLIMIT", "2025-01-04 10:00", "DECIDED_FULL", Decimal(1000))],
@@ -130,7 +132,7 @@ def test_a_decision_the_snapshot_could_not_show_yet_is_not_closed_by_it(tmp_path
 
 def test_a_deletion_starts_when_the_snapshot_s_listing_does_and_is_recorded_at_its_extraction(tmp_path,
                                                                                            warehouse_urls):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     warehouse = Warehouse(warehouse_urls())
     land(store, "deliveries", "2025-01-04", "n1", [
         delivery_row("D1", "100", "CREDITLIMIT", "2025-01-04 10:00", "DECIDED_FULL", Decimal(1000))], "2025-01-05 02:00")
@@ -144,13 +146,13 @@ def test_a_deletion_starts_when_the_snapshot_s_listing_does_and_is_recorded_at_i
 
 
 def test_staging_reads_only_the_current_run_of_each_partition(tmp_path, warehouse_urls):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     row = {"notification_id": "N1", "external_id": "E1", "event_type": "DECISION", "event_at": ts("2025-01-01 10:00"),
            "easy_number": "100", "product_code": "CREDITLIMIT", "status": "DECIDED_FULL"}
     land(store, "notifications", date(2025, 1, 1), "first", [row, {**row, "notification_id": "N2"}], "2025-01-02 02:00")
     land(store, "notifications", date(2025, 1, 1), "second", [{**row, "notification_id": "N3"}], "2025-01-02 05:00")
     superseded = store.manifest("notifications", date(2025, 1, 1))["superseded"]
-    assert superseded and all((tmp_path / "landing" / f).exists() for f in superseded[0]["files"])
+    assert superseded and all((Path(store.path) / f).exists() for f in superseded[0]["files"])
     warehouse = Warehouse(warehouse_urls())
     warehouse.build(store)
     assert warehouse.query("select notification_id, source_run_id from staging.stg_notifications") == [
@@ -163,7 +165,7 @@ def test_staging_reads_only_the_current_run_of_each_partition(tmp_path, warehous
 
 
 def test_every_table_has_the_same_columns_on_both_engines(tmp_path, postgres_cluster):  # noqa: F811
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     NIGHTS[0](store)
     columns = {}
     for url in (f"duckdb:///{tmp_path}/wh.duckdb", postgres_cluster.create_database()):
@@ -179,7 +181,7 @@ def test_every_table_has_the_same_columns_on_both_engines(tmp_path, postgres_clu
 def test_a_first_build_larger_than_a_row_group_keeps_every_row(tmp_path):
     """DuckDB 2.0 reads back empty a table created by CTAS in the same transaction that then receives
     a large Arrow insert; the DuckDB build commits between steps, so every landed row arrives."""
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     rows = [{"delivery_id": f"D{i}", "external_id": f"E{i}", "order_id": f"O{i}", "easy_number": str(100_000 + i),
              "product_code": "CREDITLIMIT", "status": "DECIDED_FULL", "decision_at": ts("2025-01-01 10:00"),
              "amount_value": Decimal("1.00"), "amount_currency": "EUR"} for i in range(150_000)]
@@ -193,7 +195,7 @@ def test_a_first_build_larger_than_a_row_group_keeps_every_row(tmp_path):
 def test_number_map_follows_evidence_arriving_in_any_order_and_leaving(tmp_path, warehouse_urls):
     """Night by night, incremental equals full: a definitive order first, its Z listing later (linked
     through order_id), then a re-run removing the definitive row (the link disappears)."""
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     order = {"order_id": "O9", "easy_number": "900", "product_code": "ECL", "order_at": ts("2025-01-01 09:00"),
              "status": "STATUS_PENDING_UNDERWRITING", "status_at": ts("2025-01-01 09:00")}
     other = {**order, "order_id": "O10", "easy_number": "901"}

@@ -7,14 +7,16 @@ from resources.landing import LandingStore
 from resources.warehouse import Warehouse
 from resources.warehouse.dialects import make_engine
 from tests.support.landing_builder import ts
+from tests.support.policies import TEST_POLICY
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import NIGHTS
 
 BREAKAGES = {
     # a second current version of 100 × CREDITLIMIT, overlapping the first
     "one_current_version[decision_history]": (
-        "insert into history.decision_history (easy_number, product_code, version_no, valid_from, is_current, "
-        "change_kind, recorded_at, delivery_id) values ('100', 'CREDITLIMIT', 9, :at, true, 'observed', :at, 'DX')"
+        "insert into history.decision_history (easy_number, product_code, policy_number, version_no, valid_from, "
+        "is_current, change_kind, recorded_at, delivery_id) "
+        "values ('100', 'CREDITLIMIT', :policy, 9, :at, true, 'observed', :at, 'DX')"
     ),
     "no_overlapping_validity[order_history]": (
         "update history.order_history set valid_to = :at where order_id = 'O7' and version_no = 1"
@@ -24,8 +26,8 @@ BREAKAGES = {
     "row_counts_reconcile[overdue_history]": "delete from history.overdue_history",
     "notifications_have_decisions[notification_events]": "delete from history.decision_history where delivery_id = 'D3'",
     "unique_notifications[notification_events]": (
-        "insert into staging.stg_notifications (source_partition, source_run_id, extracted_at, notification_id) "
-        "values ('2025-01-09', 'x', :at, 'ND1')"
+        "insert into staging.stg_notifications (source_partition, policy_number, source_run_id, extracted_at, "
+        "notification_id) values ('2025-01-09', :policy, 'x', :at, 'ND1')"
     ),
 }
 
@@ -35,7 +37,7 @@ def built(request, tmp_path):
     """A warehouse built from the whole scenario, and its URL (for direct edits)."""
     url = (f"duckdb:///{tmp_path}/wh.duckdb" if request.param == "duckdb"
            else request.getfixturevalue("postgres_cluster").create_database())
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     for night in NIGHTS:
         night(store)
     warehouse = Warehouse(url)
@@ -56,7 +58,7 @@ def test_a_broken_invariant_is_reported_with_its_rows(built, check):
     warehouse, url = built
     engine = make_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text(BREAKAGES[check]), {"at": ts("2025-01-03 00:00")})
+        conn.execute(sa.text(BREAKAGES[check]), {"at": ts("2025-01-03 00:00"), "policy": TEST_POLICY})
     engine.dispose()
     result = {r.name: r for r in warehouse.checks()}[check]  # related checks may fail too
     assert not result.passed and result.failing >= 1 and result.sample

@@ -19,6 +19,7 @@ import pytest
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
 from tests.support.landing_builder import land, ts
+from tests.support.policies import TEST_POLICY
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
 from tests.support.scenario import NIGHTS
 
@@ -71,7 +72,7 @@ def _reader(path, mode):
 
 
 def test_duckdb_reader_process_holding_the_file_keeps_the_old_state(tmp_path):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     path = tmp_path / "warehouse.duckdb"
     warehouse = Warehouse(f"duckdb:///{path}")
     NIGHTS[0](store)
@@ -105,7 +106,7 @@ def test_duckdb_reader_process_holding_the_file_keeps_the_old_state(tmp_path):
 
 
 def test_duckdb_failed_build_publishes_nothing(tmp_path, monkeypatch):
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     warehouse = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
     NIGHTS[0](store)
     warehouse.build(store)
@@ -126,7 +127,7 @@ def test_duckdb_failed_build_publishes_nothing(tmp_path, monkeypatch):
 
 @pytest.mark.postgres
 def test_postgres_readers_see_old_or_new_never_half_and_never_block_the_build(tmp_path, postgres_cluster):  # noqa: F811
-    store = LandingStore(str(tmp_path / "landing"))
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
     url = postgres_cluster.create_database()
     conninfo = postgres_cluster.conninfo(url.rsplit("/", 1)[1])
     warehouse = Warehouse(url)

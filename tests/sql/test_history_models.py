@@ -75,9 +75,9 @@ def test_temporary_number_is_resolved_and_kept_in_a_column(harness):
                                               temporary_easy_number="Z7", extracted_at=ts("2025-01-11 02:00"))])
     harness.refresh_history()
     assert harness.rows("easy_number_map", "temporary_easy_number") == [
-        {"temporary_easy_number": "Z7", "easy_number": "700", "order_id": "O7", "delivery_id": "D7",
-         "resolved_through": "temporary_field", "resolved_at": ts("2025-01-11 02:00"), "candidate_count": 1},
-    ]
+        {"temporary_easy_number": "Z7", "policy_number": "POLICY-1", "easy_number": "700", "order_id": "O7",
+         "delivery_id": "D7", "resolved_through": "temporary_field", "resolved_at": ts("2025-01-11 02:00"),
+         "candidate_count": 1}]
     assert harness.rows("decision_history", "version_no", ["easy_number", "temporary_easy_number", "delivery_id"]) == [
         {"easy_number": "700", "temporary_easy_number": "Z7", "delivery_id": "D7"}]
     assert harness.rows("order_history", "version_no", ["order_id", "easy_number", "temporary_easy_number"]) == [

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from tests.support.landing_builder import ts
+from tests.support.policies import TEST_POLICY as DEFAULT_POLICY
 
 
 def version(easy, product, no, start, end, status, amount=None, kind="observed", **extra):
@@ -87,11 +88,11 @@ def test_exposure_daily_counts_what_is_in_force_at_the_end_of_each_gmt_day(harne
     ecl = [(date(2025, 1, d), 1, Decimal(200)) for d in (2, 3, 4, 5)]
     deu = [(date(2025, 1, d), 0, Decimal(0)) for d in (2, 3, 4, 5)]  # in force for part of a day only
     expected = (
-        [{"exposure_date": d, "country_code": "DEU", "product_code": "CREDITLIMIT", "currency": "EUR",
+        [{"exposure_date": d, "policy_number": DEFAULT_POLICY, "country_code": "DEU", "product_code": "CREDITLIMIT", "currency": "EUR",
           "decisions_in_force": n, "exposure_amount": a} for d, n, a in deu]
-        + [{"exposure_date": d, "country_code": "FRA", "product_code": "CREDITLIMIT", "currency": "EUR",
+        + [{"exposure_date": d, "policy_number": DEFAULT_POLICY, "country_code": "FRA", "product_code": "CREDITLIMIT", "currency": "EUR",
             "decisions_in_force": n, "exposure_amount": a} for d, n, a in cl]
-        + [{"exposure_date": d, "country_code": "FRA", "product_code": "ECL", "currency": "EUR",
+        + [{"exposure_date": d, "policy_number": DEFAULT_POLICY, "country_code": "FRA", "product_code": "ECL", "currency": "EUR",
             "decisions_in_force": n, "exposure_amount": a} for d, n, a in ecl]
     )
     assert rows == expected

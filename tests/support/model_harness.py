@@ -20,9 +20,12 @@ from resources.warehouse.history import refresh_history
 from resources.warehouse.inputs import landed_schema
 from resources.warehouse.models import models_by_name
 from resources.warehouse.schema import columns_of, ensure_schema
+from tests.support.policies import TEST_POLICY as DEFAULT_POLICY
 
+"""The policy of every row a test does not give one."""
 STAGING_DEFAULTS = {
     "source_partition": "2025-01-01",
+    "policy_number": DEFAULT_POLICY,
     "source_run_id": "run-1",
     "extracted_at": datetime(2025, 1, 2, 2, 0, tzinfo=UTC),
 }
@@ -47,11 +50,13 @@ class ModelHarness:
         return self._tables[name]
 
     def put(self, name: str, rows: list[dict[str, Any]]) -> None:
-        """Insert rows into a model table (history tables for mart tests); missing columns are NULL."""
+        """Insert rows into a model table (history tables for mart tests); missing columns are NULL, but
+        for the policy (`DEFAULT_POLICY` unless given)."""
         table = self._table(name)
         unknown = {key for row in rows for key in row} - set(table.c.keys())
         assert not unknown, f"{name} has no columns {unknown}"
-        full = [{column: row.get(column) for column in table.c.keys()} for row in rows]
+        default = {"policy_number": DEFAULT_POLICY}
+        full = [{column: row.get(column, default.get(column)) for column in table.c.keys()} for row in rows]
         with self.engine.begin() as conn:
             conn.execute(table.insert(), full)
 
@@ -62,7 +67,8 @@ class ModelHarness:
     def land(self, stream: str, rows: list[dict[str, Any]]) -> None:
         """Run a stream's staging model on landed rows (typed columns, lineage and loader columns)."""
         schema = landed_schema(stream)
-        defaults = {"_partition_key": "2025-01-01", "_run_id": "run-1", "_extracted_at": STAGING_DEFAULTS["extracted_at"]}
+        defaults = {"_partition_key": "2025-01-01", "_run_id": "run-1", "_extracted_at": STAGING_DEFAULTS["extracted_at"],
+                    "_policy_number": DEFAULT_POLICY}
         full = [{**defaults, "_row_in_partition": i, **row} for i, row in enumerate(rows)]
         batch = pa.Table.from_pylist([{f.name: r.get(f.name) for f in schema} for r in full], schema=schema)
         with self.engine.begin() as conn:

@@ -9,11 +9,13 @@ from pipelines.due import DAILY_STREAMS
 from pipelines.schedules import NIGHTLY_CRON, SCHEDULE_TIMEZONE
 from resources.landing import LandingStore
 from resources.settings import load_settings
+from tests.support.policies import TEST_POLICY
 
 
 def settings_for(tmp_path, **env):
     """Pipeline settings landing under ``tmp_path`` (the other settings as given, else defaults)."""
-    return load_settings({"LANDING_ROOT": str(tmp_path), "WAREHOUSE_URL": f"duckdb:///{tmp_path}/wh.duckdb", **env})
+    return load_settings({"LANDING_ROOT": str(tmp_path), "WAREHOUSE_URL": f"duckdb:///{tmp_path}/wh.duckdb",
+                          "COFASERVE_POLICY_NUMBER": TEST_POLICY, **env})
 
 
 def test_every_asset_has_a_description_a_group_kinds_and_owners():
@@ -73,7 +75,7 @@ def _evaluate(settings, moment):
 
 def test_nightly_selects_the_previous_gmt_day(tmp_path):
     settings = settings_for(tmp_path, COFASERVE_CONTRACT_START="2026-03-20")
-    _land_days(LandingStore(str(tmp_path)), date(2026, 3, 20), date(2026, 3, 27))
+    _land_days(LandingStore(str(tmp_path), policy=TEST_POLICY), date(2026, 3, 20), date(2026, 3, 27))
     # 01:30 UTC on the DST night: the tick that ran at 02:00 UTC the day before chose the 27th;
     # the tick of this night, at 02:00 UTC, chooses the 28th
     assert _evaluate(settings, datetime(2026, 3, 29, 2, 0, tzinfo=UTC)) == [("2026-03-28", "2026-03-28")]
@@ -81,13 +83,13 @@ def test_nightly_selects_the_previous_gmt_day(tmp_path):
 
 def test_nightly_catches_up_missed_nights_in_one_run(tmp_path):
     settings = settings_for(tmp_path, COFASERVE_CONTRACT_START="2026-03-20")
-    _land_days(LandingStore(str(tmp_path)), date(2026, 3, 20), date(2026, 3, 24))
+    _land_days(LandingStore(str(tmp_path), policy=TEST_POLICY), date(2026, 3, 20), date(2026, 3, 24))
     assert _evaluate(settings, datetime(2026, 3, 29, 2, 0, tzinfo=UTC)) == [("2026-03-25", "2026-03-28")]
 
 
 def test_nightly_skips_when_everything_has_landed(tmp_path):
     settings = settings_for(tmp_path, COFASERVE_CONTRACT_START="2026-03-20")
-    _land_days(LandingStore(str(tmp_path)), date(2026, 3, 20), date(2026, 3, 28))
+    _land_days(LandingStore(str(tmp_path), policy=TEST_POLICY), date(2026, 3, 20), date(2026, 3, 28))
     assert _evaluate(settings, datetime(2026, 3, 29, 2, 0, tzinfo=UTC)) == []
 
 

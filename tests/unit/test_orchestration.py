@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -16,6 +17,7 @@ from resources.cofaserve import InvalidCredentialsError, RetryExhaustedError
 from resources.io_resources import AlertsResource
 from resources.landing import LandingStore
 from resources.settings import load_settings
+from tests.support.policies import TEST_POLICY
 from tests.support.webhook import webhook
 
 D = date(2026, 3, 28)
@@ -36,7 +38,7 @@ def land_orders(store: LandingStore, rows: list[dict]) -> None:
 
 def evaluate_pending_sensor(tmp_path, monkeypatch):
     monkeypatch.setattr("assets.orders.REPOLL_AFTER", timedelta(0))  # as if a week had passed
-    settings = load_settings({"LANDING_ROOT": str(tmp_path)})
+    settings = load_settings({"LANDING_ROOT": str(tmp_path), "COFASERVE_POLICY_NUMBER": TEST_POLICY})
     sensor = build_definitions(settings).resolve_sensor_def("pending_orders_sensor")
     resources = {k: v for k, v in build_resources(settings).items() if k in sensor.required_resource_keys}
     with dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources) as context:
@@ -44,7 +46,7 @@ def evaluate_pending_sensor(tmp_path, monkeypatch):
 
 
 def test_pending_orders_sensor_requests_a_repoll_while_an_order_is_pending(tmp_path, monkeypatch):
-    land_orders(LandingStore(str(tmp_path)), [order_row("O1", "STATUS_PENDING_UNDERWRITING"),
+    land_orders(LandingStore(str(tmp_path), policy=TEST_POLICY), [order_row("O1", "STATUS_PENDING_UNDERWRITING"),
                                               order_row("O2", "STATUS_CLOSED")])
     result = evaluate_pending_sensor(tmp_path, monkeypatch)
     assert len(result.run_requests) == 1
@@ -52,7 +54,7 @@ def test_pending_orders_sensor_requests_a_repoll_while_an_order_is_pending(tmp_p
 
 
 def test_pending_orders_sensor_skips_when_every_order_is_final(tmp_path, monkeypatch):
-    land_orders(LandingStore(str(tmp_path)), [order_row("O2", "STATUS_CLOSED"), order_row("O3", "STATUS_REJECTED")])
+    land_orders(LandingStore(str(tmp_path), policy=TEST_POLICY), [order_row("O2", "STATUS_CLOSED"), order_row("O3", "STATUS_REJECTED")])
     result = evaluate_pending_sensor(tmp_path, monkeypatch)
     assert result.run_requests == [] and "no order is pending" in result.skip_message
 
@@ -140,7 +142,7 @@ def test_a_pending_order_heard_of_recently_is_not_repolled(tmp_path):
 
     from assets.orders import REPOLL_AFTER, pending_orders
 
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     land_orders(store, [order_row("O1", "STATUS_PENDING_UNDERWRITING")])
     assert pending_orders(store) == {}
     assert pending_orders(store, now=datetime.now(UTC) + REPOLL_AFTER) == {"O1": "12345678"}
@@ -198,12 +200,12 @@ def test_the_failure_sensor_leaves_a_run_to_the_cofasync_that_alerts_it(monkeypa
 
 
 def test_the_garbage_collection_job_removes_what_no_manifest_names(tmp_path):
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     land_orders(store, [order_row("O1", "STATUS_CLOSED")])
-    stray = tmp_path / "orders" / "partition=2026-03-28" / "run=killed" / "part-00000-dead.parquet"
+    stray = Path(store.path) / "orders" / "partition=2026-03-28" / "run=killed" / "part-00000-dead.parquet"
     stray.parent.mkdir(parents=True)
     stray.write_bytes(b"left by a killed writer")
-    settings = load_settings({"LANDING_ROOT": str(tmp_path)})
+    settings = load_settings({"LANDING_ROOT": str(tmp_path), "COFASERVE_POLICY_NUMBER": TEST_POLICY})
     result = build_definitions(settings).resolve_job_def("collect_landing_garbage").execute_in_process(
         instance=dg.DagsterInstance.ephemeral(), resources={"landing": build_resources(settings)["landing"]})
     assert result.success and result.output_for_node("remove_unneeded_landing_files") == 1

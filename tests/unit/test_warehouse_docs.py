@@ -8,6 +8,7 @@ import pytest
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
 from resources.warehouse.models import load_models
+from tests.support.policies import TEST_POLICY
 from tests.support.scenario import NIGHTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
@@ -35,7 +36,7 @@ def documented_columns(text: str) -> dict[str, set[str]]:
 @pytest.fixture(scope="module")
 def built_columns(tmp_path_factory) -> dict[str, set[str]]:
     root = tmp_path_factory.mktemp("docs")
-    store = LandingStore(str(root / "landing"))
+    store = LandingStore(str(root / "landing"), policy=TEST_POLICY)
     for night in NIGHTS:
         night(store)
     warehouse = Warehouse(f"duckdb:///{root / 'warehouse.duckdb'}")

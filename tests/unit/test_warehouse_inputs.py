@@ -11,13 +11,14 @@ from resources.landing import LandingStore
 from resources.warehouse import Warehouse, WarehouseNotBuilt
 from resources.warehouse.inputs import current_partitions, landed_schema, read_partitions
 from tests.support.landing_builder import land, ts
+from tests.support.policies import TEST_POLICY
 
 NOTE = {"notification_id": "N1", "external_id": "E1", "event_type": "DECISION", "event_at": ts("2025-01-01 10:00"),
         "easy_number": "100", "product_code": "CREDITLIMIT", "status": "DECIDED_FULL"}
 
 
 def test_only_current_runs_are_listed_and_reference_lists_are_current(tmp_path):
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     land(store, "notifications", date(2025, 1, 1), "old", [NOTE], "2025-01-02 02:00")
     land(store, "notifications", date(2025, 1, 1), "new", [NOTE, {**NOTE, "notification_id": "N2"}], "2025-01-02 03:00")
     land(store, "countries", None, "r1", [{"country_code": "FRA", "name": "France"}], "2025-01-02 02:00")
@@ -32,10 +33,10 @@ def test_only_current_runs_are_listed_and_reference_lists_are_current(tmp_path):
 
 
 def test_a_file_landed_before_a_column_existed_reads_as_nulls(tmp_path):
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     manifest = land(store, "notifications", date(2025, 1, 1), "r1", [{**NOTE, "policy_number": "P1"}],
                     "2025-01-02 02:00")
-    path = tmp_path / manifest["files"][0]
+    path = Path(store.path) / manifest["files"][0]
     pq.write_table(pq.read_table(path).drop_columns(["policy_number"]), path)
     manifest_path = Path(store.manifest_path("notifications", "2025-01-01"))  # the month's file
     old = json.loads(manifest_path.read_text())
@@ -47,7 +48,7 @@ def test_a_file_landed_before_a_column_existed_reads_as_nulls(tmp_path):
 
 
 def test_a_snapshot_s_quarantine_is_read_with_the_easy_number_each_raw_json_names(tmp_path):
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     listed = {"easy_number": "900", "product_code": "CREDITLIMIT", "order_id": "O9"}
     land(store, "portfolio_snapshot", date(2025, 1, 1), "r1", [listed], "2025-01-02 02:00", quarantined=[
         '{"easyNumber": "100", "products": []}', '{"easyNumber": 200, "products": 3}', '{"companyName": "X"}',
@@ -67,7 +68,7 @@ def test_a_snapshot_s_quarantine_is_read_with_the_easy_number_each_raw_json_name
 
 
 def test_an_object_storage_root_is_read_through_its_filesystem():
-    store = LandingStore("memory://warehouse-test/landing")
+    store = LandingStore("memory://warehouse-test/landing", policy=TEST_POLICY)
     land(store, "notifications", date(2025, 1, 1), "r1", [NOTE], "2025-01-02 02:00")
     table = read_partitions(store, current_partitions(store, "notifications"))
     assert table.column("notification_id").to_pylist() == ["N1"]
@@ -87,7 +88,7 @@ def test_only_duckdb_and_postgres_urls_are_accepted():
 def test_an_in_memory_duckdb_warehouse_builds_night_after_night(tmp_path):
     from tests.support.scenario import NIGHTS
 
-    store = LandingStore(str(tmp_path))
+    store = LandingStore(str(tmp_path), policy=TEST_POLICY)
     warehouse = Warehouse("duckdb:///:memory:")
     for night in NIGHTS:
         night(store)

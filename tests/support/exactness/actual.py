@@ -54,20 +54,24 @@ class Actual:
     links: dict[str, dict]
 
 
-def actual_history(warehouse) -> Actual:
-    """The history tables, normalized, grouped by key in version order."""
+def actual_history(warehouse, policy: str | None = None) -> Actual:
+    """The history tables (of ``policy`` only, when given), normalized, grouped by key in version order."""
+    where, params = ("where policy_number = :policy ", {"policy": policy}) if policy else ("", {})
+
+    def query(table: str, order: str) -> list[dict]:
+        return warehouse.query(f"select * from history.{table} {where}order by {order}", params)  # noqa: S608
+
     decisions: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in warehouse.query("select * from history.decision_history order by easy_number, product_code, "
-                               "version_no"):
+    for row in query("decision_history", "easy_number, product_code, version_no"):
         row = _normalize(row)
         row["row"] = "closing" if row["change_kind"] in ("deleted", "aged_out") else "version"
         decisions[(row["easy_number"], row["product_code"])].append(row)
     orders: dict[str, list[dict]] = defaultdict(list)
-    for row in warehouse.query("select * from history.order_history order by order_id, version_no"):
+    for row in query("order_history", "order_id, version_no"):
         orders[row["order_id"]].append(_normalize(row))
     overdues: dict[str, list[dict]] = defaultdict(list)
-    for row in warehouse.query("select * from history.overdue_history order by overdue_id, version_no"):
+    for row in query("overdue_history", "overdue_id, version_no"):
         overdues[row["overdue_id"]].append(_normalize(row))
     links = {row["temporary_easy_number"]: _normalize(row)
-             for row in warehouse.query("select * from history.easy_number_map")}
+             for row in query("easy_number_map", "temporary_easy_number")}
     return Actual(dict(decisions), dict(orders), dict(overdues), links)

@@ -8,6 +8,7 @@ the `Report`.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -112,11 +113,14 @@ def expected_documents(driver: NightlyDriver, truth: Truth, expected: Expected) 
 
 
 def document_discrepancies(driver: NightlyDriver, truth: Truth, expected: Expected,
-                           warehouse_url: str | None = None) -> list[Discrepancy]:
-    """Documents of `stg_overdue_documents` missing or extra against :func:`expected_documents`."""
+                           warehouse_url: str | None = None, policy: str | None = None) -> list[Discrepancy]:
+    """Documents of `stg_overdue_documents` (of ``policy``, when given) missing or extra against
+    :func:`expected_documents`."""
     want = expected_documents(driver, truth, expected)
-    got = {(r["overdue_id"], r["file_name"], ts(r["uploaded_at"])) for r in driver.warehouse(warehouse_url).query(
-        "select distinct overdue_id, file_name, uploaded_at from staging.stg_overdue_documents")}
+    rows = driver.warehouse(warehouse_url).query(
+        "select distinct overdue_id, file_name, uploaded_at from staging.stg_overdue_documents "
+        "where policy_number = coalesce(:policy, policy_number)", {"policy": policy})
+    got = {(r["overdue_id"], r["file_name"], ts(r["uploaded_at"])) for r in rows}
     return [Discrepancy("overdue_documents", key, key in want, key in got) for key in sorted(want ^ got)]
 
 
@@ -166,14 +170,33 @@ def _keyed_by_definitive(expected: Expected, actual: Actual) -> list[Discrepancy
 def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, warehouse_url: str | None = None
                        ) -> Report:
     """Compare a warehouse of the driver (default: its primary) and its landing zone with the truth
-    (default: the sandbox's truth now)."""
-    truth = truth or Truth.load(driver.sb)
-    store = driver.store()
-    expected = Oracle(truth, driver.nights, snapshot_times(store)).expected()
-    actual = actual_history(driver.warehouse(warehouse_url))
+    (default: the sandbox's truth now). An account of several policies is compared policy by policy (each
+    policy's truth with its rows and its zone; ``truth`` is then ignored); the reports add up, each
+    discrepancy's key led by its policy."""
+    policies = driver.sb.policies
+    if len(policies) == 1:
+        return _compare_policy(driver, truth or Truth.load(driver.sb), warehouse_url, None)
+    reports = [_compare_policy(driver, Truth.load(driver.sb, policy), warehouse_url, policy) for policy in policies]
+    total = reports[0]
+    for policy, report in zip(policies, reports, strict=True):
+        for found in report.discrepancies:
+            found.key = (policy, found.key)
+    for report in reports[1:]:
+        total.discrepancies += report.discrepancies
+        for name, value in report.counts.items():
+            total.counts[name] = total.counts.get(name, 0) + value
+    return total
+
+
+def _compare_policy(driver: NightlyDriver, truth: Truth, warehouse_url: str | None, policy: str | None) -> Report:
+    store = driver.store(policy)
+    nights = driver.nights if policy is None else [  # each night's portfolio lines of this policy
+        dataclasses.replace(n, lines=[ln for ln in n.lines if ln.get("policyNumber") == policy]) for n in driver.nights]
+    expected = Oracle(truth, nights, snapshot_times(store)).expected()
+    actual = actual_history(driver.warehouse(warehouse_url), policy)
     report = compare(expected, actual)
     report.expected, report.actual = expected, actual
-    report.discrepancies += document_discrepancies(driver, truth, expected, warehouse_url)
+    report.discrepancies += document_discrepancies(driver, truth, expected, warehouse_url, policy)
     report.counts["documents"] = len(expected_documents(driver, truth, expected))
     quarantine, counts = quarantine_discrepancies(store, truth)
     report.discrepancies += quarantine

@@ -326,11 +326,11 @@ class NightlyDriver:
         attempt.stdout, attempt.stderr = "".join(out), "".join(err)
 
     # -- what was built ------------------------------------------------------------------------------------
-    def store(self):
-        """The landing zone the nights wrote."""
+    def store(self, policy: str | None = None):
+        """The landing zone the nights wrote for ``policy`` (default: the account's first policy)."""
         from resources.landing import LandingStore
 
-        return LandingStore(str(self.landing_root))
+        return LandingStore(str(self.landing_root), policy=policy or self.sb.policies[0])
 
     def warehouse(self, url: str | None = None):
         """A warehouse the nights built (default: the primary one)."""

@@ -96,9 +96,9 @@ class Truth:
     overdue_documents: list[dict]
 
     @classmethod
-    def load(cls, sandbox) -> Truth:
-        """The truth a running sandbox exports now."""
-        return cls(**{entity: sandbox.truth(entity) for entity in TRUTH_ENTITIES})
+    def load(cls, sandbox, policy: str | None = None) -> Truth:
+        """The truth a running sandbox exports now (of ``policy`` only, when given)."""
+        return cls(**{entity: sandbox.truth(entity, policy) for entity in TRUTH_ENTITIES})
 
     def damaged(self, stream: str) -> dict[str, dict]:
         """{key: damage} of the records of `stream` the sandbox served damaged."""
