@@ -71,8 +71,9 @@ def dagster_figures(dagster_home: Path) -> dict:
 
 def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, seed: int = 42,
          faults: str | dict = "hostile", contract_days: int | None = None, rng_seed: int = 7,
-         night_timeout: float = 900.0, log=print) -> dict:
-    """Run the soak in `root`; return its figures (see `format_figures`), `report` included."""
+         night_timeout: float = 900.0, policies: int = 2, log=print) -> dict:
+    """Run the soak in `root` on an account of ``policies`` policies (shared buyers, each its own
+    portfolio); return its figures (see `format_figures`), `report` included (compared policy by policy)."""
     if nights < 3 or kills > nights - 1:
         raise ValueError("need at least 3 nights and fewer kills than nights")
     rng = random.Random(rng_seed)
@@ -84,7 +85,7 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
     plan = {night: KILL_PHASES[i % 2] for i, night in enumerate(planned)}
     started = time.monotonic()
     contract_start = TODAY - timedelta(days=contract_days) if contract_days else None
-    with run_sandbox_process(seed=seed, companies=companies, today=TODAY, faults="none") as sb:
+    with run_sandbox_process(seed=seed, companies=companies, today=TODAY, faults="none", policies=policies) as sb:
         driver = NightlyDriver(sb, root, f"duckdb:///{root}/warehouse.duckdb", contract_start=contract_start,
                                night_timeout=night_timeout)
         sb.set_faults({**spec, "queue": OPENING})
@@ -109,13 +110,14 @@ def soak(root: Path, *, nights: int = 30, companies: int = 200, kills: int = 2, 
                     f"repaired by `cofasync {damaged['repair']}`: {damaged['repaired']}")
         truth = Truth.load(sb)
         counters = sb.counters()
-    report = compare_with_truth(driver, truth)
+        report = compare_with_truth(driver, truth)  # a policy's truth is read from the running sandbox
     attempts = [a for a in driver.attempts if a.argv[:1] == ["sync"]]  # not the damage step's commands
     killed = [a for a in attempts if a.killed]
     nightly = [sum(a.seconds for a in n.attempts) for n in driver.nights[1:]]
     return {
         "nights": nights,
         "companies": companies,
+        "policies": policies,
         "backfill_days": len(driver.nights[0].days),
         "backfill_seconds": round(sum(a.seconds for a in driver.nights[0].attempts), 1),
         "night_seconds_median": round(statistics.median(nightly), 1) if nightly else 0.0,
@@ -170,7 +172,7 @@ def format_figures(f: dict) -> str:
         "## Soak",
         "",
         f"`make soak` (bench/soak.py), {stamp}: {f['nights']} nights after a backfill of {f['backfill_days']} "
-        f"days, {f['companies']} companies, hostile faults and late visibility (every night opens with one "
+        f"days, {f['companies']} companies per policy, {f['policies']} policies, hostile faults and late visibility (every night opens with one "
         "fault of each kind).",
         "",
         "| figure | value |",
@@ -218,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--policies", type=int, default=2, help="policies of the account (shared buyers)")
     parser.add_argument("--seed", type=int, default=42, help="the sandbox world's seed")
     parser.add_argument("--rng-seed", type=int, default=7, help="seed of the kill nights and delays")
     parser.add_argument("--faults", default="hostile", help="sandbox fault preset or JSON spec")
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     try:
         figures = soak(root, nights=args.nights, companies=args.companies, kills=args.kills, seed=args.seed,
-                       faults=faults, contract_days=args.contract_days, rng_seed=args.rng_seed,
+                       faults=faults, contract_days=args.contract_days, rng_seed=args.rng_seed, policies=args.policies,
                        log=lambda line: print(line, flush=True))
     finally:
         if args.keep is None:
