@@ -14,14 +14,10 @@ from dataclasses import dataclass, field, fields
 import dagster as dg
 
 from resources.landing import LandedSummary
+from resources.landing.policies import parse_policy_list
 
 POLICIES_TAG = "cofasync/policies"
 """A run tagged with a comma-separated list of policy numbers lands only those policies."""
-
-
-def parse_policies(text: str | None) -> tuple[str, ...]:
-    """The policy numbers of a comma-separated list (blanks dropped, order kept, each once)."""
-    return tuple(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
 
 
 @dataclass(frozen=True)
@@ -86,7 +82,7 @@ def run_policies(context, client, landing) -> RunPolicies:
     """The policies a Dagster run lands: those the account lists (one ``GET /policies``), kept by the
     landing resource's restriction, narrowed by the run's ``cofasync/policies`` tag; a listed policy left
     out, or a zone's policy the account no longer lists, is logged (its history stays)."""
-    chosen = choose_policies(listed_policies(client), landing.restriction(), parse_policies(
+    chosen = choose_policies(listed_policies(client), landing.restriction(), parse_policy_list(
         context.run.tags.get(POLICIES_TAG)))
     landed_zones = landing.store().policies()
     gone = tuple(p for p in landed_zones if p not in chosen.landed and p not in chosen.left_out)

@@ -88,11 +88,11 @@ def cmd_backfill(args) -> int:
     """Re-extract the GMT days from --from to --to (both included), then build the models."""
     import dataclasses
 
-    from assets.policy_runs import parse_policies
     from pipelines.due import DAILY_STREAMS
     from pipelines.plan import whole_range
     from pipelines.sync import run_plan
     from resources.calendar import InvalidPartitionKey, PartitionOutsideWindow, check_in_window
+    from resources.landing.policies import parse_policy_list
 
     settings, client_settings = _load_everything()
     today = settings.today()
@@ -108,7 +108,7 @@ def cmd_backfill(args) -> int:
     except ValueError as exc:
         return fail(f"--streams: {exc}", EXIT_SETTINGS)
     if args.policy:
-        due = dataclasses.replace(due, policies=parse_policies(args.policy))
+        due = dataclasses.replace(due, policies=parse_policy_list(args.policy))
     if args.plan:
         return _print_plan(client_settings, first, last)
     again = (f"cofasync backfill --from {first} --to {last}" + (f" --streams {args.streams}" if args.streams else "")

@@ -12,7 +12,7 @@ import httpx
 
 from resources.calendar import check_in_window, first_partition, parse_partition_key, utc_today
 from resources.landing import LandingStore
-from resources.landing.policies import upgrade_single_policy_zone
+from resources.landing.policies import parse_policy_list, upgrade_single_policy_zone
 from resources.landing.settling import Relisting
 from resources.settings import pinned_clock
 
@@ -79,7 +79,7 @@ class LandingResource(dg.ConfigurableResource):
 
     def restriction(self) -> tuple[str, ...]:
         """The policies `COFASERVE_POLICIES` restricts the sync to (empty: every one the account lists)."""
-        return tuple(p.strip() for p in self.policies.split(",") if p.strip())
+        return parse_policy_list(self.policies)
 
 
 def latest_policy_list(stores: list[LandingStore]) -> set[str] | None:

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from resources.calendar import InvalidPartitionKey, parse_partition_key, utc_today
+from resources.landing.policies import POLICY_NUMBER, parse_policy_list
 
 
 class SettingsError(ValueError):
@@ -123,19 +124,16 @@ def _settle_days(value: str) -> int:
     return number
 
 
-_POLICY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
 def _policy_or_empty(value: str) -> str | None:
     value = value.strip()
-    if value and not _POLICY_NUMBER.match(value):
+    if value and not POLICY_NUMBER.match(value):
         raise ValueError("must be a policy number: letters, digits, '.', '_' or '-' (e.g. 5012345)")
     return value or None
 
 
 def _policy_list(value: str) -> tuple[str, ...]:
-    numbers = tuple(dict.fromkeys(p.strip() for p in value.split(",") if p.strip()))
-    wrong = [p for p in numbers if not _POLICY_NUMBER.match(p)]
+    numbers = parse_policy_list(value)
+    wrong = [p for p in numbers if not POLICY_NUMBER.match(p)]
     if wrong:
         raise ValueError(f"must be policy numbers separated by commas (e.g. 5012345,5012346), not {', '.join(wrong)}")
     return numbers

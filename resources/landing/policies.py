@@ -26,7 +26,8 @@ from .errors import LandingError
 log = logging.getLogger(__name__)
 
 PREFIX = "policy="
-_POLICY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+POLICY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+"""What a policy number may be: it names a folder (letters, digits, ``._-``, at most 64)."""
 _NOT_LANDED = frozenset({"_locks"})
 """Entries at a root that hold no landed data (a lock file is recreated where it is needed)."""
 
@@ -37,10 +38,15 @@ class LegacyLandingZone(LandingError):
 
 def check_policy_number(policy: str) -> str:
     """``policy`` if it can name a folder (letters, digits, ``._-``; at most 64), else LandingError."""
-    if not isinstance(policy, str) or not _POLICY.match(policy):
+    if not isinstance(policy, str) or not POLICY_NUMBER.match(policy):
         raise LandingError(f"{policy!r} is not a policy number the landing zone can hold (letters, digits, "
                            "'.', '_' and '-', starting with a letter or digit)")
     return policy
+
+
+def parse_policy_list(text: str | None) -> tuple[str, ...]:
+    """The policy numbers of a comma-separated list (blanks dropped, order kept, each once)."""
+    return tuple(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
 
 
 def policy_dir(root_path: str, policy: str) -> str:

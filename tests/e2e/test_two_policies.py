@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from sandbox.testing import run_sandbox_process
+from tests.fixtures.make_single_policy_zone import env_for
 
 TODAY = date(2026, 11, 23)
 START = TODAY - timedelta(days=30)
@@ -20,19 +21,7 @@ COFASYNC = str(Path(sys.executable).with_name("cofasync"))
 
 
 def _env(handle, folder: Path, **extra) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COFASERVE_", "COFASYNC_"))}
-    env.update({
-        "COFASERVE_BASE_URL": handle.base_url, "COFASERVE_AUTH_URL": handle.base_url,
-        "COFASERVE_USERNAME": handle.credentials["username"], "COFASERVE_PASSWORD": handle.credentials["password"],
-        "COFASERVE_API_KEY": handle.credentials["api_key"], "COFASERVE_POLICY_NUMBER": handle.credentials["policy_number"],
-        "COFASERVE_LOCKOUT_DIR": str(folder / "lockout"), "COFASYNC_TODAY": TODAY.isoformat(),
-        "COFASERVE_CONTRACT_START": START.isoformat(), "LANDING_ROOT": str(folder / "landing"),
-        "WAREHOUSE_URL": f"duckdb:///{folder / 'warehouse.duckdb'}", "DAGSTER_HOME": str(folder / "dagster"),
-        **extra,
-    })
-    return env
+    return env_for(handle, folder, TODAY, START, **extra)
 
 
 def _run(env, *args) -> subprocess.CompletedProcess:
