@@ -10,7 +10,7 @@
 -- valid_from is the order's status date (status_at; order_at, then the first extraction, when absent);
 -- valid_to is the next state's valid_from. A state is a distinct combination of the business columns
 -- (status, status_at, definitive easy number, delivery, requested amount, rejection reasons); the
--- extraction metadata never makes a new version. change_kind: cancelled (STATUS_ANNULED),
+-- extraction metadata never makes a new version. change_kind: annulled (STATUS_ANNULED),
 -- rejected (STATUS_REJECTED), closed (STATUS_CLOSED), observed otherwise. A temporary number is resolved
 -- within the order's policy.
 -- Only the rows of the numbers in scope are returned: a Z number in scope may be another policy's request,
@@ -139,7 +139,7 @@ select
     valid_to is null as is_current,
     cast(
         case status
-            when 'STATUS_ANNULED' then 'cancelled'
+            when 'STATUS_ANNULED' then 'annulled'
             when 'STATUS_REJECTED' then 'rejected'
             when 'STATUS_CLOSED' then 'closed'
             else 'observed'

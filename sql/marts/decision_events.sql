@@ -4,10 +4,11 @@
 -- upstream: decision_history, company_history
 -- materialized: view
 --
--- event_kind: first_decision (version 1), then withdrawn, cancelled, expired, deleted, aged_out (from
--- change_kind), refused (status DECIDED_REFUSED), increase or decrease (amount in the same currency
--- went up or down), status_change (same amount, new status), unchanged (a new decision repeating the
--- previous one).
+-- event_kind, the first that applies: withdrawn, cancelled, expired, deleted, aged_out (from change_kind),
+-- refused (status DECIDED_REFUSED, a refusal of a first request included), first_decision (version 1),
+-- increase or decrease (amount in the same currency went up or down), status_change (same amount, new
+-- status), unchanged (a new decision repeating the previous one). is_first_decision marks version 1 whatever
+-- its kind, so first requests are counted apart from later changes.
 
 with
 
@@ -41,9 +42,9 @@ classified as (
     select
         *,
         case
-            when version_no = 1 then 'first_decision'
             when change_kind <> 'observed' then change_kind
             when status = 'DECIDED_REFUSED' then 'refused'
+            when version_no = 1 then 'first_decision'
             when amount_currency = previous_amount_currency and amount_value > previous_amount_value
                 then 'increase'
             when amount_currency = previous_amount_currency and amount_value < previous_amount_value
@@ -68,6 +69,7 @@ final as (
         classified.version_no,
         classified.valid_from as event_at,
         cast(classified.event_kind as varchar) as event_kind,
+        classified.version_no = 1 as is_first_decision,
         classified.change_kind,
         current_companies.company_name,
         current_companies.country_code,

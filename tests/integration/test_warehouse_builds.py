@@ -94,7 +94,7 @@ def test_scenario_history_is_what_the_api_exposed(tmp_path, warehouse_urls):
         {"order_id": "O7", "easy_number": "700", "status": "STATUS_PENDING_DEBTOR_VALIDATION", "change_kind": "observed"},
         {"order_id": "O7", "easy_number": "700", "status": "STATUS_CLOSED", "change_kind": "closed"},
         {"order_id": "O8", "easy_number": "200", "status": "STATUS_PENDING_UNDERWRITING", "change_kind": "observed"},
-        {"order_id": "O8", "easy_number": "200", "status": "STATUS_ANNULED", "change_kind": "cancelled"},
+        {"order_id": "O8", "easy_number": "200", "status": "STATUS_ANNULED", "change_kind": "annulled"},
     ]
     names = warehouse.query("select company_name from history.company_history where easy_number = '100' "
                             "order by version_no")

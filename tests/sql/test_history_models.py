@@ -246,7 +246,7 @@ def test_order_history_versions_distinct_states_from_orders_and_polls(harness):
          "is_current": False, "change_kind": "observed", "recorded_at": ts("2025-01-02 02:00"),
          "status": "STATUS_PENDING_UNDERWRITING"},
         {"order_id": "O1", "version_no": 2, "valid_from": ts("2025-01-05 08:00"), "valid_to": None,
-         "is_current": True, "change_kind": "cancelled", "recorded_at": ts("2025-01-06 06:00"),
+         "is_current": True, "change_kind": "annulled", "recorded_at": ts("2025-01-06 06:00"),
          "status": "STATUS_ANNULED"},
     ]
 

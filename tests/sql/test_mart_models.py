@@ -65,10 +65,26 @@ def test_decision_events_classify_each_change(harness):
          "previous_status": "REDUCED", "amount_change": Decimal("0")},
         {"easy_number": "100", "version_no": 5, "event_at": ts("2025-01-05"), "event_kind": "deleted",
          "previous_status": "UNDER_WITHDRAWAL", "amount_change": None},
-        {"easy_number": "200", "version_no": 1, "event_at": ts("2025-01-01"), "event_kind": "first_decision",
+        {"easy_number": "200", "version_no": 1, "event_at": ts("2025-01-01"), "event_kind": "refused",
          "previous_status": None, "amount_change": None},
         {"easy_number": "200", "version_no": 2, "event_at": ts("2025-01-02"), "event_kind": "refused",
          "previous_status": "DECIDED_REFUSED", "amount_change": None},
+    ]
+
+
+def test_decision_events_count_a_refused_first_request_as_a_refusal_and_flag_first_decisions(harness):
+    harness.put("decision_history", [
+        version("100", "CREDITLIMIT", 1, "2025-01-01", "2025-01-05", "DECIDED_REFUSED"),
+        version("100", "CREDITLIMIT", 2, "2025-01-05", None, "DECIDED_FULL", 1000),
+        version("200", "CREDITLIMIT", 1, "2025-01-01", None, "DECIDED_PARTIAL", 500),
+        version("300", "CREDITLIMIT", 1, "2025-01-01", None, "WITHDRAWN", kind="withdrawn"),
+    ])
+    columns = ["easy_number", "version_no", "event_kind", "is_first_decision"]
+    assert harness.rows("decision_events", "easy_number, version_no", columns) == [
+        {"easy_number": "100", "version_no": 1, "event_kind": "refused", "is_first_decision": True},
+        {"easy_number": "100", "version_no": 2, "event_kind": "status_change", "is_first_decision": False},
+        {"easy_number": "200", "version_no": 1, "event_kind": "first_decision", "is_first_decision": True},
+        {"easy_number": "300", "version_no": 1, "event_kind": "withdrawn", "is_first_decision": True},
     ]
 
 

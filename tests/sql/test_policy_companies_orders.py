@@ -75,7 +75,7 @@ def test_the_same_order_id_under_two_policies_is_two_orders(harness):
          "valid_from": ts("2025-01-01 12:00"), "valid_to": ts("2025-01-05 08:00"), "change_kind": "observed",
          "requested_amount_value": Decimal("1000")},
         {"policy_number": A, "order_id": "O1", "version_no": 2, "easy_number": "100", "product_code": "CREDITLIMIT",
-         "valid_from": ts("2025-01-05 08:00"), "valid_to": None, "change_kind": "cancelled",
+         "valid_from": ts("2025-01-05 08:00"), "valid_to": None, "change_kind": "annulled",
          "requested_amount_value": Decimal("1000")},
         {"policy_number": B, "order_id": "O1", "version_no": 1, "easy_number": "200", "product_code": "ECL",
          "valid_from": ts("2025-01-03 12:00"), "valid_to": None, "change_kind": "observed",

@@ -71,7 +71,7 @@ def orders(seen_orders: dict[str, list[tuple[date, dict]]], resolve: dict[str, s
 
 
 def _order_kind(status: str) -> str:
-    return {"STATUS_ANNULED": "cancelled", "STATUS_REJECTED": "rejected", "STATUS_CLOSED": "closed"}.get(
+    return {"STATUS_ANNULED": "annulled", "STATUS_REJECTED": "rejected", "STATUS_CLOSED": "closed"}.get(
         status, "observed")
 
 
