@@ -180,9 +180,10 @@ def cmd_doctor(args) -> int:
         ok = False
         print(f"landing zone: FAILED ({exc})")
     try:
-        from resources.warehouse import Warehouse, WarehouseNotBuilt
+        from resources.io_resources import WarehouseResource
+        from resources.warehouse import WarehouseNotBuilt
 
-        warehouse = Warehouse(settings.warehouse_url)
+        warehouse = WarehouseResource.from_settings(settings).warehouse()
         warehouse.check_reachable()
         try:
             warehouse.table_counts()

@@ -27,7 +27,7 @@ def build_resources(settings: PipelineSettings, cofaserve: dg.ConfigurableResour
     return {
         "cofaserve": cofaserve if cofaserve is not None else CofaServeResource.from_env(),
         "landing": LandingResource.from_settings(settings),
-        "warehouse": WarehouseResource(url=settings.warehouse_url),
+        "warehouse": WarehouseResource.from_settings(settings),
         "calendar": CalendarResource(
             pinned_today=settings.pinned_today.isoformat() if settings.pinned_today else None,
             contract_start=settings.contract_start.isoformat() if settings.contract_start else None,

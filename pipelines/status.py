@@ -48,9 +48,9 @@ def status(settings, stores, instance, synced=None) -> dict:
     today = settings.today()
     per_policy = {store.policy or "": _streams(store, today) for store in stores}
     streams = _all_policies(per_policy)
-    from resources.warehouse import Warehouse
+    from resources.io_resources import WarehouseResource
 
-    target = Warehouse(settings.warehouse_url)
+    target = WarehouseResource.from_settings(settings).warehouse()
     warehouse: dict = {"url": target.safe_url}
     try:
         warehouse["tables"] = dict(sorted(target.table_counts().items()))

@@ -13,7 +13,7 @@ from pipelines.plan import range_label, snapshot_due, sync_plan
 from pipelines.progress import Progress, fail
 from pipelines.report import SyncReport
 from pipelines.runs import launch, recover_interrupted_runs
-from resources.io_resources import AlertsResource, LandingResource
+from resources.io_resources import AlertsResource, LandingResource, WarehouseResource
 
 
 def run_sync(settings, instance, *, snapshot: bool = False, cofaserve=None, last_in_process: bool = False) -> int:
@@ -43,10 +43,10 @@ def run_plan(ranges: list[DueRange], settings, instance, *, snapshot: bool, cofa
     collector's full passes; a caller running plan after plan in one process (the exactness harness)
     leaves it off, or the cyclic garbage of each plan would never be freed."""
     from pipelines.definitions import build_definitions  # not at import: the module wires the env's defs
-    from resources.warehouse import Warehouse, WarehouseUnreachable
+    from resources.warehouse import WarehouseUnreachable
 
     try:  # before any API call: an extraction whose models cannot be built is budget spent for nothing
-        Warehouse(settings.warehouse_url).check_reachable()
+        WarehouseResource.from_settings(settings).warehouse().check_reachable()
     except WarehouseUnreachable as exc:
         return fail(f"the warehouse (WAREHOUSE_URL) is not usable: {exc}. Nothing was extracted; fix the "
                     "warehouse or WAREHOUSE_URL (`cofasync doctor` checks it) and run again.")
@@ -99,13 +99,12 @@ def quarantined(stores) -> int:
 def print_summary(settings, stores, report: SyncReport, seconds: float) -> None:
     """Print what one command did (``report``: per stream, the calls, the checks), the quarantine of the
     landing zone, where the warehouse is, and the time."""
-    from resources.warehouse import Warehouse
 
     print("\nSummary")
     for line in report.lines():
         print(line)
     print(f"  quarantined records: {quarantined(stores):,} in the landing zone (per stream: `cofasync status`)")
-    warehouse = Warehouse(settings.warehouse_url)
+    warehouse = WarehouseResource.from_settings(settings).warehouse()
     try:
         tables = len(warehouse.table_counts())
         print(f"  warehouse: {warehouse.safe_url} ({tables} tables; rows per table: `cofasync status`)")

@@ -14,7 +14,7 @@ from resources.calendar import check_in_window, first_partition, parse_partition
 from resources.landing import LandingStore
 from resources.landing.policies import parse_policy_list, upgrade_single_policy_zone
 from resources.landing.settling import Relisting
-from resources.settings import pinned_clock
+from resources.settings import DUCKDB_STORAGE_VERSION, pinned_clock
 
 
 class LandingResource(dg.ConfigurableResource):
@@ -96,12 +96,22 @@ class WarehouseResource(dg.ConfigurableResource):
     """The warehouse: DuckDB (`duckdb:///path`) or Postgres (`postgresql://…`) by `WAREHOUSE_URL`."""
 
     url: str
+    storage_version: str = DUCKDB_STORAGE_VERSION
+    """The storage format of a DuckDB warehouse file (`COFASYNC_DUCKDB_STORAGE_VERSION`)."""
+    fx_rates_path: str | None = None
+    """The ECB reference-rates CSV amounts are converted with (`COFASYNC_FX_RATES`), or None."""
+
+    @classmethod
+    def from_settings(cls, settings) -> WarehouseResource:
+        """The warehouse resource of the pipeline's settings."""
+        return cls(url=settings.warehouse_url, storage_version=settings.duckdb_storage_version,
+                   fx_rates_path=settings.fx_rates_path)
 
     def warehouse(self):
-        """Return a Warehouse bound to `url`."""
+        """Return a Warehouse bound to `url`, written in `storage_version`, converting with `fx_rates_path`."""
         from resources.warehouse import Warehouse
 
-        return Warehouse(self.url)
+        return Warehouse(self.url, storage_version=self.storage_version, fx_rates_path=self.fx_rates_path)
 
 
 class CalendarResource(dg.ConfigurableResource):

@@ -23,6 +23,10 @@ from pathlib import Path
 from resources.calendar import InvalidPartitionKey, parse_partition_key, utc_today
 from resources.landing.policies import POLICY_NUMBER, parse_policy_list
 
+DUCKDB_STORAGE_VERSION = "v1.4.0"
+"""The DuckDB storage format a warehouse file is written in by default: DuckDB 1.4 (the long-term support
+release) and every later one read it, the DuckDB CLI from PyPI and BI drivers included."""
+
 
 class SettingsError(ValueError):
     """One or more settings are missing or malformed; the message names each of them."""
@@ -45,6 +49,10 @@ class PipelineSettings:
     """The account's policy the client names to list the others; a single-policy landing zone is that policy's."""
     policies: tuple[str, ...] = ()
     """The policies to sync (empty: every policy the account lists)."""
+    duckdb_storage_version: str = DUCKDB_STORAGE_VERSION
+    """The storage format of a DuckDB warehouse file (the oldest DuckDB release that must read it)."""
+    fx_rates_path: str | None = None
+    """An ECB reference-rates CSV the warehouse converts amounts with (None: none, converted amounts NULL)."""
     pinned_today: date | None = None
     contract_start: date | None = None
     pinned_now: datetime | None = None
@@ -76,6 +84,17 @@ def _warehouse_url(value: str) -> str:
     return value
 
 
+def _storage_version(value: str) -> str:
+    import duckdb  # only to ask the installed DuckDB which versions it can write
+
+    try:
+        duckdb.connect(config={"storage_compatibility_version": value}).close()
+    except duckdb.Error as exc:
+        raise ValueError("is not a storage version this DuckDB can write: name the oldest DuckDB release "
+                         "your readers run, e.g. v1.4.0 (read by DuckDB 1.4 and newer) or latest") from exc
+    return value
+
+
 def _nonempty(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
@@ -91,6 +110,17 @@ def _folder(value: str) -> str:
                 raise ValueError(f"{'is' if path == Path(value) else 'lies under'} the file {path}, not a folder")
             break
     return value
+
+
+def _file_or_empty(value: str) -> str | None:
+    """A readable file's absolute path, or None for an empty value."""
+    if not value.strip():
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ValueError("is not a file (an ECB reference-rates CSV such as eurofxref-hist.csv, or leave it "
+                         "empty to convert nothing)")
+    return str(path.resolve())
 
 
 def _fraction(value: str) -> float:
@@ -197,6 +227,8 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
     "COFASYNC_FAILURE_WEBHOOK_URL": ("", _url_or_empty),
     "COFASERVE_POLICY_NUMBER": ("", _policy_or_empty),
     "COFASERVE_POLICIES": ("", _policy_list),
+    "COFASYNC_DUCKDB_STORAGE_VERSION": (DUCKDB_STORAGE_VERSION, _storage_version),
+    "COFASYNC_FX_RATES": ("", _file_or_empty),
     "COFASYNC_TODAY": ("", _day_or_empty),
     "COFASERVE_CONTRACT_START": ("", _day_or_empty),
     "COFASYNC_NOW": ("", _instant_or_empty),
@@ -237,6 +269,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
         settle_days=values["COFASYNC_SETTLE_DAYS"],
         policy_number=values["COFASERVE_POLICY_NUMBER"],
         policies=values["COFASERVE_POLICIES"],
+        duckdb_storage_version=values["COFASYNC_DUCKDB_STORAGE_VERSION"],
+        fx_rates_path=values["COFASYNC_FX_RATES"],
         pinned_today=values["COFASYNC_TODAY"],
         contract_start=values["COFASERVE_CONTRACT_START"],
         pinned_now=values["COFASYNC_NOW"],

@@ -41,19 +41,23 @@ def dialect_of(url: str) -> str:
     return backend
 
 
-def make_engine(url: str, *, read_only: bool = False, memory: bool = False) -> Engine:
+def make_engine(url: str, *, read_only: bool = False, memory: bool = False,
+                storage_version: str | None = None) -> Engine:
     """A SQLAlchemy engine whose sessions run in UTC (dates of timestamps are GMT days), and on Postgres
     without JIT compilation.
 
     DuckDB engines hold no pooled connection (NullPool), so the database file is not kept open between
     uses; an in-memory DuckDB keeps its one connection (StaticPool). `read_only` opens DuckDB files
-    read-only (no write lock).
+    read-only (no write lock); `storage_version` is the format a new DuckDB file is created in (an
+    existing file keeps its own).
     """
     if dialect_of(url) == "postgresql":
         # jit off: Postgres compiles plans whose cost estimate is large, which for the build's scoped
         # queries (milliseconds of work on a few companies) costs seconds of LLVM compilation.
         return sa.create_engine(url, connect_args={"options": "-c TimeZone=UTC -c jit=off", "connect_timeout": 10}, pool_pre_ping=True)
     connect_args: dict[str, Any] = {"read_only": True} if read_only else {}
+    if storage_version is not None:
+        connect_args["config"] = {"storage_compatibility_version": storage_version}
     engine = sa.create_engine(url, connect_args=connect_args, poolclass=StaticPool if memory else NullPool)
 
     @sa.event.listens_for(engine, "connect")

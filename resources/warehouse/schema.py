@@ -63,11 +63,14 @@ def columns_of(conn: Connection, qualified: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def _get_meta(conn: Connection, key: str) -> str | None:
+def get_meta(conn: Connection, key: str) -> str | None:
+    """The value the build kept under `key` in `_wh_meta` (None when none)."""
     return scalar(conn, "select max(meta_value) from _wh_meta where meta_key = :k", {"k": key})
 
 
-def _set_meta(conn: Connection, key: str, value: str) -> None:
+def set_meta(conn: Connection, key: str, value: str) -> None:
+    """Keep `value` under `key` in `_wh_meta` (created when missing), replacing what was there."""
+    conn.execute(sa.text(_META_DDL[0]))
     conn.execute(sa.text("delete from _wh_meta where meta_key = :k"), {"k": key})
     conn.execute(sa.text("insert into _wh_meta (meta_key, meta_value) values (:k, :v)"), {"k": key, "v": value})
 
@@ -126,7 +129,7 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
         conn.execute(sa.text(statement))
     models = load_models()
     wanted = fingerprint(extra=LOADER_VERSION)
-    if _get_meta(conn, "fingerprint") == wanted:
+    if get_meta(conn, "fingerprint") == wanted:
         return False
     for layer in LAYERS:
         conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
@@ -134,12 +137,12 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
         conn.execute(sa.text(compose(_DROP_TABLE, name=table)))
     for statement in _META_DDL:
         conn.execute(sa.text(statement))
-    previous = [n for n in (_get_meta(conn, "models") or "").split(",") if n]
+    previous = [n for n in (get_meta(conn, "models") or "").split(",") if n]
     _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
     for model in models:
         if model.stream is not None:
             place_batch(conn, model.stream, landed_schema(model.stream).empty_table())
         _create_model(conn, model)
-    _set_meta(conn, "models", ",".join(m.qualified for m in models))
-    _set_meta(conn, "fingerprint", wanted)
+    set_meta(conn, "models", ",".join(m.qualified for m in models))
+    set_meta(conn, "fingerprint", wanted)
     return True

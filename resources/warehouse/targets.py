@@ -7,6 +7,10 @@ of the published file, or an empty file for a full rebuild), checkpoints and clo
 complete previous state; readers that open the path afterwards see the new state. A `<path>.lock`
 file serialises builders.
 
+The file is written in a chosen storage format (`COFASYNC_DUCKDB_STORAGE_VERSION`, default
+`DUCKDB_STORAGE_VERSION`): a file the BI tools' older DuckDB can open. A published file in another format
+(an earlier release's, or the setting changed) is rebuilt from the landing zone instead of copied.
+
 Postgres (`postgresql+psycopg://...`): the whole build is one transaction issuing only DML on published
 tables (DDL only when a model definition changed), so readers are never blocked and see the previous
 state until the commit, then the new one.
@@ -26,8 +30,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from resources.landing import make_durable
+from resources.settings import DUCKDB_STORAGE_VERSION
 
 from .dialects import dialect_of, make_engine
+from .schema import get_meta, set_meta
+
+_STORAGE_VERSION = "storage_version"
 
 
 class WarehouseNotBuilt(RuntimeError):
@@ -44,8 +52,9 @@ class DuckDBFileTarget:
     dialect = "duckdb"
     commit_steps = True
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, storage_version: str = DUCKDB_STORAGE_VERSION) -> None:
         self.path = Path(path)
+        self.storage_version = storage_version
         self.building_path = self.path.with_name(self.path.name + ".building")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
 
@@ -62,11 +71,28 @@ class DuckDBFileTarget:
         except OSError as exc:
             raise WarehouseUnreachable(f"cannot write in {self.path.parent} ({exc.strerror or exc})") from exc
 
+    def published_storage_version(self) -> str | None:
+        """The storage version the published file was built in (None: no file, or a file built before
+        the version was recorded)."""
+        if not self.path.exists():
+            return None
+        with self.read_connection() as conn:
+            try:
+                return get_meta(conn, _STORAGE_VERSION)
+            except sa.exc.DBAPIError:  # no _wh_meta: not a file a build published
+                return None
+
+    def needs_fresh_build(self) -> bool:
+        """True when the published file is not in the wanted storage version: only a build into a new file
+        changes it."""
+        return self.published_storage_version() != self.storage_version
+
     @contextmanager
     def build_connection(self, *, fresh: bool) -> Iterator[Connection]:
         """Yield a connection on the building copy; publish it if the block succeeds, else discard it.
 
-        `fresh` (or no published file) starts from an empty database instead of a copy.
+        `fresh` (or no published file) starts from an empty database, in the target's storage version,
+        instead of a copy.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.lock_path, "w") as lock:
@@ -77,9 +103,10 @@ class DuckDBFileTarget:
             try:  # whatever fails (a full disk while copying, building or syncing) leaves no building copy
                 if not fresh and self.path.exists():
                     shutil.copyfile(self.path, self.building_path)
-                engine = make_engine(f"duckdb:///{self.building_path}")
+                engine = make_engine(f"duckdb:///{self.building_path}", storage_version=self.storage_version)
                 with engine.connect() as conn:
                     yield conn  # the build may commit as it goes: nothing is published before the swap
+                    set_meta(conn, _STORAGE_VERSION, self.storage_version)
                     conn.commit()
                     conn.execute(sa.text("checkpoint"))
                     conn.commit()
@@ -115,6 +142,7 @@ class EngineTarget:
 
     def __init__(self, url: str) -> None:
         self.dialect = dialect_of(url)
+        self.storage_version = None
         self.commit_steps = self.dialect == "duckdb"
         self.engine: Engine = make_engine(url, memory=self.dialect == "duckdb")
 
@@ -127,6 +155,10 @@ class EngineTarget:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise WarehouseUnreachable(f"{self.engine.url.render_as_string(hide_password=True)} does not "
                                        f"answer ({reason})") from exc
+
+    def needs_fresh_build(self) -> bool:
+        """False: a database reached by an engine is never rebuilt for its format."""
+        return False
 
     def exists(self) -> bool:
         """True once a build has created the build log (`_wh_builds`) in this database."""
@@ -155,9 +187,10 @@ class EngineTarget:
             yield conn
 
 
-def target_for(url: str) -> DuckDBFileTarget | EngineTarget:
-    """The target a warehouse URL designates: a DuckDB file, an in-memory DuckDB or Postgres."""
+def target_for(url: str, storage_version: str = DUCKDB_STORAGE_VERSION) -> DuckDBFileTarget | EngineTarget:
+    """The target a warehouse URL designates: a DuckDB file (written in `storage_version`), an in-memory
+    DuckDB or Postgres."""
     parsed = sa.engine.make_url(url)
     if dialect_of(url) == "duckdb" and parsed.database not in (None, "", ":memory:"):
-        return DuckDBFileTarget(Path(parsed.database))
+        return DuckDBFileTarget(Path(parsed.database), storage_version)
     return EngineTarget(url)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+
+from resources.settings import DUCKDB_STORAGE_VERSION
 
 from .build import BuildOutcome, run_build
 from .checks import CheckResult, run_all_checks
@@ -18,6 +20,9 @@ from .inputs import as_store
 from .models import load_models
 from .sql import compose
 from .targets import DuckDBFileTarget, EngineTarget, target_for
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _COLUMNS = (
     "select table_schema, table_name, column_name, data_type from information_schema.columns "
@@ -57,9 +62,14 @@ def _safe_url(url: str) -> str:
 class Warehouse:
     """A warehouse at a SQLAlchemy URL (`duckdb:///file`, `duckdb:///:memory:`, `postgresql+psycopg://...`)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, storage_version: str = DUCKDB_STORAGE_VERSION,
+                 fx_rates_path: str | None = None) -> None:
+        """`storage_version`: the DuckDB storage format a DuckDB file is written in (see `targets`);
+        `fx_rates_path`: the ECB reference-rates CSV the build loads into `staging.stg_fx_rates` (None:
+        no rates, converted amounts are NULL)."""
         self.url = url
-        self._target: DuckDBFileTarget | EngineTarget = target_for(url)
+        self.fx_rates_path = fx_rates_path
+        self._target: DuckDBFileTarget | EngineTarget = target_for(url, storage_version)
 
     @property
     def safe_url(self) -> str:
@@ -85,7 +95,7 @@ class Warehouse:
         same result. On failure nothing is published and the previous state stays in place.
         """
         started = time.perf_counter()
-        fresh = full_refresh or not self._target.exists()
+        fresh = full_refresh or not self._target.exists() or self._target.needs_fresh_build()
         with self._target.build_connection(fresh=fresh) as conn:
             outcome: BuildOutcome = run_build(
                 conn, self.dialect, as_store(landing), full_refresh=full_refresh,
@@ -118,6 +128,15 @@ class Warehouse:
         """Run one read query on the published state; values go in `params` (`:name` placeholders)."""
         with self._target.read_connection() as conn:
             return [dict(row._mapping) for row in conn.execute(sa.text(sql), params or {})]
+
+    def frame(self, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one read query on the published state and return its rows as a pandas DataFrame (read-only:
+        a DuckDB file is opened read-only, so a build may run meanwhile); values go in `params`."""
+        import pandas as pd
+
+        with self._target.read_connection() as conn:
+            result = conn.execute(sa.text(sql), params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
     def column_types(self) -> dict[str, list[tuple[str, str]]]:
         """Every published table's and view's columns with their database types, in order, by model name
