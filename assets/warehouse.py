@@ -57,7 +57,29 @@ def check_result(result: CheckResult, key: dg.AssetKey) -> dg.AssetCheckResult:
     )
 
 
-def warehouse_assets() -> list[dg.AssetsDefinition]:
+PREVIEW_ROWS = 5
+
+
+def file_input_specs() -> list[dg.AssetSpec]:
+    """The inputs read from a file the settings name, not extracted (the FX rates): external assets, so the
+    graph shows where `stg_fx_rates` comes from."""
+    return [dg.AssetSpec(
+        dg.AssetKey("fx_rates"), group_name="extract", kinds={"csv"}, owners=OWNERS,
+        description="The ECB reference-rates CSV named by COFASYNC_FX_RATES (eurofxref-hist.csv's format): "
+                    "loaded into staging.stg_fx_rates by the warehouse build whenever its content changes.",
+    )]
+
+
+def preview(rows: list[dict], schema: dg.TableSchema) -> dg.MetadataValue:
+    """The first rows of a table (columns as `schema`) as Dagster table metadata (values as text where
+    Dagster takes no type)."""
+    def cell(value):
+        return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
+    return dg.MetadataValue.table(records=[dg.TableRecord({k: cell(v) for k, v in row.items()}) for row in rows],
+                                  schema=schema)
+
+
+def warehouse_assets() -> list[dg.AssetsDefinition | dg.AssetSpec]:
     """The one step that builds every model from the landing zone and publishes them atomically (no
     asset when `sql/` holds no model)."""
     specs = model_specs()
@@ -76,15 +98,21 @@ def warehouse_assets() -> list[dg.AssetsDefinition]:
         warehouse = context.resources.warehouse.warehouse()
         report = warehouse.build(context.resources.landing.store())
         columns = warehouse.column_types()
+        from resources.warehouse.models import load_models
+
+        tables = {model.name for model in load_models() if not model.is_view}
         for table, key in key_of.items():
             schema = dg.TableSchema(columns=[dg.TableColumn(name, kind) for name, kind in columns.get(table, [])])
-            yield dg.MaterializeResult(asset_key=key, metadata={
+            metadata = {
                 "dagster/row_count": report.row_counts.get(table, 0),
                 "dagster/column_schema": schema,
                 "build_seconds": round(report.duration_seconds, 3),
-            })
+            }
+            if table in tables:  # a view's rows cost a query: its preview is one `select` away
+                metadata["preview"] = preview(warehouse.first_rows(table, PREVIEW_ROWS), schema)
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
         for result in warehouse.checks():
             if result.table in key_of:
                 yield check_result(result, key_of[result.table])
 
-    return [_models]
+    return [_models, *file_input_specs()]

@@ -21,11 +21,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+from sandbox.fx_rates import rates_path
+
 EXAMPLE_QUERY = """\
-select country_code, product_code, count(*) as buyers, round(sum(amount_value)) as exposure
+select policy_number, policy_currency, country_code, count(*) as buyers,
+    round(sum(amount_policy_currency)) as exposure_in_policy_currency
 from marts.current_portfolio
 group by all
-order by exposure desc nulls last
+order by exposure_in_policy_currency desc nulls last
 limit 5"""
 
 
@@ -130,6 +133,7 @@ def sandbox_env(info: dict[str, str]) -> dict[str, str]:
         "COFASERVE_POLICY_NUMBER": info["policy_number"],
         "COFASYNC_TODAY": sandbox_today(info["base_url"]),
     })
+    env.setdefault("COFASYNC_FX_RATES", rates_path())  # the sandbox's own rates, unless the user names a file
     return env
 
 

@@ -24,10 +24,11 @@ from sqlalchemy.engine import Connection
 from resources.landing import LandingStore
 
 from .dialects import place_batch
+from .fx import fx_digest, read_ecb_rates
 from .history import note_changes, refresh_history
-from .inputs import PartitionRun, current_partitions, policy_stores, read_partitions
+from .inputs import FILE_INPUTS, PartitionRun, current_partitions, policy_stores, read_partitions
 from .models import Model, load_models, select_body
-from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, scalar
+from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, get_meta, scalar, set_meta
 from .sql import DELETE_ALL, INSERT_MODEL, compose
 
 ROWS_PER_BATCH = 500_000
@@ -137,10 +138,26 @@ def load_stream(
     return len(changed) + len(gone), landed
 
 
+def load_fx_rates(conn: Connection, model: Model, path: str | None, full_refresh: bool) -> int | None:
+    """Replace `model`'s rows (`stg_fx_rates`) by the rates of the ECB CSV at `path` (none without a file)
+    when the file's content changed since the last build or on a full refresh; return the rows loaded,
+    or None when nothing changed. A file that cannot be read raises `fx.FxRatesError`, before any change."""
+    digest = fx_digest(path)
+    if not full_refresh and get_meta(conn, "fx_rates_digest") == digest:
+        return None
+    rates = read_ecb_rates(path)
+    conn.execute(sa.text(compose(DELETE_ALL, name=model.qualified)))
+    stage_batch(conn, model, rates)
+    set_meta(conn, "fx_rates_digest", digest)
+    return rates.num_rows
+
+
 def run_build(
-    conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool, commit_steps: bool = False
+    conn: Connection, dialect: str, landing: LandingStore, *, full_refresh: bool, commit_steps: bool = False,
+    fx_rates_path: str | None = None,
 ) -> BuildOutcome:
-    """Build the warehouse on `conn` from the landing zone of every policy under `landing`'s account root.
+    """Build the warehouse on `conn` from the landing zone of every policy under `landing`'s account root
+    (and the FX rates of the ECB CSV at `fx_rates_path`, see `load_fx_rates`).
 
     Promises: afterwards staging holds exactly the current runs of every landed partition, and history
     equals what a full rebuild of the same landing zone gives; `_wh_builds` records the build.
@@ -170,6 +187,12 @@ def run_build(
     changed_tables: set[str] = set()
     stores = policy_stores(landing)
     for model in (m for m in models if m.layer == "staging"):
+        if model.stream in FILE_INPUTS:  # the FX rates: read by the marts only, no history to refresh
+            loaded = load_fx_rates(conn, model, fx_rates_path, full_refresh)
+            if loaded is not None:
+                outcome.partitions_loaded[model.stream] = 1
+                outcome.rows_loaded += loaded
+            continue
         partitions, rows = load_stream(conn, model, stores, build_id, note=not full_refresh)
         if commit_steps:
             conn.commit()

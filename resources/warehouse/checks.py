@@ -50,6 +50,9 @@ CATALOG: tuple[CheckDeclaration, ...] = (
                      "every notification's delivery is in decision_history (a warning: its delivery may be "
                      "fetched by a later night)", "warn"),
     CheckDeclaration("unique_notifications", "notification_events", "each notification was landed in one partition only"),
+    CheckDeclaration("fx_rates_cover_amounts", "current_portfolio",
+                     "every amount in force converts into its policy's currency (a warning: COFASYNC_FX_RATES "
+                     "names no file, or none with a quote of the as-of day's week for that currency)", "warn"),
 )
 """Every check the warehouse runs, on which table: the one list the results follow (and Dagster's check
 specs are declared from)."""
@@ -260,6 +263,21 @@ def check_unique_notifications(conn: Connection) -> CheckResult:
     return _run(conn, "unique_notifications", "notification_events", sql)
 
 
+_UNCONVERTED = """
+select policy_number, amount_currency, policy_currency, count(*) as amounts
+from marts.current_portfolio
+where amount_value is not null and amount_policy_currency is null
+group by policy_number, amount_currency, policy_currency
+order by policy_number, amount_currency
+"""
+
+
+def check_fx_rates_cover_amounts(conn: Connection) -> CheckResult:
+    """Every amount of `current_portfolio` has its policy-currency value: a missing FX rate gives NULL,
+    and this warning names the policy and currencies."""
+    return _run(conn, "fx_rates_cover_amounts", "current_portfolio", _UNCONVERTED)
+
+
 def run_all_checks(conn: Connection) -> list[CheckResult]:
     """All checks, in a stable order."""
     results: list[CheckResult] = []
@@ -270,4 +288,5 @@ def run_all_checks(conn: Connection) -> list[CheckResult]:
     results.extend(check_row_counts_reconcile(conn))
     results.append(check_notifications_have_decisions(conn))
     results.append(check_unique_notifications(conn))
+    results.append(check_fx_rates_cover_amounts(conn))
     return results

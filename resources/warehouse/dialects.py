@@ -24,6 +24,7 @@ _PG_TYPES = {
     pa.date32(): "date",
     pa.float64(): "double precision",
     pa.decimal128(18, 2): "numeric(18, 2)",
+    pa.decimal128(18, 6): "numeric(18, 6)",
     pa.bool_(): "boolean",
     pa.int64(): "bigint",
 }

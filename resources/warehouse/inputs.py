@@ -22,6 +22,8 @@ from resources.landing import CURRENT, LandingStore, conform_table, require_inta
 from resources.landing.policies import legacy_entries, upgrade_single_policy_zone
 from resources.streams import STREAMS as STREAM_REGISTRY
 
+from .fx import FX_SCHEMA
+
 LINEAGE_COLUMNS = ("_partition", "_run_id", "_extracted_at")
 # Added by the loader: the manifest's partition key, the row's position in its run (dedupe order) and
 # the policy whose zone landed it.
@@ -33,11 +35,16 @@ QUARANTINES: dict[str, str] = {"portfolio_snapshot_quarantine": "portfolio_snaps
 QUARANTINE_FIELDS = (pa.field("reason", pa.string()), pa.field("easy_number", pa.string()))
 _QUARANTINE_LINEAGE = {"partition": "_partition", "run_id": "_run_id", "extracted_at": "_extracted_at"}
 
-# Every input the warehouse reads (a staging model `stg_<input>` each): the landed streams, the quarantines.
-STREAMS: tuple[str, ...] = tuple(STREAM_REGISTRY) + tuple(QUARANTINES)
+# Inputs read from a file the settings name, not from the landing zone (input name -> the batch's schema).
+FILE_INPUTS: dict[str, pa.Schema] = {"fx_rates": FX_SCHEMA}
+
+# Every input the warehouse reads (a staging model `stg_<input>` each): the landed streams, the
+# quarantines, the file inputs.
+STREAMS: tuple[str, ...] = tuple(STREAM_REGISTRY) + tuple(QUARANTINES) + tuple(FILE_INPUTS)
 STREAM_COLUMNS: dict[str, tuple[str, ...]] = {
     name: tuple(stream.typed_schema.names) for name, stream in STREAM_REGISTRY.items()
-} | {name: tuple(f.name for f in QUARANTINE_FIELDS) for name in QUARANTINES}
+} | {name: tuple(f.name for f in QUARANTINE_FIELDS) for name in QUARANTINES} | {
+    name: tuple(schema.names) for name, schema in FILE_INPUTS.items()}
 
 
 def landed_stream(name: str) -> str:
@@ -54,7 +61,10 @@ def read_schema(stream: str) -> pa.Schema:
 
 
 def landed_schema(stream: str) -> pa.Schema:
-    """Schema of the batch the loader hands to the stream's staging model as `landed_<stream>`."""
+    """Schema of the batch the loader hands to the stream's staging model as `landed_<stream>` (a file
+    input's own schema)."""
+    if stream in FILE_INPUTS:
+        return FILE_INPUTS[stream]
     return pa.schema(list(read_schema(stream)) + list(LOADER_FIELDS))
 
 

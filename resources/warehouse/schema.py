@@ -133,12 +133,13 @@ def ensure_schema(conn: Connection, dialect: str) -> bool:
         return False
     for layer in LAYERS:
         conn.execute(sa.text(compose(_CREATE_SCHEMA, name=layer)))
+    previous = [n for n in (get_meta(conn, "models") or "").split(",") if n]
+    # the models first: a mart may read a bookkeeping table (marts.policies reads _wh_partitions)
+    _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
     for table in REBUILT_TABLES:
         conn.execute(sa.text(compose(_DROP_TABLE, name=table)))
     for statement in _META_DDL:
         conn.execute(sa.text(statement))
-    previous = [n for n in (get_meta(conn, "models") or "").split(",") if n]
-    _drop_models(conn, previous + [m.qualified for m in models if m.qualified not in previous])
     for model in models:
         if model.stream is not None:
             place_batch(conn, model.stream, landed_schema(model.stream).empty_table())

@@ -29,6 +29,7 @@ _COLUMNS = (
     "where table_schema in :layers order by table_schema, table_name, ordinal_position"
 )
 _COUNT = "select count(*) from {name}"  # a template: {name} is a checked identifier
+_FIRST_ROWS = "select * from {name} limit :rows"
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Warehouse:
         with self._target.build_connection(fresh=fresh) as conn:
             outcome: BuildOutcome = run_build(
                 conn, self.dialect, as_store(landing), full_refresh=full_refresh,
-                commit_steps=self._target.commit_steps,
+                commit_steps=self._target.commit_steps, fx_rates_path=self.fx_rates_path,
             )
         published = time.perf_counter()
         counts = self.table_counts()
@@ -137,6 +138,11 @@ class Warehouse:
         with self._target.read_connection() as conn:
             result = conn.execute(sa.text(sql), params or {})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def first_rows(self, model: str, rows: int = 5) -> list[dict[str, Any]]:
+        """Up to `rows` rows of the published model named `model` (in no particular order): a preview."""
+        qualified = {m.name: m.qualified for m in load_models()}[model]
+        return self.query(compose(_FIRST_ROWS, name=qualified), {"rows": rows})
 
     def column_types(self) -> dict[str, list[tuple[str, str]]]:
         """Every published table's and view's columns with their database types, in order, by model name

@@ -1,15 +1,17 @@
 -- exposure_daily: credit exposure in force at the end of each GMT day, per policy, by buyer country and
 -- product.
 -- grain: one row per day × policy × country × product × currency, from the group's first decision day to
---        the warehouse's as-of day (the latest date any decision version starts, ends or was recorded)
+--        the warehouse's as-of day (data_as_of)
 -- key: exposure_date, policy_number, country_code, product_code, currency
--- upstream: decision_history, company_history
+-- upstream: decision_history, company_history, delivery_statuses, data_as_of, policies, fx_conversions
 -- materialized: view
 --
--- A decision version counts on day d when it is in force (status as in current_portfolio) at the end
+-- A decision version counts on day d when it is in force (delivery_statuses.in_force) at the end
 -- of d: its valid_from falls on or before d and its valid_to (if any) after d, in GMT. Country is the
 -- company's current country. exposure_amount sums amount_value (NULL amounts count as decisions, not
--- as money).
+-- as money). exposure_amount_policy_currency converts the day's sum into the policy's currency at that
+-- day's rates (fx_rates_daily); NULL when a rate is missing, never zero. is_partial marks days before the
+-- policy's first landed day: history before it is incomplete.
 
 with
 
@@ -34,9 +36,8 @@ in_force_versions as (
     left join companies
         on companies.policy_number = versions.policy_number
         and companies.easy_number = versions.easy_number
-    where versions.status in (
-        'DECIDED_FULL', 'DECIDED_PARTIAL', 'REDUCED', 'UNDER_WITHDRAWAL', 'UNDER_CANCELLATION'
-    )
+    inner join marts.delivery_statuses on delivery_statuses.status = versions.status
+    where delivery_statuses.in_force
 
 ),
 
@@ -64,14 +65,19 @@ daily_deltas as (
 
 as_of as (
 
-    select max(day_seen) as last_day
-    from (
-        select cast(max(valid_from) at time zone 'UTC' as date) as day_seen from history.decision_history
-        union all
-        select cast(max(valid_to) at time zone 'UTC' as date) from history.decision_history
-        union all
-        select cast(max(recorded_at) at time zone 'UTC' as date) from history.decision_history
-    ) as candidates
+    select as_of_day as last_day from marts.data_as_of
+
+),
+
+policy_terms as (
+
+    select policy_number, currency, first_landed_day from marts.policies
+
+),
+
+conversions as (
+
+    select rate_date, from_currency, to_currency, factor from marts.fx_conversions
 
 ),
 
@@ -122,6 +128,25 @@ running as (
         rows between unbounded preceding and current row
     )
 
+),
+
+converted as (
+
+    select
+        running.*,
+        policy_terms.currency as policy_currency,
+        coalesce(running.exposure_date < policy_terms.first_landed_day, false) as is_partial,
+        case
+            when running.currency = policy_terms.currency then running.exposure_amount
+            else running.exposure_amount * conversion.factor
+        end as exposure_amount_policy_currency
+    from running
+    left join policy_terms on policy_terms.policy_number = running.policy_number
+    left join conversions as conversion
+        on conversion.rate_date = running.exposure_date
+        and conversion.from_currency = running.currency
+        and conversion.to_currency = policy_terms.currency
+
 )
 
 select
@@ -131,5 +156,8 @@ select
     product_code,
     currency,
     cast(decisions_in_force as bigint) as decisions_in_force,
-    cast(exposure_amount as decimal(18, 2)) as exposure_amount
-from running
+    cast(exposure_amount as decimal(18, 2)) as exposure_amount,
+    policy_currency,
+    cast(exposure_amount_policy_currency as decimal(18, 2)) as exposure_amount_policy_currency,
+    is_partial
+from converted

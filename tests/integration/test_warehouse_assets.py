@@ -31,10 +31,15 @@ def test_each_table_reports_its_row_count_and_column_schema(tmp_path):
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         histories = conn.execute(sa.text("select count(*) from history.decision_history")).scalar()
+        numbers = set(conn.execute(sa.text("select easy_number from history.decision_history")).scalars())
     assert by_table["decision_history"]["dagster/row_count"].value == histories > 0
     columns = [c.name for c in by_table["decision_history"]["dagster/column_schema"].value.columns]
     assert columns[:3] and "valid_from" in columns and "is_current" in columns
     assert all(m["dagster/column_schema"].value.columns for m in by_table.values())
+    preview = by_table["decision_history"]["preview"].value  # the first rows, for a look from the UI
+    assert 0 < len(preview.records) <= 5
+    assert {r.data["easy_number"] for r in preview.records} <= numbers
+    assert "preview" not in by_table["cover_daily"]  # views: one select away, not computed at each build
 
 
 def test_each_check_lands_on_its_own_table_with_its_severity(tmp_path):

@@ -25,6 +25,8 @@ BREAKAGES = {
     "row_counts_reconcile[decision_history]": "delete from history.decision_history where delivery_id = 'D1'",
     "row_counts_reconcile[overdue_history]": "delete from history.overdue_history",
     "notifications_have_decisions[notification_events]": "delete from history.decision_history where delivery_id = 'D3'",
+    # the policy in a currency no FX rate converts the EUR amounts into (no FX file)
+    "fx_rates_cover_amounts[current_portfolio]": "update staging.stg_policies set currency = 'USD'",
     "unique_notifications[notification_events]": (
         "insert into staging.stg_notifications (source_partition, policy_number, source_run_id, extracted_at, "
         "notification_id) values ('2025-01-09', :policy, 'x', :at, 'ND1')"

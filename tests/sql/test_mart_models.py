@@ -99,7 +99,9 @@ def test_exposure_daily_counts_what_is_in_force_at_the_end_of_each_gmt_day(harne
     ])
     harness.put("company_history", [company("100", 1, "2025-01-01", None, "ACME"),
                                      company("200", 1, "2025-01-01", None, "BETA", "DEU")])
-    rows = harness.rows("exposure_daily", "country_code, product_code, exposure_date")
+    rows = harness.rows("exposure_daily", "country_code, product_code, exposure_date",
+                        ["exposure_date", "policy_number", "country_code", "product_code", "currency",
+                         "decisions_in_force", "exposure_amount"])
     cl = [(date(2025, 1, d), n, Decimal(a)) for d, n, a in ((1, 1, 1000), (2, 1, 1000), (3, 1, 400), (4, 0, 0), (5, 0, 0))]
     ecl = [(date(2025, 1, d), 1, Decimal(200)) for d in (2, 3, 4, 5)]
     deu = [(date(2025, 1, d), 0, Decimal(0)) for d in (2, 3, 4, 5)]  # in force for part of a day only

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from resources.landing import LandingStore
 from tests.support.landing_builder import land, ts
+from tests.support.policies import TEST_POLICY
 
 COMPANY = {"company_name": "ACME", "country_code": "FRA", "city": "Paris", "is_head_office": True,
            "legal_identifiers": '[{"type":"SIREN_FRA","value":"123"}]'}
@@ -67,6 +68,8 @@ def night_1(store: LandingStore) -> None:
         _notification("D2", "200", "CREDITLIMIT", "2025-01-01 11:00", "DECIDED_FULL"),
     ], at)
     land(store, "countries", None, "n1", [{"country_code": "FRA", "name": "France"}], at)
+    land(store, "policies", None, "n1", [{"policy_number": store.policy or TEST_POLICY, "customer_name": "ACME",
+                                          "currency": "EUR"}], at)
 
 
 def night_2(store: LandingStore) -> None:

@@ -11,7 +11,8 @@
    the defaults (data/warehouse.duckdb, data/landing, .dagster under the working folder) are used:
    `import resources` (and `sql`, `pipelines`) must resolve into the venv's site-packages; the sandbox
    sync that `make sync` runs (`python -m pipelines.sandbox_sync`) runs on a small world over a pinned
-   45-day window; `marts.current_portfolio` must have rows; the Dagster home must hold the bundled
+   45-day window; `marts.current_portfolio` must have rows, every amount converted into its policy's
+   currency with the shipped sandbox FX rates; the Dagster home must hold the bundled
    instance settings; and `dagster definitions validate -m pipelines.definitions` must load the code
    location, as a deployment's webserver and daemon do.
 
@@ -47,7 +48,8 @@ print(json.dumps({"site_packages": sysconfig.get_path("purelib"),
 COUNT_ROWS = """\
 import sys, duckdb
 with duckdb.connect(sys.argv[1], read_only=True) as con:
-    print(con.execute("select count(*) from marts.current_portfolio").fetchone()[0])
+    print(*con.execute("select count(*), count(*) filter (where amount_value is not null "
+                       "and amount_policy_currency is null) from marts.current_portfolio").fetchone())
 """
 
 
@@ -124,10 +126,14 @@ def check_sync(python: Path, work: Path, env: dict[str, str], companies: int) ->
     warehouse = work / "data" / "warehouse.duckdb"
     if not warehouse.is_file():
         raise CheckFailed(f"the sync left no warehouse at {warehouse}")
-    rows = int(run("count marts.current_portfolio", [str(python), "-c", COUNT_ROWS, str(warehouse)], env=env).stdout)
+    counted = run("count marts.current_portfolio", [str(python), "-c", COUNT_ROWS, str(warehouse)], env=env).stdout
+    rows, unconverted = map(int, counted.split())
     if rows == 0:
         raise CheckFailed("marts.current_portfolio is empty after the sync")
-    print(f"  marts.current_portfolio: {rows} rows")
+    if unconverted:
+        raise CheckFailed(f"{unconverted} amounts of marts.current_portfolio were not converted: the wheel's "
+                          "sandbox FX rates (sandbox/ecb_reference_rates.csv) were not used")
+    print(f"  marts.current_portfolio: {rows} rows, every amount converted into its policy's currency")
     if not (work / ".dagster" / "dagster.yaml").is_file():
         raise CheckFailed("the sync did not write the bundled Dagster instance settings into .dagster/")
 
