@@ -40,12 +40,13 @@ lands; what it alone would have shown is not exposed.
   time; valid_to = the next version's valid_from.
 - Orders (`order_history`): an order is mentioned on night t by a notification of a day of D(t) shown at t (a
   damaged notification still names its order) or by a portfolio row of t (a damaged company's row still
-  names its orders unless its easy number was removed and the line has no temporary number). From the
-  first night it is mentioned until its state is final (CLOSED, REJECTED, ANNULED), its state on every
-  night (the latest version visible at t) is observable: a pending order's status change surfaces in
-  that day's portfolio (the line's event date) and the order is fetched, and the pending orders the API
-  stays silent about are re-polled. The history holds each distinct state current on some night, once:
-  a status that began and ended between two nights is not observable. valid_from = statusDate; valid_to
+  names its orders unless its easy number was removed and the line has no temporary number). It is
+  fetched on such a night (the latest version visible at t), unless already fetched for the same latest
+  mentioning day on an earlier night (a settling day listed again), and re-polled when still pending
+  after 7 nights without a fetch, from its first fetch until one finds it final (CLOSED, REJECTED,
+  ANNULED). A status change surfaces in that day's portfolio (the line's event date), or on the night the
+  API lists late the decision that made it. The history holds each distinct state fetched, once: a status
+  that began and ended between two fetches is not observable. valid_from = statusDate; valid_to
   = the next such state's statusDate. A damaged order never lands: no history.
 - Overdue cases (`overdue_history`): on night t the pipeline lists the cases whose current lastUpdateDate
   (visible at t) falls on a day of D(t) and is shown at t, and sees that current version; a list item whose id was removed

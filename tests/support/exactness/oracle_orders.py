@@ -16,28 +16,55 @@ if TYPE_CHECKING:
 FINAL_ORDER_STATUSES = frozenset({"STATUS_CLOSED", "STATUS_REJECTED", "STATUS_ANNULED"})
 
 
+REPOLL_NIGHTS = 7
+"""A pending order the nights' listings stay silent about is re-polled after this many nights
+(`assets.orders.REPOLL_AFTER`)."""
+
+
+def _mentions(oracle: Oracle, night) -> dict[str, date]:
+    """{orderId: the latest day of D(t) whose landed rows (shown at t) mention it} on one night."""
+    latest: dict[str, date] = {}
+    for dd in sorted(night.days):
+        for d in oracle.deliveries_on.get(dd, []):
+            if oracle.shown(d, night.today):
+                latest[d["orderId"]] = dd
+    for line in oracle.portfolio_rows(night):
+        if oracle.names_order(line):
+            dd = oracle.line_event_day(line, night.today)
+            latest[line["orderId"]] = max(dd, latest.get(line["orderId"], dd))
+    return latest
+
+
 def orders_seen(oracle: Oracle) -> dict[str, list[tuple[date, dict]]]:
-    """{orderId: [(night, state seen)]} for every landed order (damaged orders never land)."""
-    first: dict[str, date] = {}
-    for night in oracle.nights:
-        mentioned = {d["orderId"] for dd in night.days for d in oracle.deliveries_on.get(dd, [])
-                     if oracle.shown(d, night.today)}
-        mentioned |= {ln["orderId"] for ln in oracle.portfolio_rows(night) if oracle.names_order(ln)}
-        for order_id in mentioned:
-            first.setdefault(order_id, night.today)
+    """{orderId: [(night, state fetched)]} for every landed order (damaged orders never land).
+
+    An order is fetched on a night whose landed rows mention it (in the partition of the latest day that
+    does), unless it was already fetched for that day on an earlier night (a settling day listed again),
+    or when it is still pending and was last fetched at least `REPOLL_NIGHTS` nights before; from its
+    first fetch until a fetch finds it final. A state change the listings show late (a decision the API
+    lists late) is therefore seen on the night that lists it."""
+    mentions = [(night.today, _mentions(oracle, night)) for night in oracle.nights]
     seen: dict[str, list[tuple[date, dict]]] = {}
-    for order_id, start in first.items():
-        if order_id in oracle.damaged_order:
-            continue
-        states = []
-        for night in oracle.nights:
-            if night.today < start:
+    fetched_for: dict[str, set[date]] = defaultdict(set)
+    last_fetch: dict[str, date] = {}
+    for today, mentioned in mentions:
+        due = {order for order, dd in mentioned.items() if dd not in fetched_for[order]}
+        due |= {order for order, last in last_fetch.items() if (today - last).days >= REPOLL_NIGHTS}
+        for order_id in sorted(due):
+            if order_id in oracle.damaged_order:
                 continue
-            state = oracle.order_state(order_id, night.today)
-            states.append((night.today, state))
+            states = seen.get(order_id, [])
+            if states and states[-1][1]["status"] in FINAL_ORDER_STATUSES:
+                continue
+            if order_id in mentioned:
+                fetched_for[order_id].add(mentioned[order_id])
+            state = oracle.order_state(order_id, today)
+            if state is None:  # mentioned before any version is visible: nothing to fetch yet
+                continue
+            seen.setdefault(order_id, states).append((today, state))
+            last_fetch[order_id] = today
             if state["status"] in FINAL_ORDER_STATUSES:
-                break
-        seen[order_id] = states
+                last_fetch.pop(order_id)
     return seen
 
 
