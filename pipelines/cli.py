@@ -235,7 +235,23 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--from", dest="date_from", help="first day of the dated partitions to check")
     verify.add_argument("--to", dest="date_to", help="last day (included)")
     verify.set_defaults(func=cmd_verify)
+    dbt = sub.add_parser("dbt-sources", help="print a dbt sources.yml of the history and marts tables, described")
+    dbt.add_argument("--out", type=Path, help="write it to this file instead")
+    dbt.set_defaults(func=cmd_dbt_sources)
     return parser
+
+
+def cmd_dbt_sources(args: argparse.Namespace) -> int:
+    """`cofasync dbt-sources`: the dbt sources of the warehouse's history and marts, from its dictionary."""
+    from resources.warehouse.dictionary import dbt_sources
+
+    text = dbt_sources()
+    if args.out is None:
+        print(text, end="")
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}: dbt sources cofaserve_history and cofaserve_marts")
+    return EXIT_OK
 
 
 def load_env_file(folder: Path | None = None) -> Path | None:

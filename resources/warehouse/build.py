@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from resources.landing import LandingStore
 
 from .dialects import place_batch
+from .dictionary import apply_comments
 from .fx import fx_digest, read_ecb_rates
 from .history import note_changes, refresh_history
 from .inputs import FILE_INPUTS, PartitionRun, current_partitions, policy_stores, read_partitions
@@ -213,6 +214,7 @@ def run_build(
         outcome.step_seconds["indexes_and_statistics"] = round(time.perf_counter() - step, 3)
     conn.execute(sa.text("truncate _wh_scope"))
     conn.execute(sa.text("truncate _wh_changes"))
+    apply_comments(conn, force=created)  # the data dictionary, when it changed or the models were recreated
     conn.execute(
         sa.text(
             "insert into _wh_builds (build_id, started_at, finished_at, full_refresh, partitions_loaded, "

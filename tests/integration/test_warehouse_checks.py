@@ -3,13 +3,11 @@
 import pytest
 import sqlalchemy as sa
 
-from resources.landing import LandingStore
-from resources.warehouse import Warehouse
 from resources.warehouse.dialects import make_engine
 from tests.support.landing_builder import ts
 from tests.support.policies import TEST_POLICY
 from tests.support.postgres import postgres_cluster  # noqa: F401  (session fixture)
-from tests.support.scenario import NIGHTS
+from tests.support.scenario import scenario_warehouse
 
 BREAKAGES = {
     # a second current version of 100 × CREDITLIMIT, overlapping the first
@@ -39,11 +37,7 @@ def built(request, tmp_path):
     """A warehouse built from the whole scenario, and its URL (for direct edits)."""
     url = (f"duckdb:///{tmp_path}/wh.duckdb" if request.param == "duckdb"
            else request.getfixturevalue("postgres_cluster").create_database())
-    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
-    for night in NIGHTS:
-        night(store)
-    warehouse = Warehouse(url)
-    warehouse.build(store)
+    warehouse, _ = scenario_warehouse(url, tmp_path)
     return warehouse, url
 
 

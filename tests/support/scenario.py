@@ -147,3 +147,16 @@ def night_4(store: LandingStore) -> None:
 
 
 NIGHTS: tuple[Callable[[LandingStore], None], ...] = (night_1, night_2, night_3, night_4)
+
+
+def scenario_warehouse(url: str, root) -> tuple:
+    """A warehouse at ``url`` built from every night of the scenario landed under ``root``: (warehouse,
+    its landing store)."""
+    from resources.warehouse import Warehouse
+
+    store = LandingStore(str(root / "landing"), policy=TEST_POLICY)
+    for night in NIGHTS:
+        night(store)
+    warehouse = Warehouse(url)
+    warehouse.build(store)
+    return warehouse, store

@@ -1,12 +1,12 @@
 """docs/warehouse.md documents every table and every column the built warehouse has, and nothing else."""
 
-import re
 from pathlib import Path
 
 import pytest
 
 from resources.landing import LandingStore
 from resources.warehouse import Warehouse
+from resources.warehouse.dictionary import DICTIONARY_FILE, parse_dictionary, shipped_dictionary
 from resources.warehouse.models import load_models
 from tests.support.policies import TEST_POLICY
 from tests.support.scenario import NIGHTS
@@ -15,22 +15,8 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
 
 
 def documented_columns(text: str) -> dict[str, set[str]]:
-    """{table: columns} from sections headed `### schema.table` or `#### _wh_x[, _wh_y]`, whose table
-    rows name columns in backticks in their first cell."""
-    tables: dict[str, set[str]] = {}
-    current: list[str] = []
-    for line in text.splitlines():
-        heading = re.match(r"^#{3,4} (.+)$", line)
-        if heading:
-            names = [n.strip() for n in heading.group(1).split(",")]
-            current = names if all(re.fullmatch(r"(staging|history|marts)\.\w+|_wh_\w+", n) for n in names) else []
-            for name in current:
-                tables.setdefault(name, set())
-        elif current and line.startswith("| `"):
-            first_cell = line.split("|")[1]
-            for name in current:
-                tables[name].update(re.findall(r"`(\w+)`", first_cell))
-    return tables
+    """{table: columns} the dictionary's Markdown documents (the one parser: `parse_dictionary`)."""
+    return {table: set(entry["columns"]) for table, entry in parse_dictionary(text).items()}
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +62,14 @@ def test_every_model_s_grain_is_in_the_docs():
 def test_the_dictionary_parser_sees_a_missing_column():
     text = "### history.t\n| column | type |\n|---|---|\n| `a`, `b` | x |\n"
     assert documented_columns(text) == {"history.t": {"a", "b"}}
+
+
+def test_the_shipped_dictionary_is_the_docs_one():
+    assert shipped_dictionary() == parse_dictionary(DOC.read_text()), (
+        f"sql/{DICTIONARY_FILE} is stale: run `python docs/build_dictionary.py` and commit it")
+
+
+def test_the_dictionary_keeps_each_column_s_meaning_and_each_table_s_grain():
+    entry = parse_dictionary(DOC.read_text())["marts.cover_daily"]
+    assert entry["description"].startswith("Grain: one row per policy × company × product × GMT day")
+    assert "effective date" in entry["columns"]["is_effective"]

@@ -9,4 +9,5 @@ def test_the_wheel_holds_every_model_file_and_the_dagster_instance_settings(tmp_
     models = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "sql").rglob("*.sql"))
     assert models, "no model file found under sql/"
     assert [name for name in models if name not in shipped] == []
-    assert {"sql/__init__.py", "pipelines/dagster_home.yaml", "sandbox/ecb_reference_rates.csv"} <= shipped
+    assert {"sql/__init__.py", "pipelines/dagster_home.yaml", "sandbox/ecb_reference_rates.csv",
+            "sql/dictionary.json"} <= shipped
