@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from resources.landing import LandingStore
+from sandbox.fx_rates import rates_path
 from sandbox.testing import run_sandbox_process
 from tests.support.webhook import webhook
 
@@ -40,6 +41,7 @@ def env_for(handle, folder: Path, **overrides) -> dict[str, str]:
         "LANDING_ROOT": str(folder / "landing"),
         "WAREHOUSE_URL": f"duckdb:///{folder / 'warehouse.duckdb'}",
         "DAGSTER_HOME": str(folder / "dagster"),
+        "COFASYNC_FX_RATES": rates_path(),  # the sandbox's ECB-format rates, as `make sync` uses
     })
     env.update(overrides)
     return env
