@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.extraction_assets import extraction_assets
+from assets.freshness import with_freshness
 from assets.partitions import daily_partitions
 from assets.warehouse import warehouse_assets
 from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
@@ -41,8 +42,10 @@ def build_definitions(settings: PipelineSettings | None = None,
     """Assemble the project's Definitions from ``settings`` (default: read from the environment now)."""
     settings = load_settings() if settings is None else settings
     start = first_partition(settings.today(), settings.contract_start)
+    assets = with_freshness([*extraction_assets(daily_partitions(start, settings.pinned_today)),
+                             *warehouse_assets()])
     return dg.Definitions(
-        assets=[*extraction_assets(daily_partitions(start, settings.pinned_today)), *warehouse_assets()],
+        assets=assets,
         jobs=[nightly_job, models_job, snapshot_job, order_polls_job, gc_job],
         schedules=[nightly_sync, weekly_reconciliation, daily_landing_gc],
         sensors=[models_after_extract, pending_orders_sensor, run_failure_alert],

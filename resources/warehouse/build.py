@@ -83,8 +83,8 @@ def stage_batch(conn: Connection, model: Model, batch: pa.Table, *, note: bool =
 
 
 _RECORD_PARTITIONS = """
-insert into _wh_partitions (stream, policy_number, partition_key, run_id, file_count, row_count, written_at,
-    build_id)
+insert into _wh_partitions (stream, policy_number, partition_key, run_id, file_count, row_count, quarantined,
+    written_at, build_id)
 select
     unnest(cast(:streams as varchar[])),
     unnest(cast(:policies as varchar[])),
@@ -92,6 +92,7 @@ select
     unnest(cast(:runs as varchar[])),
     unnest(cast(:files as integer[])),
     unnest(cast(:rows as bigint[])),
+    unnest(cast(:quarantined as bigint[])),
     unnest(cast(:written as varchar[])),
     unnest(cast(:builds as integer[]))
 """
@@ -102,6 +103,7 @@ def _record_partitions(conn: Connection, runs: list[PartitionRun], build_id: int
     conn.execute(sa.text(_RECORD_PARTITIONS), {
         "streams": [r.stream for r in runs], "policies": [r.policy for r in runs], "partitions": [r.partition for r in runs],
         "runs": [r.run_id for r in runs], "files": [len(r.files) for r in runs], "rows": [r.rows for r in runs],
+        "quarantined": [r.quarantined for r in runs],
         "written": [r.written_at for r in runs], "builds": [build_id] * len(runs),
     })
 

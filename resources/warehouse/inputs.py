@@ -78,6 +78,8 @@ class PartitionRun:
     run_id: str
     files: tuple[str, ...]
     rows: int | None = None
+    quarantined: int | None = None
+    """The records of the run its manifest counts as quarantined."""
     written_at: str | None = None
     digests: tuple[tuple[str, dict | None], ...] = ()
     """(file, its recorded size and SHA-256, or None for a file landed before digests were recorded)."""
@@ -113,6 +115,7 @@ def current_partitions(landing: LandingStore, stream: str) -> list[PartitionRun]
             run_id=str(manifest["run_id"]),
             files=tuple(manifest["quarantine_files" if quarantine else "files"]),
             rows=manifest.get("quarantined" if quarantine else "rows"),
+            quarantined=manifest.get("quarantined"),
             written_at=manifest.get("written_at"),
             digests=tuple((f, (manifest.get("file_digests") or {}).get(f))
                           for f in manifest["quarantine_files" if quarantine else "files"]),

@@ -18,11 +18,11 @@ from .inputs import landed_schema
 from .models import LAYERS, Model, fingerprint, load_models, select_body
 from .sql import compose
 
-LOADER_VERSION = "4"
+LOADER_VERSION = "5"
 _META_DDL = (
     "create table if not exists _wh_meta (meta_key varchar, meta_value varchar)",
     "create table if not exists _wh_partitions (stream varchar, policy_number varchar, partition_key varchar, run_id varchar, "
-    "file_count integer, row_count bigint, written_at varchar, build_id integer)",
+    "file_count integer, row_count bigint, quarantined bigint, written_at varchar, build_id integer)",
     "create table if not exists _wh_builds (build_id integer, started_at timestamp with time zone, "
     "finished_at timestamp with time zone, full_refresh boolean, partitions_loaded integer, "
     "rows_loaded bigint, duration_s double precision)",
