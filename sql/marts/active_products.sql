@@ -65,7 +65,7 @@ listed_decisions as (
 
 ),
 
-products as (
+listed_products as (
 
     select policy_number, easy_number, product_code from listed_decisions
     union
@@ -83,9 +83,9 @@ current_companies as (
 final as (
 
     select
-        products.easy_number,
-        products.product_code,
-        products.policy_number,
+        listed_products.easy_number,
+        listed_products.product_code,
+        listed_products.policy_number,
         current_companies.company_name,
         current_companies.country_code,
         case when listed_decisions.easy_number is null then 'pending' else 'decided' end as listed_as,
@@ -101,19 +101,19 @@ final as (
         pending.order_id as pending_order_id,
         pending.status as pending_status,
         pending.order_at as pending_since
-    from products
+    from listed_products
     left join listed_decisions
-        on listed_decisions.policy_number = products.policy_number
-        and listed_decisions.easy_number = products.easy_number
-        and listed_decisions.product_code = products.product_code
+        on listed_decisions.policy_number = listed_products.policy_number
+        and listed_decisions.easy_number = listed_products.easy_number
+        and listed_decisions.product_code = listed_products.product_code
     left join latest_pending as pending
-        on pending.policy_number = products.policy_number
-        and pending.easy_number = products.easy_number
-        and pending.product_code = products.product_code
+        on pending.policy_number = listed_products.policy_number
+        and pending.easy_number = listed_products.easy_number
+        and pending.product_code = listed_products.product_code
         and pending.recency = 1
     left join current_companies
-        on current_companies.policy_number = products.policy_number
-        and current_companies.easy_number = products.easy_number
+        on current_companies.policy_number = listed_products.policy_number
+        and current_companies.easy_number = listed_products.easy_number
 
 )
 

@@ -158,3 +158,17 @@ def test_the_documented_decision_as_of_pattern_answers_for_any_instant(harness):
         assert held("2025-01-03 12:00") == [("CREDITLIMIT", "REDUCED", Decimal("400"), 2)]
         assert held("2025-01-06 00:00") == []  # deleted: no cover
         assert held("2024-12-31 00:00") == []  # before the first decision
+
+
+def test_the_code_tables_cover_every_code_the_sandbox_serves(harness):
+    from sandbox.reference import DELIVERY_STATUSES, PRODUCT_CODES
+
+    harness.put("decision_history", [version("100", "CREDITLIMIT", 1, "2025-01-01", None, "DECIDED_FULL", 10)])
+    products = {r["product_code"]: r for r in harness.rows("products", "product_code", None)}
+    assert set(PRODUCT_CODES) <= set(products)
+    assert products["CREDITLIMIT"]["topic"] == "credit_insurance_cover" and products["CREDITLIMIT"]["gives_cover"]
+    assert products["CREDITLIMIT"]["seen_in_history"] == 1 and not products["SCOREMON"]["gives_cover"]
+    statuses = {r["status"] for r in harness.rows("delivery_statuses", "status", None)}
+    assert set(DELIVERY_STATUSES) <= statuses
+    orders = {r["status"]: r for r in harness.rows("order_statuses", "status", None)}
+    assert orders["STATUS_ANNULED"]["outcome"] == "annulled" and orders["STATUS_PENDING_ON_HOLD"]["is_pending"]
