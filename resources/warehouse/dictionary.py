@@ -82,23 +82,21 @@ def apply_comments(conn: Connection, *, force: bool = False) -> int:
     digest = hashlib.sha256(json.dumps(dictionary, sort_keys=True).encode()).hexdigest()
     if not force and get_meta(conn, "dictionary_digest") == digest:
         return 0
-    statements = 0
+    statements: list[str] = []
     for model in load_models():
         entry = dictionary.get(model.qualified)
         if entry is None:
             continue
         kind = "view" if model.is_view else "table"
-        conn.execute(sa.text(_COMMENT_TABLE.format(kind=kind, name=model.qualified,
-                                                   text=_literal(conn, _plain(entry["description"] or model.summary)))))
-        statements += 1
+        statements.append(_COMMENT_TABLE.format(kind=kind, name=model.qualified,
+                                                text=_literal(conn, _plain(entry["description"] or model.summary))))
         built = set(columns_of(conn, model.qualified))
-        for column, meaning in entry["columns"].items():
-            if column in built and _COLUMN.match(column):
-                conn.execute(sa.text(_COMMENT_COLUMN.format(name=model.qualified, column=column,
-                                                            text=_literal(conn, _plain(meaning)))))
-                statements += 1
+        statements += [_COMMENT_COLUMN.format(name=model.qualified, column=column, text=_literal(conn, _plain(meaning)))
+                       for column, meaning in entry["columns"].items() if column in built and _COLUMN.match(column)]
+    if statements:  # one round trip: both engines run a script of statements without parameters
+        conn.exec_driver_sql(";\n".join(statements))
     set_meta(conn, "dictionary_digest", digest)
-    return statements
+    return len(statements)
 
 
 def dbt_sources(layers: tuple[str, ...] = ("history", "marts")) -> str:
