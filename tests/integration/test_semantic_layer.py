@@ -65,3 +65,17 @@ def test_dbt_sources_describe_the_history_and_marts(tmp_path):
     assert {"cover_daily", "current_portfolio", "request_pipeline"} <= set(tables)
     columns = {c["name"]: c["description"] for c in tables["cover_daily"]["columns"]}
     assert "cover_date" in columns and "`" not in columns["is_effective"]
+
+
+def test_the_documented_analyst_queries_run_on_a_built_warehouse(built):
+    from datetime import date
+
+    from tests.support.docs import documented_sql
+    from tests.support.landing_builder import ts
+
+    warehouse, _ = built
+    held = warehouse.query(documented_sql("cover_on_a_day"), {"easy_number": "100", "cover_date": date(2025, 1, 1)})
+    assert [(r["product_code"], r["status"]) for r in held] == [("CREDITLIMIT", "DECIDED_FULL")]
+    at = warehouse.query(documented_sql("decision_as_of"), {"easy_number": "100", "as_of": ts("2025-01-01 12:00")})
+    assert [(r["product_code"], r["status"]) for r in at] == [("CREDITLIMIT", "DECIDED_FULL")]
+    assert warehouse.query(documented_sql("decision_as_of"), {"easy_number": "100", "as_of": ts("2024-12-31")}) == []
