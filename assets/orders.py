@@ -92,7 +92,8 @@ def latest_order_states(store: LandingStore, before: date | None = None) -> dict
 
 
 REPOLL_AFTER = timedelta(days=7)
-"""A pending order is re-polled once nothing was heard of it for this long. Every order status change
+"""A pending order is re-polled once nothing was heard of it for this many whole GMT days, counted on
+the pipeline's clock (``COFASYNC_NOW`` when set), like the days it lands. Every order status change
 moves the order's portfolio event date, so the nightly extraction sees it the day it happens; the re-poll
 is the safety net for an order the API stays silent about."""
 
@@ -101,8 +102,15 @@ def pending_orders(store: LandingStore, quiet_for: timedelta | None | str = "def
                    now: datetime | None = None) -> dict[str, str]:
     """Return {orderId: easyNumber to ask with} for every landed order whose latest known state is not
     final, across the nightly orders and the earlier re-polls, and (unless ``quiet_for`` is None) was
-    extracted at least ``quiet_for`` (default :data:`REPOLL_AFTER`) ago."""
+    last extracted at least ``quiet_for`` (default :data:`REPOLL_AFTER`) GMT days before ``now`` (default:
+    the store's clock). Days, not hours: a nightly run a few minutes earlier than last week's still
+    re-polls."""
     quiet_for = REPOLL_AFTER if quiet_for == "default" else quiet_for
-    now = datetime.now(UTC) if now is None else now
+    today = (store.clock() if now is None else now).astimezone(UTC).date()
     return {order: easy for order, (seen, easy, status) in sorted(latest_order_states(store).items())
-            if status not in FINAL_STATUSES and (quiet_for is None or now - seen >= quiet_for)}
+            if status not in FINAL_STATUSES
+            and (quiet_for is None or today - _gmt_day(seen) >= quiet_for)}
+
+
+def _gmt_day(moment: datetime) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()

@@ -149,6 +149,23 @@ def test_a_pending_order_heard_of_recently_is_not_repolled(tmp_path):
     assert pending_orders(store, quiet_for=None) == {"O1": "12345678"}
 
 
+def test_the_repoll_counts_gmt_days_on_the_pipelines_clock(tmp_path):
+    from datetime import UTC, datetime
+
+    from assets.orders import pending_orders
+
+    landed_late = datetime(2026, 3, 10, 23, 50, tzinfo=UTC)
+    land_orders(LandingStore(str(tmp_path), policy=TEST_POLICY, clock=lambda: landed_late),
+                [order_row("O1", "STATUS_PENDING_UNDERWRITING")])
+
+    def on(moment: datetime) -> dict:
+        return pending_orders(LandingStore(str(tmp_path), policy=TEST_POLICY, clock=lambda: moment))
+
+    assert on(datetime(2026, 3, 16, 23, 59, tzinfo=UTC)) == {}  # six GMT days later
+    # Seven GMT days later, though 20 minutes short of seven times 24 hours: due.
+    assert on(datetime(2026, 3, 17, 0, 10, tzinfo=UTC)) == {"O1": "12345678"}
+
+
 def _run_of(instance, job_name: str, asset_key: str | None, tags: dict | None = None):
     """A real run on ``instance`` of a one-op job named ``job_name`` that materializes ``asset_key``."""
 

@@ -17,8 +17,8 @@ FINAL_ORDER_STATUSES = frozenset({"STATUS_CLOSED", "STATUS_REJECTED", "STATUS_AN
 
 
 REPOLL_NIGHTS = 7
-"""A pending order the nights' listings stay silent about is re-polled after this many nights
-(`assets.orders.REPOLL_AFTER`)."""
+"""A pending order the nights' listings stay silent about is re-polled once this many GMT days passed since
+its last fetch, on the pipeline's clock (`assets.orders.REPOLL_AFTER`)."""
 
 
 def _mentions(oracle: Oracle, night) -> dict[str, date]:
