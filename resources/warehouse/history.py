@@ -5,7 +5,8 @@ row removed or added (and of every `easy_number_map` row that changed). From it:
 
 * `by company` models (the SCD2 tables) recompute the companies their upstream changes touched,
   closed over the number map (a definitive number brings its temporary ones and vice versa): delete
-  their rows, insert the model's rows for them;
+  their rows, insert the model's rows for them; a model derived from another `by company` model
+  recomputes the companies that one did;
 * `by temporary number` models (`easy_number_map`) recompute the temporary numbers whose evidence
   changed (a changed row names them, or shares an order or delivery id with a row listed under them),
   and merge: only rows that differ are replaced, and those are noted as changes for the models after.
@@ -111,6 +112,19 @@ def note_changes(conn: Connection, table: str, source: str, available: Iterable[
                      {"table": table, "keys": partitions, "policy": policy})
 
 
+def scope_sources(model: Model, registry: dict[str, Model]) -> list[str]:
+    """The tables whose changes put a company in `model`'s scope: its upstream tables and, through every
+    upstream `by company` table model, that model's own (so a model derived from company_history
+    recomputes exactly the companies company_history recomputed)."""
+    sources: list[str] = []
+    for name in model.upstream:
+        sources.append(name)
+        upstream = registry[name]
+        if upstream.refresh_kind == "company" and not upstream.is_view:
+            sources.extend(s for s in scope_sources(upstream, registry) if s not in sources)
+    return sources
+
+
 def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
     """Fill `_wh_scope` with the numbers whose rows `model` recomputes: company numbers (definitive and
     temporary, closed over the number map) for `by company` models; temporary numbers whose evidence
@@ -118,7 +132,7 @@ def _fill_scope(conn: Connection, model: Model, everything: bool) -> int:
     conn.execute(sa.text("truncate _wh_scope"))
     registry = models_by_name()
     upstream = [registry[name].qualified for name in model.upstream]
-    sources = {"sources": list(model.upstream)}
+    sources = {"sources": scope_sources(model, registry)}
     if everything:
         template = _SCOPE_ALL if model.refresh_kind == "company" else _SCOPE_ALL_TEMPORARY
         for table in upstream:
@@ -184,9 +198,13 @@ def refresh_history(
     """
     scopes: dict[str, int] = {}
     seconds: dict[str, float] = {}
+    recomputed_whole: set[str] = set()  # models rebuilt for every company: those derived from them are too
     for model in (m for m in load_models() if m.layer == "history"):
         step = time.perf_counter()
-        everything = full_refresh or bool(changed_tables & set(model.full_scope_when))
+        everything = (full_refresh or bool(changed_tables & set(model.full_scope_when))
+                      or bool(recomputed_whole & set(model.upstream)))
+        if everything:
+            recomputed_whole.add(model.name)
         if model.refresh_kind == "temporary":
             scopes[model.name] = _refresh_merged(conn, model, everything)
         elif model.refresh_kind == "company":

@@ -302,3 +302,32 @@ def test_company_history_changes_only_when_a_business_column_changes(harness):
         {"easy_number": "100", "version_no": 3, "valid_from": ts("2025-01-05 03:00"), "valid_to": None,
          "is_current": True, "company_name": "ACME SA", "customer_reference": "C-1"},
     ]
+
+
+def test_company_identifiers_unnest_each_version_with_a_normalised_value(harness):
+    def seen(easy_number, partition, at, ids, **extra):
+        return listing(easy_number, partition, at, company_name="ACME", country_code="FRA", legal_identifiers=ids,
+                       **extra)
+
+    two = '[{"type":"SIREN_FRA","value":"552 100-554"},{"type":"VAT","value":"fr12552100554"}]'
+    harness.stage("stg_portfolio", [
+        seen("100", "2025-01-01", "2025-01-02 02:00", two),
+        seen("100", "2025-01-02", "2025-01-03 02:00", '[{"type":"SIREN_FRA","value":"552100554"}]'),
+        seen("200", "2025-01-02", "2025-01-03 02:00", "[]"),
+        seen("Z7", "2025-01-02", "2025-01-03 02:00", '[{"type":"DUNS","value":"15-048-3782"}]', order_id="O7"),
+    ])
+    harness.stage("stg_deliveries", [delivery("D7", "700", "2025-01-10 10:00", amount=70, order_id="O7",
+                                              temporary_easy_number="Z7", extracted_at=ts("2025-01-11 02:00"))])
+    harness.refresh_history()
+    columns = ["easy_number", "version_no", "identifier_type", "identifier_value", "normalized_value", "is_current",
+               "valid_to"]
+    assert harness.rows("company_identifiers", "easy_number, version_no, identifier_type", columns) == [
+        {"easy_number": "100", "version_no": 1, "identifier_type": "SIREN_FRA", "identifier_value": "552 100-554",
+         "normalized_value": "552100554", "is_current": False, "valid_to": ts("2025-01-03 02:00")},
+        {"easy_number": "100", "version_no": 1, "identifier_type": "VAT", "identifier_value": "fr12552100554",
+         "normalized_value": "FR12552100554", "is_current": False, "valid_to": ts("2025-01-03 02:00")},
+        {"easy_number": "100", "version_no": 2, "identifier_type": "SIREN_FRA", "identifier_value": "552100554",
+         "normalized_value": "552100554", "is_current": True, "valid_to": None},
+        {"easy_number": "700", "version_no": 1, "identifier_type": "DUNS", "identifier_value": "15-048-3782",
+         "normalized_value": "150483782", "is_current": True, "valid_to": None},
+    ]
