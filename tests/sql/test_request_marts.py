@@ -17,6 +17,10 @@ def state(order_id, no, start, end, status, easy="100", **extra):
             "requested_amount_value": Decimal(1000), "requested_amount_currency": "EUR", **extra}
 
 
+REASONS = ('[{"code":"UNKNOWN_COMPANY","label":"Unknown company"},'
+           '{"code":"INSUFFICIENT_INFORMATION","label":"Insufficient information"}]')
+
+
 def build(harness):
     harness.put("order_history", [
         state("O1", 1, "2025-01-01 08:00", "2025-01-01 20:00", "STATUS_STARTED"),
@@ -26,7 +30,7 @@ def build(harness):
         state("O3", 1, "2025-01-02 09:00", "2025-01-04 09:00", "STATUS_PENDING_DEBTOR_VALIDATION", easy="300",
               temporary_easy_number="Z3", order_at="2025-01-02 09:00"),
         state("O3", 2, "2025-01-04 09:00", None, "STATUS_REJECTED", easy="300", temporary_easy_number="Z3",
-              order_at="2025-01-02 09:00", rejection_reasons='["UNKNOWN_COMPANY"]'),
+              order_at="2025-01-02 09:00", rejection_reasons=REASONS),
         state("O4", 1, "2025-01-02 10:00", None, "STATUS_ANNULED", easy="400", order_at="2025-01-02 10:00"),
         state("O5", 1, "2025-01-04 12:00", None, "STATUS_PENDING_COMPLEMENTARY_INFORMATION", easy="500",
               order_at="2025-01-04 06:00"),
@@ -68,5 +72,16 @@ def test_open_requests_lists_what_waits_and_since_when(harness):
 def test_the_rejection_reasons_travel_with_the_request(harness):
     build(harness)
     rows = harness.rows("request_pipeline", "order_id", ["order_id", "rejection_reasons"])
-    assert {r["order_id"]: r["rejection_reasons"] for r in rows}["O3"] == '["UNKNOWN_COMPANY"]'
+    assert {r["order_id"]: r["rejection_reasons"] for r in rows}["O3"] == REASONS
     assert date(2025, 1, 4) == harness.rows("data_as_of", "as_of_day")[0]["as_of_day"]
+
+
+def test_rejection_reasons_are_unnested_one_per_row_in_the_order_given(harness):
+    build(harness)
+    columns = ["order_id", "easy_number", "outcome", "reason_rank", "reason_code", "reason_label"]
+    assert harness.rows("order_rejection_reasons", "order_id, reason_rank", columns) == [
+        {"order_id": "O3", "easy_number": "300", "outcome": "rejected", "reason_rank": 1,
+         "reason_code": "UNKNOWN_COMPANY", "reason_label": "Unknown company"},
+        {"order_id": "O3", "easy_number": "300", "outcome": "rejected", "reason_rank": 2,
+         "reason_code": "INSUFFICIENT_INFORMATION", "reason_label": "Insufficient information"},
+    ]  # the orders without a reason listed have no row
