@@ -6,7 +6,7 @@ landing zone's garbage collection is a job too, scheduled daily and run at the e
 import dagster as dg
 
 from resources.io_resources import LandingResource
-from resources.streams import STREAMS, Partitioning, streams_by
+from resources.streams import MODELS_JOB, STREAMS, Partitioning, streams_by
 
 
 def _extraction(partitioning: Partitioning, job: str | None = None) -> list[str]:
@@ -29,8 +29,8 @@ nightly_job = dg.define_asset_job(
 )
 
 models_job = dg.define_asset_job(
-    "refresh_models",
-    selection=dg.AssetSelection.assets(*_extraction(Partitioning.CURRENT))
+    MODELS_JOB,
+    selection=dg.AssetSelection.assets(*_extraction(Partitioning.CURRENT), *_extraction(Partitioning.AS_OF, MODELS_JOB))
     | dg.AssetSelection.groups("staging", "history", "marts"),
     description="Refresh the reference lists, then rebuild the warehouse models from the landing zone.",
 )

@@ -41,7 +41,7 @@ def repair_advice(stream: str, partitions: list[str], today: date, contract_star
                        "the landing zone if they were landed")
         return advice
     return ("unrecoverable from the API (it serves only the current state, not that day's): restore the file "
-            "from a backup; the next snapshot or re-poll lands the current state")
+            f"from a backup; the next run of `{STREAMS[stream].job}` lands the current state")
 
 
 def run_verify(store, today: date, contract_start: date | None, first: date | None, last: date | None) -> int:

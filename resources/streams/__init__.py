@@ -4,6 +4,7 @@
 from .columns import MONEY_TYPE, Column, canonical_list
 from .registry import (
     DAILY_ASSET,
+    MODELS_JOB,
     REFERENCE_ASSET,
     STREAMS,
     UnknownStream,
@@ -19,6 +20,7 @@ from .stream import COMMON_COLUMNS, COMMON_FIELDS, ContractViolation, Extraction
 __all__ = [
     "COMMON_COLUMNS",
     "DAILY_ASSET",
+    "MODELS_JOB",
     "REFERENCE_ASSET",
     "COMMON_FIELDS",
     "MONEY_TYPE",

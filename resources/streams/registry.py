@@ -20,6 +20,8 @@ DAILY_ASSET = "daily_changes"
 """The one asset that lands every daily stream, each endpoint busy at once (``assets/daily_changes.py``)."""
 REFERENCE_ASSET = "reference_lists"
 """The one asset that lands every reference list, the lists paged side by side (``assets/reference_lists.py``)."""
+MODELS_JOB = "refresh_models"
+"""The job that refreshes the reference lists, then the warehouse models (``pipelines/jobs.py``)."""
 CUSTOM = Extraction.CUSTOM
 
 
@@ -83,7 +85,12 @@ _ORDER_KEY = ("order_id", "status_at")
 
 
 def _reference(name: str, endpoint: ep.Endpoint, columns: tuple[Column, ...], key: tuple[str, ...],
-               what: str) -> Stream:
+               what: str, *, kept_daily: bool = False) -> Stream:
+    if kept_daily:  # the list's history is the data: each day's list is kept, under the run's GMT day
+        return Stream(name, endpoint, columns, key, AS_OF, "GMT day of the refresh that listed it",
+                      f"The list of {what} as each day's refresh found it (one row per item): every day's "
+                      "list is kept, so what left the list is known.",
+                      extracted_with=REFERENCE_ASSET, job=MODELS_JOB)
     return Stream(name, endpoint, columns, key, CURRENT, "current (the whole list, replaced by each run)",
                   f"The current list of {what} (one row per item), replaced by each refresh before the models.",
                   extracted_with=REFERENCE_ASSET)
@@ -204,7 +211,7 @@ _ALL: tuple[Stream, ...] = (
     _reference("customer_references", ep.CUSTOMER_REFERENCES,
                (_c("easy_number", "easy_number", "id"), _c("customer_reference", "customer_reference"),
                 _c("updated_at", "updated_at", "ts")),
-               ("easy_number",), "customer references"),
+               ("easy_number",), "customer references", kept_daily=True),
     _reference("policies", ep.POLICIES,
                (_c("policy_number", "policy_number", "id"), _c("customer_name", "customer_name"),
                 _c("currency", "currency"), _c("start_date", "start_date", "date"),

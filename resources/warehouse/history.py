@@ -114,13 +114,14 @@ def note_changes(conn: Connection, table: str, source: str, available: Iterable[
 
 def scope_sources(model: Model, registry: dict[str, Model]) -> list[str]:
     """The tables whose changes put a company in `model`'s scope: its upstream tables and, through every
-    upstream `by company` table model, that model's own (so a model derived from company_history
-    recomputes exactly the companies company_history recomputed)."""
+    upstream `by company` table model that is not merged (a merged one notes its own changes), that
+    model's own (so a model derived from company_history recomputes exactly the companies company_history
+    recomputed)."""
     sources: list[str] = []
     for name in model.upstream:
         sources.append(name)
         upstream = registry[name]
-        if upstream.refresh_kind == "company" and not upstream.is_view:
+        if upstream.refresh_kind == "company" and not upstream.is_view and not upstream.merged:
             sources.extend(s for s in scope_sources(upstream, registry) if s not in sources)
     return sources
 
@@ -203,14 +204,14 @@ def refresh_history(
         step = time.perf_counter()
         everything = (full_refresh or bool(changed_tables & set(model.full_scope_when))
                       or bool(recomputed_whole & set(model.upstream)))
-        if everything:
+        if everything and not model.merged:  # a merged model notes the rows that changed instead
             recomputed_whole.add(model.name)
-        if model.refresh_kind == "temporary":
-            scopes[model.name] = _refresh_merged(conn, model, everything)
-        elif model.refresh_kind == "company":
-            scopes[model.name] = _refresh_by_company(conn, model, everything)
-        else:
+        if model.refresh_kind not in ("company", "temporary"):
             raise ValueError(f"{model.path}: unknown refresh policy {model.refresh!r}")
+        if model.merged:
+            scopes[model.name] = _refresh_merged(conn, model, everything)
+        else:
+            scopes[model.name] = _refresh_by_company(conn, model, everything)
         if commit_steps:
             conn.commit()
         seconds[model.name] = round(time.perf_counter() - step, 3)

@@ -31,7 +31,8 @@ LOADER_FIELDS = (pa.field("_partition_key", pa.string()), pa.field("_row_in_part
                  pa.field("_policy_number", pa.string()))
 
 # Quarantine inputs (input name -> landed stream) and what is read of each quarantined record.
-QUARANTINES: dict[str, str] = {"portfolio_snapshot_quarantine": "portfolio_snapshot"}
+QUARANTINES: dict[str, str] = {"portfolio_snapshot_quarantine": "portfolio_snapshot",
+                               "customer_references_quarantine": "customer_references"}
 QUARANTINE_FIELDS = (pa.field("reason", pa.string()), pa.field("easy_number", pa.string()))
 _QUARANTINE_LINEAGE = {"partition": "_partition", "run_id": "_run_id", "extracted_at": "_extracted_at"}
 

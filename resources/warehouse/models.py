@@ -9,7 +9,7 @@ tables (the dependency graph), materialization and refresh policy:
     -- key: col, col
     -- upstream: table, table
     -- materialized: table | view
-    -- refresh: by partition | by company[; all companies when <table> changes] | by temporary number
+    -- refresh: by partition | by company | by temporary number[, merged by key][; all companies when <table> changes]
 
 A model lives in the schema named after its layer (`staging`, `history`, `marts`) and refers to other
 models by qualified name (`from history.decision_history`).
@@ -71,6 +71,12 @@ class Model:
             if self.refresh.startswith(f"by {kind}"):
                 return kind
         return ""
+
+    @property
+    def merged(self) -> bool:
+        """True when a build merges the model's recomputed rows (`merged by key`): only rows that differ
+        are replaced, and noted as changes for the models downstream."""
+        return "merged by key" in self.refresh
 
     @property
     def stream(self) -> str | None:

@@ -1,15 +1,19 @@
 -- company_history: SCD2 history of company identification data (name, address, identifiers, customer reference).
 -- grain: one row per policy × company per period during which the company's attributes, as listed under
---        that policy, stayed the same (the customer reference is the policy's own)
+--        that policy, and its customer reference stayed the same
 -- key: easy_number, policy_number, version_no (current version: valid_to is null)
--- upstream: stg_portfolio, stg_portfolio_snapshot, easy_number_map
+-- upstream: stg_portfolio, stg_portfolio_snapshot, easy_number_map, customer_reference_history
 -- materialized: table
 -- refresh: by company
 --
 -- The API gives no date for company data, so validity is observation time: valid_from is the first
--- extraction that showed the attributes (recorded_at equals valid_from); valid_to is the extraction
+-- extraction that showed the attributes (recorded_at equals valid_from, except for a reference change); valid_to is the extraction
 -- that first showed different ones. Observations are ordered by extraction time; a version changes
 -- only when a business column differs (legal_identifiers is canonical JSON and compares as text).
+-- The customer reference is the one customer_reference_history holds at each instant (the daily lists,
+-- which the portfolio rows lag behind), the portfolio's own where that history holds none; each change
+-- there is an observation too, from its valid_from (recorded when the list showed it), with the company
+-- as its latest listing before that instant showed it.
 -- A company that leaves the portfolio keeps its last version open: membership is told by
 -- decision_history, not here. A buyer covered under two policies has one history per policy (each lists
 -- it with its own customer reference), and a temporary number is resolved within its own policy.
@@ -46,7 +50,7 @@ listings as (
 
 ),
 
-observations as (
+listed_observations as (
 
     select distinct
         listings.policy_number,
@@ -59,12 +63,72 @@ observations as (
         listings.legal_identifiers,
         listings.is_head_office,
         listings.head_office_easy_number,
-        listings.customer_reference,
-        listings.extracted_at as observed_at
+        listings.customer_reference as listed_reference,
+        listings.extracted_at as observed_at,
+        listings.extracted_at as seen_at
     from listings
     left join number_map
         on number_map.temporary_easy_number = listings.easy_number
         and number_map.policy_number = listings.policy_number
+
+),
+
+reference_versions as (
+
+    select policy_number, easy_number, valid_from, valid_to, recorded_at, customer_reference
+    from history.customer_reference_history
+    where easy_number in (select easy_number from scope)
+
+),
+
+reference_changes as (
+
+    select
+        listed.policy_number, listed.easy_number, listed.company_name, listed.street_address,
+        listed.postal_code, listed.city, listed.country_code, listed.legal_identifiers, listed.is_head_office,
+        listed.head_office_easy_number, listed.listed_reference,
+        changed.valid_from as observed_at,
+        changed.recorded_at as seen_at,
+        row_number() over (
+            partition by changed.policy_number, changed.easy_number, changed.valid_from
+            order by listed.observed_at desc, listed.company_name, listed.street_address, listed.postal_code,
+                listed.city, listed.country_code, listed.legal_identifiers, listed.listed_reference
+        ) as latest_first
+    from reference_versions as changed
+    inner join listed_observations as listed
+        on listed.policy_number = changed.policy_number
+        and listed.easy_number = changed.easy_number
+        and listed.observed_at <= changed.valid_from
+
+),
+
+all_observations as (
+
+    select * from listed_observations
+    union all
+    select
+        policy_number, easy_number, company_name, street_address, postal_code, city, country_code,
+        legal_identifiers, is_head_office, head_office_easy_number, listed_reference, observed_at, seen_at
+    from reference_changes
+    where latest_first = 1
+
+),
+
+observations as (
+
+    select
+        seen.policy_number, seen.easy_number, seen.company_name, seen.street_address, seen.postal_code,
+        seen.city, seen.country_code, seen.legal_identifiers, seen.is_head_office, seen.head_office_easy_number,
+        case when in_force.valid_from is null then seen.listed_reference
+            else in_force.customer_reference end as customer_reference,
+        seen.observed_at,
+        seen.seen_at
+    from all_observations as seen
+    left join reference_versions as in_force
+        on in_force.policy_number = seen.policy_number
+        and in_force.easy_number = seen.easy_number
+        and in_force.valid_from <= seen.observed_at
+        and (in_force.valid_to is null or in_force.valid_to > seen.observed_at)
 
 ),
 
@@ -127,7 +191,7 @@ select
     cast(valid_to as timestamp with time zone) as valid_to,
     valid_to is null as is_current,
     cast('observed' as varchar) as change_kind,
-    cast(observed_at as timestamp with time zone) as recorded_at,
+    cast(seen_at as timestamp with time zone) as recorded_at,
     company_name,
     street_address,
     postal_code,

@@ -1,5 +1,5 @@
 -- stg_customer_references: landed customer references set on companies, typed and deduplicated.
--- grain: one row per company per landed partition, current run only
+-- grain: one row per company per landed list (the GMT day of the refresh that listed it), current run only
 -- key: policy_number, source_partition, easy_number
 -- upstream: landed_customer_references
 -- materialized: table

@@ -65,7 +65,7 @@ def test_the_zone_moves_under_its_policy_and_no_landed_day_is_extracted_again(up
 
 
 @pytest.mark.parametrize("table", ["decision_history", "order_history", "overdue_history", "company_history",
-                                   "easy_number_map"])
+                                   "customer_reference_history", "easy_number_map"])
 def test_the_upgraded_warehouse_is_the_one_a_fresh_sync_builds(upgraded, table):
     handle, old, fresh, result, _, baseline = upgraded
     assert result.returncode == 0 and baseline.returncode == 0, baseline.stdout + baseline.stderr
@@ -73,3 +73,12 @@ def test_the_upgraded_warehouse_is_the_one_a_fresh_sync_builds(upgraded, table):
     assert rows == _history(fresh, table)
     if table not in ("easy_number_map", "overdue_history"):  # the small world may have no such row
         assert rows, f"the world lands no {table} row: the comparison would prove nothing"
+
+
+def test_the_reference_list_landed_before_lists_were_kept_daily_is_still_read(upgraded):
+    _, old, _, result, _, _ = upgraded
+    assert result.returncode == 0, result.stdout + result.stderr
+    with duckdb.connect(str(old / "warehouse.duckdb"), read_only=True) as conn:
+        partitions = [p for (p,) in conn.execute(
+            "select distinct source_partition from staging.stg_customer_references order by 1").fetchall()]
+    assert partitions == [TODAY.isoformat(), "current"]  # the old list and the one this sync landed

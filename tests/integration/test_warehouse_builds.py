@@ -102,9 +102,11 @@ def test_scenario_history_is_what_the_api_exposed(tmp_path, warehouse_urls):
         {"order_id": "O8", "easy_number": "200", "status": "STATUS_PENDING_UNDERWRITING", "change_kind": "observed"},
         {"order_id": "O8", "easy_number": "200", "status": "STATUS_ANNULED", "change_kind": "annulled"},
     ]
-    names = warehouse.query("select company_name from history.company_history where easy_number = '100' "
-                            "order by version_no")
-    assert [r["company_name"] for r in names] == ["ACME", "ACME HOLDING"]
+    names = warehouse.query("select company_name, customer_reference, valid_from from history.company_history "
+                            "where easy_number = '100' order by version_no")
+    assert [tuple(r.values()) for r in names] == [  # renamed, then given a reference (night 4's list)
+        ("ACME", None, ts("2025-01-02 02:00")), ("ACME HOLDING", None, ts("2025-01-04 03:00")),
+        ("ACME HOLDING", "C-100", ts("2025-01-04 08:00"))]
     portfolio = warehouse.query("select easy_number, product_code, amount_value from marts.current_portfolio "
                                 "order by easy_number")
     assert portfolio == [{"easy_number": "100", "product_code": "CREDITLIMIT", "amount_value": Decimal("600")},

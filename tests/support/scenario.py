@@ -142,7 +142,7 @@ def night_4(store: LandingStore) -> None:
          "created_at": ts("2025-01-02 10:00"), "updated_at": ts("2025-01-04 12:00"),
          "outstanding_amount_value": Decimal("300.00"), "outstanding_amount_currency": "EUR"},
     ], at)
-    land(store, "customer_references", None, "n4", [
+    land(store, "customer_references", "2025-01-05", "n4", [
         {"easy_number": "100", "customer_reference": "C-100", "updated_at": ts("2025-01-04 08:00")}], at)
 
 

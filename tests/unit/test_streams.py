@@ -148,8 +148,9 @@ def test_partitioning():
     assert set(daily_streams()) == {"notifications", "portfolio", "deliveries", "orders", "overdues",
                                     "overdue_documents"}
     assert {n for n, s in STREAMS.items() if s.partitioning is Partitioning.AS_OF} == {
-        "portfolio_snapshot", "order_polls"}
-    assert {n for n, s in STREAMS.items() if s.daily} == set(daily_streams()) | {"portfolio_snapshot", "order_polls"}
+        "portfolio_snapshot", "order_polls", "customer_references"}
+    assert {n for n, s in STREAMS.items() if s.daily} == set(daily_streams()) | {
+        "portfolio_snapshot", "order_polls", "customer_references"}
 
 
 def test_portfolio_is_one_row_per_company_and_product():
