@@ -21,6 +21,7 @@ from tests.support.exactness.actual import (
 )
 from tests.support.exactness.oracle import Expected, Oracle, Truth, snapshot_times
 from tests.support.exactness.quarantine import quarantine_discrepancies
+from tests.support.exactness.references import reference_discrepancies
 from tests.support.exactness.report import Discrepancy, Report, show
 from tests.support.exactness.values import ts, visible_before
 
@@ -198,6 +199,10 @@ def _compare_policy(driver: NightlyDriver, truth: Truth, warehouse_url: str | No
     report.expected, report.actual = expected, actual
     report.discrepancies += document_discrepancies(driver, truth, expected, warehouse_url, policy)
     report.counts["documents"] = len(expected_documents(driver, truth, expected))
+    resolve = {z: link["easyNumber"] for z, link in expected.links.items()}
+    references, counted = reference_discrepancies(driver.warehouse(warehouse_url), truth, nights, resolve, policy)
+    report.discrepancies += references
+    report.counts.update(counted)
     quarantine, counts = quarantine_discrepancies(store, truth)
     report.discrepancies += quarantine
     report.counts["shown_late"] = shown_late(expected, truth)
