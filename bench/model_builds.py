@@ -2,11 +2,19 @@
 
 Synthesizes a landing zone of two years of daily partitions holding N decision versions (default one
 million deliveries, with their notifications and portfolio rows, the orders, temporary numbers that
-get resolved and two reconciliation snapshots), then per engine:
+get resolved and two reconciliation snapshots), the policy list (EUR) and the daily customer reference
+lists of the last 90 days (a reference on 30 % of the companies, a few set or erased each day), then
+per engine:
 
 1. full rebuild from the landing zone;
-2. one nightly batch (one more day: ~N/730 decisions) built incrementally;
-3. the same nightly batch built again (nothing changed: the cost of a no-op night).
+2. one nightly batch (one more day: ~N/730 decisions, and that day's reference list) built incrementally;
+3. the same nightly batch built again (nothing changed: the cost of a no-op night);
+4. the dashboard query: one day of `marts.cover_daily` summed by country in the policy's currency
+   (median of 5, the first run apart).
+
+With ``--baseline REF`` (``make bench``: the main the marts issue was measured on) the same benchmark of
+that commit runs first, in a worktree, on a landing zone it synthesizes alike, and the ratios of this
+code's full and nightly builds to that one's are printed: both measured in one run, side by side.
 
     .venv/bin/python -m bench.model_builds                         # 1M versions, DuckDB + throwaway Postgres
     .venv/bin/python -m bench.model_builds --decisions 100000 --engines duckdb
@@ -33,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from resources.landing import LandingStore
+from resources.landing.policies import policy_dir
 from resources.streams import get_stream
 from resources.warehouse import Warehouse
 
@@ -43,6 +52,20 @@ PRODUCTS = np.array(["CREDITLIMIT", "ECL", "TOPLINER"])
 COUNTRIES = np.array(["FRA", "DEU", "ITA", "ESP", "BEL", "NLD", "GBR", "USA"])
 MICROS_PER_DAY = 86_400_000_000
 NIGHT = FIRST_DAY + timedelta(days=DAYS)
+POLICY = "BENCH-1"
+REFERENCE_LISTS = 90
+DASHBOARD_QUERY = """
+select companies.country_code, cover.policy_currency, count(*) as covers,
+    sum(cover.amount_policy_currency) as covered_policy_currency
+from marts.cover_daily as cover
+left join history.company_history as companies
+    on companies.easy_number = cover.easy_number
+    and companies.policy_number = cover.policy_number
+    and companies.is_current
+where cover.cover_date = :cover_date
+group by companies.country_code, cover.policy_currency
+order by companies.country_code
+"""
 
 
 def _ts(micros: np.ndarray) -> pa.Array:
@@ -134,6 +157,52 @@ def synthesize(root: Path, decisions: int, seed: int = 7, day_offset: int = 0, r
     return decisions
 
 
+def policies(root: Path) -> None:
+    """Land the policy list: the one policy, in euros."""
+    write_run(root, "policies", None, pa.table({
+        "policy_number": [POLICY], "customer_name": ["Bench SA"], "currency": ["EUR"],
+        "start_date": pa.array([FIRST_DAY], pa.date32())}), "bench",
+        datetime(NIGHT.year, NIGHT.month, NIGHT.day, 2, tzinfo=UTC))
+
+
+def reference_lists(decisions: int, days: list[date], seed: int = 5) -> dict[date, pa.Table]:
+    """The customer reference list of each of ``days``: 30 % of the companies hold a reference; each day
+    about 0.5 % of them get a new one and 0.05 % have theirs erased (set again later)."""
+    rng = np.random.default_rng(seed)
+    companies = max(1, int(max(1, decisions // 7) / 1.5))
+    holders = np.flatnonzero(rng.random(companies) < 0.3)
+    easy = np.char.add("1", np.char.zfill(holders.astype(str), 9))
+    reference = np.char.add("CR-", holders.astype(str))
+    first = datetime(days[0].year, days[0].month, days[0].day, tzinfo=UTC) - timedelta(days=400)
+    updated = np.full(len(holders), int(first.timestamp() * 1_000_000))
+    listed = np.ones(len(holders), bool)
+    lists = {}
+    for number, day in enumerate(days):
+        start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1_000_000)
+        changed = rng.random(len(holders)) < 0.005
+        reference = np.where(changed, np.char.add(reference, f"-{number}"), reference)
+        updated = np.where(changed | ~listed, start - MICROS_PER_DAY // 2, updated)
+        listed = (listed | changed) & ~(rng.random(len(holders)) < 0.0005)
+        lists[day] = pa.table({"easy_number": easy[listed], "customer_reference": reference[listed],
+                               "updated_at": _ts(updated[listed])})
+    return lists
+
+
+def land_list(root: Path, day: date, table: pa.Table) -> None:
+    """Land one day's customer reference list, extracted at 02:00 that day."""
+    write_run(root, "customer_references", day, table, "bench", datetime(day.year, day.month, day.day, 2, tzinfo=UTC))
+
+
+def dashboard_seconds(warehouse: Warehouse, day: date, runs: int = 5) -> tuple[float, float, int]:
+    """(first run's seconds, median of the next ``runs``, result rows) of the dashboard query for ``day``."""
+    times, rows = [], 0
+    for _ in range(runs + 1):
+        started = time.perf_counter()
+        rows = len(warehouse.query(DASHBOARD_QUERY, {"cover_date": day}))
+        times.append(time.perf_counter() - started)
+    return times[0], float(np.median(times[1:])), rows
+
+
 def snapshots(root: Path, store: LandingStore, count: int = 2) -> None:
     """Land `count` reconciliation snapshots listing the current portfolio (the last decision per key)."""
     decided = store.read_table("portfolio", columns=["easy_number", "company_name", "country_code",
@@ -169,12 +238,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-models-"))
-    root = work / "landing"
+    root = Path(policy_dir(str(work / "landing"), POLICY))
     started = time.perf_counter()
     synthesize(root, args.decisions)
-    store = LandingStore(str(root))
+    store = LandingStore(str(work / "landing"), policy=POLICY)
     snapshots(root, store)
-    print(f"landing: {args.decisions:,} decision versions over {DAYS} days + 2 snapshots "
+    policies(root)
+    lists = reference_lists(args.decisions, [NIGHT - timedelta(days=n) for n in range(REFERENCE_LISTS, -1, -1)])
+    for day, table in lists.items():
+        if day < NIGHT:
+            land_list(root, day, table)
+    print(f"landing: {args.decisions:,} decision versions over {DAYS} days + 2 snapshots + {REFERENCE_LISTS} "
+          f"daily reference lists of {lists[NIGHT].num_rows:,} companies "
           f"(synthesized in {time.perf_counter() - started:.1f} s) at {root}")
     rows = []
     cluster = None
@@ -186,12 +261,15 @@ def main(argv: list[str] | None = None) -> None:
                 cluster, url = _postgres(args)
             warehouse = Warehouse(url)
             full = warehouse.build(store, full_refresh=True)
+            print(f"{engine} full rebuild steps (s): {full.step_seconds}", flush=True)
             synthesize(root, max(1, args.decisions // DAYS), seed=11, day_offset=DAYS, run_id="night")
+            land_list(root, NIGHT, lists[NIGHT])
             night = warehouse.build(store)
             noop = warehouse.build(store)
             counts = warehouse.table_counts()
-            rows.append((engine, full, night, noop, counts))
-            for stream in ("deliveries", "notifications", "portfolio", "orders"):  # the next engine starts alike
+            query = dashboard_seconds(warehouse, NIGHT - timedelta(days=1))
+            rows.append((engine, full, night, noop, counts, query))
+            for stream in ("deliveries", "notifications", "portfolio", "orders", "customer_references"):
                 (root / "_manifests" / stream / f"{NIGHT.isoformat()}.json").unlink(missing_ok=True)
     finally:
         if cluster is not None:
@@ -202,11 +280,16 @@ def main(argv: list[str] | None = None) -> None:
     print("afterwards for the report is shown apart ('counts')\n")
     print(f"{'engine':<10} {'versions':>10} {'full rebuild':>13} {'nightly':>9} {'no-op':>7} {'counts':>7}"
           "  nightly steps (s)")
-    for engine, full, night, noop, counts in rows:
+    for engine, full, night, noop, counts, _ in rows:
         steps = ", ".join(f"{k} {v}" for k, v in night.step_seconds.items())
         print(f"{engine:<10} {counts['decision_history']:>10,} {full.duration_seconds:>11.1f} s "
               f"{night.duration_seconds:>7.2f} s {noop.duration_seconds:>5.2f} s {night.count_seconds:>5.2f} s"
               f"  {steps}")
+    print(f"\ndashboard query: one day of marts.cover_daily summed by country in the policy's currency "
+          f"({NIGHT - timedelta(days=1)})")
+    for engine, _, _, _, counts, (first, median, found) in rows:
+        print(f"{engine:<10} first run {first:.3f} s, then median {median:.3f} s ({found} countries; "
+              f"cover_daily has {counts.get('cover_daily', 0):,} rows over all days)")
     if len(rows) == 2:
         print(f"\npostgres / duckdb: full {rows[1][1].duration_seconds / rows[0][1].duration_seconds:.1f}x, "
               f"nightly {rows[1][2].duration_seconds / rows[0][2].duration_seconds:.1f}x")

@@ -116,26 +116,32 @@ shown as (
 
 ),
 
+shown_next as (
+
+    select
+        *,
+        lead(list_no) over (partition by policy_number, easy_number order by list_no) as next_shown_list_no
+    from shown
+
+),
+
 erasures as (
 
-    select distinct
-        shown.policy_number,
-        shown.easy_number,
+    select
+        shown_next.policy_number,
+        shown_next.easy_number,
         closing.list_no,
         closing.listed_at,
         closing.extracted_at
-    from shown
+    from shown_next
     inner join closing_lists
-        on closing_lists.policy_number = shown.policy_number
-        and closing_lists.list_no = shown.list_no
+        on closing_lists.policy_number = shown_next.policy_number
+        and closing_lists.list_no = shown_next.list_no
     inner join lists as closing
-        on closing.policy_number = shown.policy_number
+        on closing.policy_number = shown_next.policy_number
         and closing.list_no = closing_lists.closing_list_no
-    left join shown as shown_again
-        on shown_again.policy_number = shown.policy_number
-        and shown_again.easy_number = shown.easy_number
-        and shown_again.list_no = closing.list_no
-    where shown_again.easy_number is null
+    where shown_next.next_shown_list_no is null
+        or shown_next.next_shown_list_no > closing_lists.closing_list_no
 
 ),
 
