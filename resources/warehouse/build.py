@@ -27,7 +27,15 @@ from .dialects import place_batch
 from .dictionary import apply_comments
 from .fx import fx_digest, read_ecb_rates
 from .history import note_changes, refresh_history
-from .inputs import FILE_INPUTS, PartitionRun, current_partitions, policy_stores, read_partitions
+from .inputs import (
+    FILE_INPUTS,
+    STREAM_COLUMNS,
+    PartitionRun,
+    current_partitions,
+    policy_stores,
+    read_partitions,
+)
+from .list_changes import is_kept_daily, note_every_company, note_list_changes
 from .models import Model, load_models, select_body
 from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, get_meta, scalar, set_meta
 from .sql import DELETE_ALL, INSERT_MODEL, compose
@@ -126,18 +134,28 @@ def load_stream(
     changed = [r for r in runs if loaded.get((r.policy, r.partition)) != r.run_id]
     gone = sorted(set(loaded) - {(r.policy, r.partition) for r in runs})
     stale = sorted([(r.policy, r.partition) for r in changed if (r.policy, r.partition) in loaded] + gone)
+    kept_daily = is_kept_daily(model)
     for policy in dict.fromkeys(p for p, _ in stale):
         keys = [key for p, key in stale if p == policy]
-        if note:
+        if note and kept_daily:
+            note_every_company(conn, model, policy)
+        elif note:
             note_changes(conn, model.name, model.qualified, columns_of(conn, model.qualified), keys, policy)
         _delete_partitions(conn, model, policy, keys)
     landed = 0
     for store in stores:
         for batch_runs in _batches([r for r in changed if r.policy == store.policy]):
             batch = read_partitions(store, batch_runs)
-            stage_batch(conn, model, batch, note=note)
+            stage_batch(conn, model, batch, note=note and not kept_daily)
             landed += batch.num_rows
             _record_partitions(conn, batch_runs, build_id)
+    if note and kept_daily:  # a day's list repeats the one before: only what differs is a change
+        for policy in dict.fromkeys(r.policy for r in changed):
+            if any(p == policy for p, _ in stale):
+                note_every_company(conn, model, policy)
+            else:
+                note_list_changes(conn, model, policy, [r.partition for r in changed if r.policy == policy],
+                                  list(STREAM_COLUMNS[model.stream]))
     return len(changed) + len(gone), landed
 
 

@@ -4,7 +4,7 @@
 -- key: easy_number, policy_number, version_no (current version: valid_to is null)
 -- upstream: stg_customer_references, stg_customer_references_quarantine, easy_number_map
 -- materialized: table
--- refresh: by company, merged by key; all companies when stg_customer_references, stg_customer_references_quarantine changes
+-- refresh: by company, merged by key
 --
 -- Each refresh lands the whole list (one partition per GMT day). A version is one (reference, updatedAt)
 -- listed: valid_from is its updatedAt, recorded_at the first extraction that listed it. The API drops an
@@ -14,8 +14,8 @@
 -- snapshot, a list never closes a company its quarantined records name, and a list holding a record whose
 -- easyNumber cannot be read closes nothing (the next list does). An empty answer is no list: it closes
 -- nothing either. A list landed before references were kept daily (partition `current`) is timed by its
--- extraction. Every list closes companies, so a new list recomputes every company, merged: only the
--- companies whose rows changed are passed on (to company_history).
+-- extraction. A new list recomputes the companies whose entry differs from the list before it
+-- (resources/warehouse/list_changes.py), merged: only those whose rows changed reach company_history.
 
 with
 

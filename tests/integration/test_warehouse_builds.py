@@ -214,13 +214,55 @@ def test_number_map_follows_evidence_arriving_in_any_order_and_leaving(tmp_path,
         lambda: land(store, "portfolio", date(2025, 1, 2), "b", [listed], "2025-01-03 02:00"),
         lambda: land(store, "orders", date(2025, 1, 1), "c", [other], "2025-01-04 02:00"),
     ]
-    nightly = Warehouse(warehouse_urls())
     maps = []
+    _each_night_equals_a_full_rebuild(store, nights, warehouse_urls, lambda nightly: maps.append(
+        nightly.query("select temporary_easy_number, easy_number from history.easy_number_map")))
+    assert maps == [[], [{"temporary_easy_number": "Z9", "easy_number": "900"}], []]
+
+
+def _each_night_equals_a_full_rebuild(store, nights, warehouse_urls, after_each=None) -> Warehouse:
+    """Land each of ``nights`` and build incrementally; after each, the warehouse equals a full rebuild of the
+    landing zone (``after_each`` sees it then). Returns the incrementally built warehouse."""
+    nightly = Warehouse(warehouse_urls())
     for night in nights:
         night()
         nightly.build(store)
         rebuilt = Warehouse(warehouse_urls())
         rebuilt.build(store, full_refresh=True)
         assert snapshot(nightly) == snapshot(rebuilt)
-        maps.append(nightly.query("select temporary_easy_number, easy_number from history.easy_number_map"))
-    assert maps == [[], [{"temporary_easy_number": "Z9", "easy_number": "900"}], []]
+        if after_each:
+            after_each(nightly)
+    return nightly
+
+
+def _reference_list(store, day: str, run: str, *entries, quarantined=()) -> None:
+    land(store, "customer_references", day, run, [
+        {"easy_number": easy, "customer_reference": reference, "updated_at": ts(updated)}
+        for easy, reference, updated in entries], f"{day} 02:00", quarantined=list(quarantined))
+
+
+def test_daily_reference_lists_built_night_by_night_equal_a_full_rebuild(tmp_path, warehouse_urls):
+    store = LandingStore(str(tmp_path / "landing"), policy=TEST_POLICY)
+    a, b, c = ("100", "A-1", "2025-01-01 09:00"), ("200", "B-1", "2025-01-01 10:00"), ("300", "C-1", "2024-12-01 10:00")
+    unreadable = '{"customerReference": "C-1", "updatedAt": "2024-12-01T10:00:00Z"}'  # no easyNumber
+    nights = [
+        lambda: _reference_list(store, "2025-01-02", "n1", a, b, c),
+        lambda: _reference_list(store, "2025-01-03", "n2", ("100", "A-2", "2025-01-02 12:00"), b, c),
+        lambda: _reference_list(store, "2025-01-04", "n3", ("100", "A-2", "2025-01-02 12:00"), c),  # 200 erased
+        lambda: _reference_list(store, "2025-01-05", "n4", ("100", "A-2", "2025-01-02 12:00"),
+                                quarantined=[unreadable]),  # 300 unreadable: closes nothing
+        lambda: _reference_list(store, "2025-01-06", "n5", ("100", "A-2", "2025-01-02 12:00"),
+                                ("200", "B-2", "2025-01-05 08:00")),  # 300 gone after all, 200 set again
+        lambda: _reference_list(store, "2025-01-06", "n5-again", ("100", "A-3", "2025-01-06 01:00"),
+                                ("200", "B-2", "2025-01-05 08:00")),  # the day's list landed again
+    ]
+    nightly = _each_night_equals_a_full_rebuild(store, nights, warehouse_urls)
+    history = nightly.query("select easy_number, change_kind, customer_reference, valid_from "
+                            "from history.customer_reference_history order by easy_number, version_no")
+    assert [tuple(r.values()) for r in history] == [
+        ("100", "observed", "A-1", ts("2025-01-01 09:00")), ("100", "observed", "A-2", ts("2025-01-02 12:00")),
+        ("100", "observed", "A-3", ts("2025-01-06 01:00")),
+        ("200", "observed", "B-1", ts("2025-01-01 10:00")), ("200", "erased", None, ts("2025-01-04 00:00")),
+        ("200", "observed", "B-2", ts("2025-01-05 08:00")),
+        ("300", "observed", "C-1", ts("2024-12-01 10:00")), ("300", "erased", None, ts("2025-01-06 00:00")),
+    ]

@@ -103,3 +103,31 @@ def test_company_history_takes_the_reference_in_force_listed_or_not(harness):
         {"version_no": 3, "valid_from": ts("2025-01-04 00:00"), "valid_to": None,
          "recorded_at": ts("2025-01-04 02:00"), "company_name": "ACME", "customer_reference": None},
     ]  # the listing of the 8th, still saying OLD, is no change: the reference was erased on the 4th
+
+
+def _noted(harness, new_keys):
+    import sqlalchemy as sa
+
+    from resources.warehouse.list_changes import note_list_changes
+    from resources.warehouse.models import models_by_name
+
+    with harness.engine.begin() as conn:
+        conn.execute(sa.text("delete from _wh_changes"))
+        note_list_changes(conn, models_by_name()["stg_customer_references"], "POLICY-1", new_keys,
+                          ["easy_number", "customer_reference", "updated_at"])
+        return {easy for (easy,) in conn.execute(sa.text("select easy_number from _wh_changes"))}
+
+
+def test_a_new_list_changes_only_the_companies_it_lists_differently(harness):
+    a, b, c = ("100", "A-1", "2025-01-01 09:00"), ("200", "B-1", "2025-01-01 10:00"), ("300", "C-1", "2024-12-01 10:00")
+    harness.stage("stg_customer_references",
+                  listed("2025-01-02", "2025-01-02 02:00", a, b, c)
+                  + listed("2025-01-03", "2025-01-03 02:00", ("100", "A-2", "2025-01-02 12:00"), b)  # 300 erased
+                  + listed("2025-01-04", "2025-01-04 02:00", ("100", "A-2", "2025-01-02 12:00"), b))
+    assert _noted(harness, ["2025-01-04"]) == set()  # listed exactly as the day before
+    assert _noted(harness, ["2025-01-03", "2025-01-04"]) == {"100", "200", "300"}  # two new lists: every company
+    assert _noted(harness, ["2025-01-03"]) == {"100", "200", "300"}  # not the latest list: every company
+    harness.stage("stg_customer_references_quarantine", quarantined("2025-01-03", "2025-01-03 02:00", None))
+    assert _noted(harness, ["2025-01-04"]) == {"100", "200", "300"}  # the list before holds an unreadable record
+    harness.stage("stg_customer_references", listed("2025-01-05", "2025-01-05 02:00", ("100", "A-3", "2025-01-04 12:00")))
+    assert _noted(harness, ["2025-01-05"]) == {"100", "200"}  # 100 changed, 200 erased; the list before is readable
