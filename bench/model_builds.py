@@ -153,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
                 cluster, url = _postgres(args)
             warehouse = Warehouse(url)
             full = warehouse.build(store, full_refresh=True)
+            print(f"{engine} full rebuild steps (s): {full.step_seconds}", flush=True)
             synthesize(root, max(1, args.decisions // DAYS), seed=11, day_offset=DAYS, run_id="night")
             land_list(root, NIGHT, lists[NIGHT])
             night = warehouse.build(store)

@@ -37,7 +37,16 @@ from .inputs import (
 )
 from .list_changes import is_kept_daily, note_every_company, note_list_changes
 from .models import Model, load_models, select_body
-from .schema import analyze_tables, columns_of, create_indexes, ensure_schema, get_meta, scalar, set_meta
+from .schema import (
+    analyze_model,
+    analyze_tables,
+    columns_of,
+    create_indexes,
+    ensure_schema,
+    get_meta,
+    scalar,
+    set_meta,
+)
 from .sql import DELETE_ALL, INSERT_MODEL, compose
 
 ROWS_PER_BATCH = 500_000
@@ -215,6 +224,8 @@ def run_build(
                 outcome.rows_loaded += loaded
             continue
         partitions, rows = load_stream(conn, model, stores, build_id, note=not full_refresh)
+        if full_refresh:
+            analyze_model(conn, dialect, model)
         if commit_steps:
             conn.commit()
         if partitions:
@@ -223,7 +234,7 @@ def run_build(
             outcome.rows_loaded += rows
     outcome.step_seconds["staging"] = round(time.perf_counter() - clock, 3)
     outcome.scopes, history_seconds = refresh_history(
-        conn, changed_tables, full_refresh=full_refresh, commit_steps=commit_steps
+        conn, changed_tables, full_refresh=full_refresh, commit_steps=commit_steps, dialect=dialect
     )
     outcome.step_seconds.update(history_seconds)
     if full_refresh:

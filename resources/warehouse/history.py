@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from .models import Model, load_models, models_by_name, select_body
-from .schema import columns_of, scalar
+from .schema import analyze_model, columns_of, scalar
 from .sql import DELETE_ALL, INSERT_MODEL, compose, ident
 
 CHANGE_COLUMNS = ("easy_number", "temporary_easy_number", "order_id", "delivery_id")
@@ -188,13 +188,15 @@ def _refresh_merged(conn: Connection, model: Model, everything: bool) -> int:
 
 
 def refresh_history(
-    conn: Connection, changed_tables: set[str], *, full_refresh: bool, commit_steps: bool = False
+    conn: Connection, changed_tables: set[str], *, full_refresh: bool, commit_steps: bool = False,
+    dialect: str = "duckdb",
 ) -> tuple[dict[str, int], dict[str, float]]:
     """Refresh every history model from staging, in dependency order.
 
     `changed_tables` names the staging tables whose partitions changed in this build (their company
     numbers are in `_wh_changes`); with `full_refresh` every company is recomputed. `commit_steps`
-    commits after each model (see `run_build`). Returns the scope size (or merged row count) and the
+    commits after each model (see `run_build`); in a full refresh each table's statistics are refreshed
+    once it is filled (`dialect`). Returns the scope size (or merged row count) and the
     seconds spent, per model.
     """
     scopes: dict[str, int] = {}
@@ -212,6 +214,8 @@ def refresh_history(
             scopes[model.name] = _refresh_merged(conn, model, everything)
         else:
             scopes[model.name] = _refresh_by_company(conn, model, everything)
+        if full_refresh:  # the models after it are planned on its real size
+            analyze_model(conn, dialect, model)
         if commit_steps:
             conn.commit()
         seconds[model.name] = round(time.perf_counter() - step, 3)
