@@ -29,7 +29,6 @@ from .fx import fx_digest, read_ecb_rates
 from .history import note_changes, refresh_history
 from .inputs import (
     FILE_INPUTS,
-    STREAM_COLUMNS,
     PartitionRun,
     current_partitions,
     policy_stores,
@@ -39,7 +38,6 @@ from .list_changes import is_kept_daily, note_every_company, note_list_changes
 from .models import Model, load_models, select_body
 from .schema import (
     analyze_model,
-    analyze_tables,
     columns_of,
     create_indexes,
     ensure_schema,
@@ -163,8 +161,7 @@ def load_stream(
             if any(p == policy for p, _ in stale):
                 note_every_company(conn, model, policy)
             else:
-                note_list_changes(conn, model, policy, [r.partition for r in changed if r.policy == policy],
-                                  list(STREAM_COLUMNS[model.stream]))
+                note_list_changes(conn, model, policy, [r.partition for r in changed if r.policy == policy])
     return len(changed) + len(gone), landed
 
 
@@ -222,6 +219,8 @@ def run_build(
             if loaded is not None:
                 outcome.partitions_loaded[model.stream] = 1
                 outcome.rows_loaded += loaded
+            if full_refresh:
+                analyze_model(conn, dialect, model)
             continue
         partitions, rows = load_stream(conn, model, stores, build_id, note=not full_refresh)
         if full_refresh:
@@ -241,7 +240,6 @@ def run_build(
         step = time.perf_counter()
         if created:
             create_indexes(conn, dialect)
-        analyze_tables(conn, dialect)
         outcome.step_seconds["indexes_and_statistics"] = round(time.perf_counter() - step, 3)
     conn.execute(sa.text("truncate _wh_scope"))
     conn.execute(sa.text("truncate _wh_changes"))

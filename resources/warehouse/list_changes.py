@@ -15,6 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .inputs import STREAM_COLUMNS
 from .models import Model
 from .sql import compose, ident
 
@@ -50,10 +51,9 @@ def note_every_company(conn: Connection, model: Model, policy: str) -> None:
                  {"table": model.name, "policy": policy})
 
 
-def note_list_changes(conn: Connection, model: Model, policy: str, new_keys: list[str],
-                      entry_columns: list[str]) -> None:
+def note_list_changes(conn: Connection, model: Model, policy: str, new_keys: list[str]) -> None:
     """Note in `_wh_changes` the companies the policy's newly staged lists (`new_keys`) change: the
-    entries (``entry_columns``) of the new list and of the one before it that differ, or every company
+    entries (the stream's columns) of the new list and of the one before it that differ, or every company
     when that cannot tell (see the module doc)."""
     lists = [key for (key,) in conn.execute(sa.text(compose(_LISTS, name=model.qualified)), {"policy": policy})]
     if len(new_keys) != 1 or new_keys[0] not in lists or new_keys[0] != lists[-1] or len(lists) < 2:
@@ -66,7 +66,7 @@ def note_list_changes(conn: Connection, model: Model, policy: str, new_keys: lis
     if unreadable:
         note_every_company(conn, model, policy)
         return
-    columns = ", ".join(ident(c) for c in entry_columns)
+    columns = ", ".join(ident(c) for c in STREAM_COLUMNS[model.stream])
     new = compose(_NEW_ENTRIES, body=columns, name=model.qualified)
     old = compose(_PREVIOUS_ENTRIES, body=columns, name=model.qualified)
     conn.execute(sa.text(compose(_NOTE, body=f"({new} except {old}) union all ({old} except {new})")),

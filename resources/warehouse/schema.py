@@ -107,22 +107,12 @@ def create_indexes(conn: Connection, dialect: str) -> None:
 
 
 def analyze_model(conn: Connection, dialect: str, model) -> None:
-    """Refresh Postgres's planner statistics of one model table just filled in a full build's transaction:
-    the models read after it are planned on its real size (without statistics Postgres chose nested loops
+    """Refresh Postgres's planner statistics of one model table just filled in a full build's transaction
+    (autovacuum would only catch up later): the models read after it, and the next night's, are planned
+    on its real size (without statistics Postgres chose nested loops
     over freshly loaded tables, 78 s instead of seconds for decision_history at 200k decisions)."""
     if dialect == "postgresql" and not model.is_view:
         conn.execute(sa.text(compose(_ANALYZE, name=model.qualified)))
-
-
-def analyze_tables(conn: Connection, dialect: str) -> None:
-    """Refresh Postgres's planner statistics of every model table, after a full build loaded them in
-    one transaction (autovacuum would only catch up later, and the next night's plans need them).
-    Takes no lock readers wait on. DuckDB keeps its statistics as it writes."""
-    if dialect != "postgresql":
-        return
-    for model in load_models():
-        if not model.is_view:
-            conn.execute(sa.text(compose(_ANALYZE, name=model.qualified)))
 
 
 def ensure_schema(conn: Connection, dialect: str) -> bool:

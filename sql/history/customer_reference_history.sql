@@ -77,16 +77,25 @@ closing_lists as (
 
 ),
 
-listed as (
+entries as (
 
     select
         refs.policy_number,
         coalesce(number_map.easy_number, refs.easy_number) as easy_number,
         refs.customer_reference,
         refs.updated_at,
+        refs.is_readable,
         lists.list_no,
         lists.extracted_at
-    from staging.stg_customer_references as refs
+    from (
+        select policy_number, source_partition, easy_number, customer_reference, updated_at, true as is_readable
+        from staging.stg_customer_references
+        union all
+        select
+            policy_number, source_partition, easy_number, cast(null as varchar) as customer_reference,
+            cast(null as timestamp with time zone) as updated_at, false as is_readable
+        from staging.stg_customer_references_quarantine
+    ) as refs
     inner join lists
         on lists.policy_number = refs.policy_number
         and lists.source_partition = refs.source_partition
@@ -97,22 +106,15 @@ listed as (
 
 ),
 
+listed as (
+
+    select * from entries where is_readable
+
+),
+
 shown as (
 
-    select policy_number, easy_number, list_no from listed
-    union
-    select
-        quarantined.policy_number,
-        coalesce(number_map.easy_number, quarantined.easy_number) as easy_number,
-        lists.list_no
-    from staging.stg_customer_references_quarantine as quarantined
-    inner join lists
-        on lists.policy_number = quarantined.policy_number
-        and lists.source_partition = quarantined.source_partition
-    left join number_map
-        on number_map.temporary_easy_number = quarantined.easy_number
-        and number_map.policy_number = quarantined.policy_number
-    where quarantined.easy_number in (select easy_number from scope)
+    select distinct policy_number, easy_number, list_no from entries
 
 ),
 

@@ -113,8 +113,7 @@ def _noted(harness, new_keys):
 
     with harness.engine.begin() as conn:
         conn.execute(sa.text("delete from _wh_changes"))
-        note_list_changes(conn, models_by_name()["stg_customer_references"], "POLICY-1", new_keys,
-                          ["easy_number", "customer_reference", "updated_at"])
+        note_list_changes(conn, models_by_name()["stg_customer_references"], "POLICY-1", new_keys)
         return {easy for (easy,) in conn.execute(sa.text("select easy_number from _wh_changes"))}
 
 
