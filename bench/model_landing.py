@@ -7,6 +7,7 @@ that get resolved), reconciliation snapshots, the policy list, and daily custome
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import UTC, date, datetime, timedelta
@@ -52,10 +53,14 @@ def write_run(root: Path, stream: str, partition: date | None, table: pa.Table, 
     attempt = secrets.token_hex(4)
     relative = f"{stream}/partition={key}/run={run_id}/part-00000-{attempt}.parquet"
     (root / relative).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_arrays(columns, schema=schema), root / relative, compression="zstd")
+    # as the landing writer writes a file: page checksums, and its size and digest in the manifest
+    pq.write_table(pa.Table.from_arrays(columns, schema=schema), root / relative, compression="zstd",
+                   write_page_checksum=True)
+    content = (root / relative).read_bytes()
     manifest = {"version": 1, "stream": stream, "partition": None if partition is None else key, "run_id": run_id,
                 "attempt": attempt, "files": [relative], "file_rows": [n], "rows": n, "quarantined": 0,
-                "quarantine_files": [], "written_at": extracted_at.isoformat(), "api_window": None, "superseded": []}
+                "quarantine_files": [], "written_at": extracted_at.isoformat(), "api_window": None, "superseded": [],
+                "file_digests": {relative: {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}}}
     (root / "_manifests" / stream).mkdir(parents=True, exist_ok=True)
     (root / "_manifests" / stream / f"{key}.json").write_text(json.dumps(manifest))
 
