@@ -17,6 +17,7 @@ from sandbox import admin, api
 from sandbox.errors import envelope
 from sandbox.gateway import LOGIN_PATH, business, login
 from sandbox.openapi import build_document
+from sandbox.push import routes as push_routes
 from sandbox.state import Sandbox
 
 JSON = "application/json"
@@ -91,7 +92,7 @@ def create_app(sandbox: Sandbox) -> Starlette:
 
     routes = [Route(path, business(sandbox, handler), methods=["GET"]) for path, handler in api.ROUTES]
     routes += [Route(LOGIN_PATH, login, methods=["POST"]), Route("/openapi.json", openapi, methods=["GET"])]
-    routes += admin.ROUTES
+    routes += admin.ROUTES + push_routes.ROUTES
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, Exception: _http_error})
     app.state.sandbox = sandbox
     app.add_middleware(CountingMiddleware, sandbox=sandbox)

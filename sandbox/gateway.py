@@ -71,25 +71,34 @@ def _token(request: Request) -> str | None:
     return raw or None
 
 
+def account_user(sandbox: Sandbox, request: Request) -> str | Response:
+    """The user a business call is made by (its x-api-key and idToken checked), or the 403 / 401 answer."""
+    route = request.scope["route"].path
+    anonymous = sandbox.limiter.peek((route, "anonymous")).headers()
+    if request.headers.get("x-api-key") != sandbox.credentials.api_key:
+        return error_response(request, 403, "missing or unknown x-api-key", headers=anonymous)
+    token = _token(request)
+    user = sandbox.tokens.check(token, "id") if token else None
+    if user is not None:
+        return user
+    if token is None:
+        message = "the Authorization header with an idToken is required"
+    elif sandbox.tokens.check(token, "access"):
+        message = "an accessToken was sent: business calls need the idToken"
+    else:
+        message = "the token is unknown, expired or revoked"
+    return error_response(request, 401, message, headers=anonymous)
+
+
 def business(sandbox: Sandbox, handler: Handler):
     """Wrap `handler` into a Starlette endpoint running the gateway pipeline."""
 
     async def endpoint(request: Request) -> Response:
         route = request.scope["route"].path
         limiter = sandbox.limiter
-        if request.headers.get("x-api-key") != sandbox.credentials.api_key:
-            return error_response(request, 403, "missing or unknown x-api-key",
-                                  headers=limiter.peek((route, "anonymous")).headers())
-        token = _token(request)
-        user = sandbox.tokens.check(token, "id") if token else None
-        if user is None:
-            if token is None:
-                message = "the Authorization header with an idToken is required"
-            elif sandbox.tokens.check(token, "access"):
-                message = "an accessToken was sent: business calls need the idToken"
-            else:
-                message = "the token is unknown, expired or revoked"
-            return error_response(request, 401, message, headers=limiter.peek((route, "anonymous")).headers())
+        user = account_user(sandbox, request)
+        if isinstance(user, Response):
+            return user
         policy = request.headers.get("x-cof-policy-number") or request.query_params.get("contract_id")
         if not policy:
             return error_response(request, 400, "the policy number is required (X-COF-Policy-Number header or "

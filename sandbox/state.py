@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 
+from sandbox import store
 from sandbox.auth import AuthClock, Credentials, Lockout, TokenStore
 from sandbox.counters import Counters
 from sandbox.faults import FaultInjector, FaultSpec, parse_faults
 from sandbox.malformed import MalformedRegister, kinds_for
+from sandbox.push.channel import PushChannel
 from sandbox.ratelimit import RateLimiter, parse_rate
 from sandbox.views import Views
 from sandbox.world import World, load_world
@@ -35,6 +38,10 @@ class SandboxSettings:
     api_key: str | None = None
     token_ttl: int = 3600
     policies: int = 1
+    push_timeout: float = 5.0
+    """Seconds the push sender waits for a subscriber's endpoint to answer (then the attempt failed)."""
+    push_rate: int = 10
+    """Messages sent per second and per subscription at most ([DOC] 10; tests of the retry timeline raise it)."""
 
 
 class Sandbox:
@@ -58,6 +65,8 @@ class Sandbox:
         self.faults = FaultInjector(parse_faults(settings.faults), settings.seed)
         self.counters = Counters()
         self.malformed = MalformedRegister()
+        self._push: PushChannel | None = None
+        self._advancing = threading.RLock()
         policies = [w.policy for w in self.worlds]
         self.views_by_policy = {w.policy.policy_number: Views(w, partial(self._item_hook, w.policy.policy_number),
                                                               policies, late=self.faults)
@@ -78,6 +87,29 @@ class Sandbox:
 
     def advance_to(self, today: date) -> None:
         """Move the business clock forward (ValueError if backwards), generating the days in between, for
-        every policy."""
-        for world in self.worlds:
-            world.advance_to(today)
+        every policy; the decisions made meanwhile are pushed to the subscribers of their topics."""
+        with self._advancing:
+            for world in self.worlds:
+                world.advance_to(today)
+            if self._push is not None:
+                self._push.publish_new(self.worlds)
+                self._push.sender.wake()
+
+    @property
+    def push(self) -> PushChannel:
+        """The push channel (made on first use: its signing key, its sending thread)."""
+        with self._advancing:
+            if self._push is None:
+                self._push = PushChannel(lambda: store.day_start(self.world.today), self.worlds,
+                                         timeout=self.settings.push_timeout,
+                                         rate=self.settings.push_rate)
+            return self._push
+
+    def advance_push_clock(self, seconds: float) -> None:
+        """Move the push clock forward by ``seconds``; the business days it reaches start."""
+        self.push.advance(seconds, lambda day: self.advance_to(max(day, self.world.today)))
+
+    def close(self) -> None:
+        """Stop the push channel's sending thread, if it was started."""
+        if self._push is not None:
+            self._push.close()

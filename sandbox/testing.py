@@ -126,6 +126,24 @@ class SandboxHandle:
         return httpx.Client(base_url=self.base_url, headers=self.headers(resp.json()["idToken"], policy),
                             timeout=60.0)
 
+    def push_subscribe(self, topic: str, endpoint: dict, oauth: dict | None = None) -> dict:
+        """Subscribe ``endpoint`` (the API's endpoint object) to a push topic; the OAuth variant with ``oauth``."""
+        path = f"/tci/push/v1/topics/{topic}/subscriptions" + ("/with-token-auth" if oauth else "")
+        body = {"endpoint": endpoint, **({"oauth": oauth} if oauth else {})}
+        with self.client() as client:
+            resp = client.post(path, json=body)
+        if resp.status_code != 201:
+            raise RuntimeError(f"{path}: {resp.status_code} {resp.text}")
+        return resp.json()
+
+    def advance_push_clock(self, seconds: float) -> dict:
+        """Move the push clock forward (days it reaches start); returns once the due messages were sent."""
+        return self._post("/_sandbox/push/clock", {"advanceSeconds": seconds})
+
+    def push_messages(self) -> list[dict]:
+        """Every message the push channel published, with its fate (delivered, pending, stored, lost)."""
+        return self._get("/_sandbox/push/messages").json()["messages"]
+
     def close(self) -> None:
         self._http.close()
 
@@ -162,6 +180,7 @@ def run_sandbox(seed: int = 42, companies: int = 1000, today: date | None = None
         handle.close()
         server.should_exit = True
         thread.join(timeout=10)
+        sandbox.close()
 
 
 @contextmanager
