@@ -5,6 +5,7 @@
     cofasync status                       freshness of each stream, last runs, counts, quarantine
     cofasync doctor                       settings and reachability, with at most one login attempt
     cofasync verify [--from D --to D]     every landed file against its digest; damage named with its repair
+    cofasync receive [--listen H:P]       serve the endpoint Coface pushes notifications to
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from pipelines.dagster_home import one_sync_at_a_time, open_instance
 from pipelines.progress import fail
+from pipelines.side_commands import add_side_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_SETTINGS = 0, 1, 2
 
@@ -235,23 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--from", dest="date_from", help="first day of the dated partitions to check")
     verify.add_argument("--to", dest="date_to", help="last day (included)")
     verify.set_defaults(func=cmd_verify)
-    dbt = sub.add_parser("dbt-sources", help="print a dbt sources.yml of the history and marts tables, described")
-    dbt.add_argument("--out", type=Path, help="write it to this file instead")
-    dbt.set_defaults(func=cmd_dbt_sources)
+    add_side_commands(sub)
     return parser
-
-
-def cmd_dbt_sources(args: argparse.Namespace) -> int:
-    """`cofasync dbt-sources`: the dbt sources of the warehouse's history and marts, from its dictionary."""
-    from resources.warehouse.dictionary import dbt_sources
-
-    text = dbt_sources()
-    if args.out is None:
-        print(text, end="")
-    else:
-        args.out.write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}: dbt sources cofaserve_history and cofaserve_marts")
-    return EXIT_OK
 
 
 def load_env_file(folder: Path | None = None) -> Path | None:

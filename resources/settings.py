@@ -216,7 +216,7 @@ def _under_working_dir(*parts: str, prefix: str = "") -> Callable[[], str]:
 
 
 # name -> (default, parser); None default means required, a callable one is computed at each read
-_SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]] = {
+_SPEC: Spec = {
     "WAREHOUSE_URL": (_under_working_dir("data", "warehouse.duckdb", prefix="duckdb:///"), _warehouse_url),
     "LANDING_ROOT": (_under_working_dir("data", "landing"), _folder),
     "DAGSTER_HOME": (_under_working_dir(".dagster"), _folder),
@@ -237,15 +237,16 @@ _SPEC: dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
 SETTING_NAMES = tuple(_SPEC)
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
-    """Return the settings read from `environ` (default: the process environment).
+Spec = dict[str, tuple[str | Callable[[], str] | None, Callable[[str], object]]]
 
-    Raises SettingsError naming every missing or malformed setting and what is expected of it.
-    """
+
+def read_settings(spec: Spec, environ: Mapping[str, str] | None = None) -> dict[str, object]:
+    """Every setting of ``spec`` (name -> (default, parser)) read from ``environ`` (default: the process
+    environment) and parsed; SettingsError naming every missing or malformed one and what is expected."""
     env = os.environ if environ is None else environ
     values: dict[str, object] = {}
     problems: list[str] = []
-    for name, (default, parse) in _SPEC.items():
+    for name, (default, parse) in spec.items():
         raw = env.get(name)
         if raw is None or raw == "":
             raw = default() if callable(default) else default
@@ -258,6 +259,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
             problems.append(f"{name}={_without_password(raw)!r} is malformed: {exc}")
     if problems:
         raise SettingsError("Invalid settings: " + "; ".join(problems))
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> PipelineSettings:
+    """Return the settings read from `environ` (default: the process environment).
+
+    Raises SettingsError naming every missing or malformed setting and what is expected of it.
+    """
+    values = read_settings(_SPEC, environ)
     return PipelineSettings(
         warehouse_url=values["WAREHOUSE_URL"],
         landing_root=values["LANDING_ROOT"],

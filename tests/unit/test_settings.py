@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from resources.push.settings import PUSH_SETTING_NAMES
 from resources.settings import SETTING_NAMES, SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +70,7 @@ SETTING_LINE = r"^(?:# )?([A-Z_]+)=(.*)$"
 def test_env_example_lists_every_setting_with_a_comment():
     text = (ROOT / ".env.example").read_text()
     listed = [name for name, _ in re.findall(SETTING_LINE, text, flags=re.M)]
-    for name in SETTING_NAMES + ("COFASERVE_BASE_URL", "COFASERVE_AUTH_URL", "COFASERVE_USERNAME",
+    for name in SETTING_NAMES + PUSH_SETTING_NAMES + ("COFASERVE_BASE_URL", "COFASERVE_AUTH_URL", "COFASERVE_USERNAME",
                                  "COFASERVE_PASSWORD", "COFASERVE_API_KEY", "COFASERVE_POLICY_NUMBER",
                                  "COFASERVE_CONTRACT_START"):
         assert name in listed, f"{name} missing from .env.example"

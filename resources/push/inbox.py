@@ -1,0 +1,75 @@
+"""The push inbox: every accepted message appended durably (SQLite, synchronous FULL) before the
+receiver answers 200, once per MessageId; the sensor then lands what is not landed yet.
+
+It lives in the landing zone (``_push/inbox.sqlite3``), beside the Parquet it is landed into.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+INBOX_FILE = "_push/inbox.sqlite3"
+
+_DDL = """
+create table if not exists messages (
+    seq integer primary key,
+    message_id text not null unique,
+    message_type text not null,
+    topic_arn text not null,
+    sent_at text not null,
+    received_at text not null,
+    envelope blob not null,
+    landed_batch text
+)
+"""
+
+
+class Inbox:
+    """Append-only store of accepted messages, deduplicated by MessageId (thread-safe)."""
+
+    def __init__(self, landing_root: str):
+        if "://" in landing_root:
+            raise ValueError(f"the push inbox needs a local LANDING_ROOT (got {landing_root}); run the receiver "
+                             "with a local landing zone")
+        self.path = Path(landing_root) / INBOX_FILE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("pragma journal_mode = wal")
+        self._db.execute("pragma synchronous = full")
+        self._db.execute(_DDL)
+
+    def append(self, envelope: dict, raw: bytes) -> bool:
+        """Keep ``envelope`` (its bytes as received) durably; False when its MessageId was already kept."""
+        received = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        with self._lock:
+            cursor = self._db.execute(
+                "insert or ignore into messages (message_id, message_type, topic_arn, sent_at, received_at, envelope)"
+                " values (?, ?, ?, ?, ?, ?)",
+                (envelope["MessageId"], envelope["Type"], envelope["TopicArn"], envelope["Timestamp"], received, raw))
+            return cursor.rowcount == 1
+
+    def unlanded(self, limit: int = 10_000) -> list[tuple[int, str, bytes]]:
+        """(seq, MessageId, envelope) of notifications not landed yet, oldest first."""
+        with self._lock:
+            return self._db.execute(
+                "select seq, message_id, envelope from messages where landed_batch is null"
+                " and message_type = 'Notification' order by seq limit ?", (limit,)).fetchall()
+
+    def mark_landed(self, seqs: list[int], batch: str) -> None:
+        """Record that the messages ``seqs`` landed in ``batch``."""
+        with self._lock:
+            self._db.executemany("update messages set landed_batch = ? where seq = ?", [(batch, s) for s in seqs])
+
+    def count(self) -> int:
+        """How many messages were kept."""
+        with self._lock:
+            return self._db.execute("select count(*) from messages").fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
