@@ -104,19 +104,23 @@ def place_batch(conn: Connection, stream: str, batch: pa.Table) -> None:
 
 
 INDEXED_COLUMNS = {
-    "staging": ("easy_number", "temporary_easy_number", "order_id", "delivery_id"),
+    "staging": ("easy_number", "temporary_easy_number", "order_id", "delivery_id", "source_partition"),
     "history": ("easy_number",),
 }
 
 
 def index_statements(dialect: str, model: Any, columns: list[str], read_by_history: bool) -> list[str]:
     """Indexes the incremental build needs on Postgres: company and id lookups of a small scope in
-    the staging tables history models read, company-scoped deletes in history tables. None on DuckDB,
-    whose scans are fast and whose indexes slow bulk inserts; none on staging nobody looks up (a
-    re-run's partition delete scans, which is cheaper than maintaining an index on every load)."""
-    if dialect != "postgresql" or model.is_view or (model.layer == "staging" and not read_by_history):
+    the staging tables history models read, and their partition deletes and change notes (a night
+    replaces a few partitions of a table holding two years: a scan of it cost 0.1 s each, a night
+    about 1 s at 1M decisions), company-scoped deletes in history tables. None on DuckDB, whose scans are
+    fast and whose indexes slow bulk inserts; on staging nobody looks up, the partition only."""
+    if dialect != "postgresql" or model.is_view:
         return []
-    wanted = [c for c in INDEXED_COLUMNS.get(model.layer, ()) if c in columns]
+    indexed = INDEXED_COLUMNS.get(model.layer, ())
+    if model.layer == "staging" and not read_by_history:
+        indexed = ("source_partition",)
+    wanted = [c for c in indexed if c in columns]
     return [
         compose(_CREATE_INDEX, index=f"ix_{model.name}_{column}", table=model.qualified, column=column)
         for column in wanted

@@ -105,14 +105,18 @@ class PushChannel:
             queued += 1
         return queued
 
-    def replay(self, message_ids: Sequence[str]) -> dict[str, str]:
-        """`PATCH /replay`: per message id, ``accepted`` or why not (``unknown``, ``retry_in_progress``, ...)."""
+    def replay(self, ids: Sequence[str], by: str = "messageId") -> dict[str, str]:
+        """`PATCH /replay`: per id (a MessageId, or with ``by="notificationId"`` a pull notification's id,
+        which names the messages of every subscription it was pushed to), ``accepted`` or why not
+        (``unknown``, ``retry_in_progress``, ``already_delivered``, ``lost``)."""
         now = self.now()
         outcomes = {}
         with self.sender.lock:
-            for message_id in message_ids:
-                message = self.sender.messages.get(message_id)
-                outcomes[message_id] = "unknown" if message is None else message.delivery.replay(now)
+            for wanted in ids:
+                found = [m for m in self.sender.messages.values()
+                         if (m.message_id if by == "messageId" else m.notification_id) == wanted]
+                results = [m.delivery.replay(now) for m in found]
+                outcomes[wanted] = ("accepted" if "accepted" in results else results[0]) if results else "unknown"
         self.sender.wake()
         return outcomes
 

@@ -3,7 +3,7 @@
 Business (x-api-key and idToken, like every business call; no policy: a subscription covers them all):
 - `POST /tci/push/v1/topics/{topicName}/subscriptions` `{"endpoint": {...}}` [DOC path, SANDBOX root]
 - `POST /tci/push/v1/topics/{topicName}/subscriptions/with-token-auth` `{"endpoint": {...}, "oauth": {...}}`
-- `PATCH /tci/replay/v1/replay` `{"messageIds": [...]}` (or `{"messageId": "..."}`) [DOC path]
+- `PATCH /tci/replay/v1/replay` `{"notificationIds": [...]}` or `{"messageIds": [...]}` [DOC path, SANDBOX body]
 
 Sandbox (no authentication, under `/_sandbox/push`):
 - `GET signing-cert.pem` (every message's SigningCertURL), `GET unsubscribe?SubscriptionArn=` (its UnsubscribeURL)
@@ -84,12 +84,13 @@ async def subscribe(request: Request, sandbox) -> Response:
 
 async def replay(request: Request, sandbox) -> Response:
     body = await _body(request)
-    ids = body.get("messageIds", [body["messageId"]] if "messageId" in body else None)
+    by = "notificationId" if "notificationIds" in body else "messageId"
+    ids = body.get(f"{by}s", [body["messageId"]] if "messageId" in body else None)
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ApiError(400, 'send {"messageIds": ["<MessageId>", ...]} (or {"messageId": "<MessageId>"})',
-                       "invalid_body")
-    outcomes = sandbox.push.replay(ids)
-    return _json({"replays": [{"messageId": i, "outcome": o} for i, o in outcomes.items()]})
+        raise ApiError(400, 'send {"notificationIds": [...]} (the pull notifications whose messages you missed) '
+                       'or {"messageIds": [...]}', "invalid_body")
+    outcomes = sandbox.push.replay(ids, by)
+    return _json({"replays": [{by: i, "outcome": o} for i, o in outcomes.items()]})
 
 
 async def signing_cert(request: Request) -> Response:

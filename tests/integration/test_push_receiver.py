@@ -126,8 +126,9 @@ def test_a_message_stored_after_both_retry_steps_lands_when_replayed(sandbox_fac
         stored = [m["messageId"] for m in sb.push_messages()]
         assert stored and {m["state"] for m in sb.push_messages()} == {"stored"}
         assert inbox.count() == 0
+        missed = [m["notificationId"] for m in sb.push_messages()]  # what the nightly pull shows
         with serve_receiver(settings, inbox, port=port), sb.client() as client:
-            answer = client.patch("/tci/replay/v1/replay", json={"messageIds": stored})
+            answer = client.patch("/tci/replay/v1/replay", json={"notificationIds": missed})
             assert {r["outcome"] for r in answer.json()["replays"]} == {"accepted"}
             sb.advance_push_clock(1)
         assert _inbox_ids(inbox) == set(stored) == _delivered(sb)
