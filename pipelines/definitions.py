@@ -13,9 +13,14 @@ from assets.extraction_assets import extraction_assets
 from assets.freshness import with_freshness
 from assets.partitions import daily_partitions
 from assets.warehouse import warehouse_assets
-from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, snapshot_job
+from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, push_job, snapshot_job
 from pipelines.schedules import daily_landing_gc, nightly_sync, weekly_reconciliation
-from pipelines.sensors import models_after_extract, pending_orders_sensor, run_failure_alert
+from pipelines.sensors import (
+    models_after_extract,
+    pending_orders_sensor,
+    push_inbox_sensor,
+    run_failure_alert,
+)
 from resources.calendar import first_partition
 from resources.cofaserve import CofaServeResource
 from resources.io_resources import AlertsResource, CalendarResource, LandingResource, WarehouseResource
@@ -46,9 +51,9 @@ def build_definitions(settings: PipelineSettings | None = None,
                              *warehouse_assets()])
     return dg.Definitions(
         assets=assets,
-        jobs=[nightly_job, models_job, snapshot_job, order_polls_job, gc_job],
+        jobs=[nightly_job, models_job, snapshot_job, order_polls_job, push_job, gc_job],
         schedules=[nightly_sync, weekly_reconciliation, daily_landing_gc],
-        sensors=[models_after_extract, pending_orders_sensor, run_failure_alert],
+        sensors=[models_after_extract, pending_orders_sensor, push_inbox_sensor, run_failure_alert],
         resources=build_resources(settings, cofaserve),
     )
 

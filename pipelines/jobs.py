@@ -6,7 +6,7 @@ landing zone's garbage collection is a job too, scheduled daily and run at the e
 import dagster as dg
 
 from resources.io_resources import LandingResource
-from resources.streams import MODELS_JOB, STREAMS, Partitioning, streams_by
+from resources.streams import MODELS_JOB, PUSH_JOB, STREAMS, Partitioning, streams_by
 
 
 def _extraction(partitioning: Partitioning, job: str | None = None) -> list[str]:
@@ -39,6 +39,8 @@ snapshot_job = _as_of_job(
     "reconciliation_snapshot", "Land a snapshot of the full portfolio (detects removals and records aging out).")
 
 order_polls_job = _as_of_job("repoll_pending_orders", "Re-poll orders still pending, temporary Z EASY numbers included.")
+
+push_job = _as_of_job(PUSH_JOB, "Land the push inbox's new messages and fetch the deliveries they name.")
 
 
 @dg.op(description="Remove landed files no manifest needs any more: runs superseded longer ago than the "

@@ -1,11 +1,14 @@
-"""Sensors: models after a successful extraction, re-polls of pending orders, and run-failure alerts."""
+"""Sensors: models after a successful extraction, re-polls of pending orders, the push inbox, and
+run-failure alerts."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import dagster as dg
 
 from assets.orders import pending_orders
-from pipelines.jobs import MAINTENANCE_JOBS, models_job, order_polls_job
+from pipelines.jobs import MAINTENANCE_JOBS, models_job, order_polls_job, push_job
 from pipelines.runs import ALERTED_BY_TAG
 from resources.io_resources import AlertsResource, LandingResource
 from resources.streams import STREAMS
@@ -13,6 +16,7 @@ from resources.streams import STREAMS
 EXTRACTED = frozenset(dg.AssetKey(name) for name in STREAMS)
 
 REPOLL_INTERVAL_SECONDS = 6 * 3600
+PUSH_INTERVAL_SECONDS = 30
 
 
 def landed_streams(instance: dg.DagsterInstance, run_id: str) -> set[dg.AssetKey]:
@@ -53,6 +57,40 @@ def pending_orders_sensor(context: dg.SensorEvaluationContext, landing: LandingR
     if not pending:
         return dg.SkipReason("no order is pending")
     return dg.RunRequest(run_key=None, tags={"pending_orders": str(len(pending))})
+
+
+@dg.sensor(
+    name="push_inbox_sensor",
+    job=push_job,
+    minimum_interval_seconds=PUSH_INTERVAL_SECONDS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 30 seconds, land the messages `cofasync receive` kept in the push inbox (and fetch "
+                "the deliveries they name); the models follow (models_after_extract).",
+)
+def push_inbox_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
+    """Request a landing of the push inbox when messages wait in it (none while a landing runs)."""
+    waiting = waiting_messages(landing.root)
+    if not waiting:
+        return dg.SkipReason("no pushed message waits in the inbox")
+    running = context.instance.get_run_records(dg.RunsFilter(
+        job_name=push_job.name, statuses=[dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.STARTING,
+                                          dg.DagsterRunStatus.STARTED]), limit=1)
+    if running:
+        return dg.SkipReason(f"{waiting} messages wait; a landing of the inbox is running")
+    return dg.RunRequest(run_key=None, tags={"push_messages": str(waiting)})
+
+
+def waiting_messages(landing_root: str) -> int:
+    """How many accepted messages the push inbox of ``landing_root`` holds unlanded (0 without an inbox)."""
+    from resources.push.inbox import INBOX_FILE, Inbox
+
+    if "://" in landing_root or not (Path(landing_root) / INBOX_FILE).exists():
+        return 0
+    inbox = Inbox(landing_root)
+    try:
+        return inbox.waiting()
+    finally:
+        inbox.close()
 
 
 @dg.run_failure_sensor(

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 PREFIX = "policy="
 POLICY_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 """What a policy number may be: it names a folder (letters, digits, ``._-``, at most 64)."""
-_NOT_LANDED = frozenset({"_locks"})
-"""Entries at a root that hold no landed data (a lock file is recreated where it is needed)."""
+_NOT_LANDED = frozenset({"_locks", "_push"})
+"""Entries at a root that are no single-policy zone's (a lock file is recreated where it is needed; the
+push inbox is the account's, every policy's messages in one)."""
 
 
 class LegacyLandingZone(LandingError):

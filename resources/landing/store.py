@@ -127,6 +127,13 @@ class LandingStore:
         store.url = self.url.split(f"/{PREFIX}")[0] + f"/{PREFIX}{policy}"
         return store
 
+    def with_relisting(self, relisting: Relisting) -> LandingStore:
+        """This store, its runs landing days as ``relisting`` says (extending or replacing a day's run)."""
+        store = object.__new__(LandingStore)
+        store.__dict__.update(self.__dict__)
+        store.relisting = relisting
+        return store
+
     def policies(self) -> list[str]:
         """The policies that have a zone under this store's account root, in order."""
         return landed_policies(self.fs, self.account_path)

@@ -11,6 +11,8 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
+
 INBOX_FILE = "_push/inbox.sqlite3"
 
 _DDL = """
@@ -31,6 +33,7 @@ class Inbox:
     """Append-only store of accepted messages, deduplicated by MessageId (thread-safe)."""
 
     def __init__(self, landing_root: str):
+        """Open (or create) the inbox of the account's landing zone ``landing_root`` (a local folder)."""
         if "://" in landing_root:
             raise ValueError(f"the push inbox needs a local LANDING_ROOT (got {landing_root}); run the receiver "
                              "with a local landing zone")
@@ -59,10 +62,41 @@ class Inbox:
                 "select seq, message_id, envelope from messages where landed_batch is null"
                 " and message_type = 'Notification' order by seq limit ?", (limit,)).fetchall()
 
-    def mark_landed(self, seqs: list[int], batch: str) -> None:
-        """Record that the messages ``seqs`` landed in ``batch``."""
+    def for_partition(self, partition: str) -> list[tuple[int, str, bytes, str]]:
+        """(seq, MessageId, envelope, received_at) of the notifications a landing of ``partition`` (a GMT
+        day) holds: those it landed before and those not landed yet, oldest first. A partition's every run
+        lands them all, so a run replacing the one before loses none."""
         with self._lock:
-            self._db.executemany("update messages set landed_batch = ? where seq = ?", [(batch, s) for s in seqs])
+            return self._db.execute(
+                "select seq, message_id, envelope, received_at from messages where message_type = 'Notification'"
+                " and (landed_batch is null or landed_batch = ?) order by seq", (partition,)).fetchall()
+
+    def mark_landed(self, seqs: list[int], partition: str) -> None:
+        """Record that the messages ``seqs`` landed in ``partition`` (those not landed elsewhere before)."""
+        with self._lock:
+            self._db.executemany("update messages set landed_batch = ? where seq = ? and landed_batch is null",
+                                 [(partition, s) for s in seqs])
+
+    def waiting(self) -> int:
+        """How many notifications wait to be landed."""
+        with self._lock:
+            return self._db.execute("select count(*) from messages where landed_batch is null"
+                                    " and message_type = 'Notification'").fetchone()[0]
+
+    def received(self, notification_ids: set[str] | None = None) -> set[str]:
+        """The notification ids the accepted messages carry (of ``notification_ids`` when given)."""
+        with self._lock:
+            rows = self._db.execute("select json_extract(cast(envelope as text), '$.Message') from messages"
+                                    " where message_type = 'Notification'").fetchall()
+        found = set()
+        for (message,) in rows:
+            try:
+                nid = orjson.loads(message).get("notificationId") if message else None
+            except (orjson.JSONDecodeError, AttributeError):
+                nid = None
+            if isinstance(nid, str) and (notification_ids is None or nid in notification_ids):
+                found.add(nid)
+        return found
 
     def count(self) -> int:
         """How many messages were kept."""

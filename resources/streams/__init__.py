@@ -5,6 +5,8 @@ from .columns import MONEY_TYPE, Column, canonical_list
 from .registry import (
     DAILY_ASSET,
     MODELS_JOB,
+    PUSH_ASSET,
+    PUSH_JOB,
     REFERENCE_ASSET,
     STREAMS,
     UnknownStream,
@@ -21,6 +23,8 @@ __all__ = [
     "COMMON_COLUMNS",
     "DAILY_ASSET",
     "MODELS_JOB",
+    "PUSH_ASSET",
+    "PUSH_JOB",
     "REFERENCE_ASSET",
     "COMMON_FIELDS",
     "MONEY_TYPE",

@@ -20,6 +20,10 @@ DAILY_ASSET = "daily_changes"
 """The one asset that lands every daily stream, each endpoint busy at once (``assets/daily_changes.py``)."""
 REFERENCE_ASSET = "reference_lists"
 """The one asset that lands every reference list, the lists paged side by side (``assets/reference_lists.py``)."""
+PUSH_ASSET = "notifications_push"
+"""The asset that lands the push inbox and the deliveries its messages name (``assets/notifications_push.py``)."""
+PUSH_JOB = "land_push_inbox"
+"""The job the push inbox sensor runs (``pipelines/jobs.py``)."""
 MODELS_JOB = "refresh_models"
 """The job that refreshes the reference lists, then the warehouse models (``pipelines/jobs.py``)."""
 CUSTOM = Extraction.CUSTOM
@@ -80,6 +84,32 @@ _ORDER = (
     _c("delivery_id", "delivery_id", "id"),
     _c("rejection_reasons", "rejection_reasons", "json", ("code", "label")),
 )
+_NOTIFICATION = (
+    _c("notification_id", "notification_id", "id"),
+    _c("external_id", "external_id", "id"),
+    _c("event_type", "event_type"),
+    _c("event_at", "event_date", "ts"),
+    _c("easy_number", "easy_number", "id"),
+    _c("product_code", "product_code"),
+    _c("order_id", "order_id", "id"),
+    _c("status", "status"),
+    _c("policy_number", "policy_number", "id"),
+)
+_DELIVERY = (
+    _c("delivery_id", "delivery_id", "id"),
+    _c("external_id", "external_id", "id"),
+    _c("order_id", "order_id", "id"),
+    _c("easy_number", "easy_number", "id"),
+    _c("temporary_easy_number", "temporary_easy_number", "id"),
+    _c("product_code", "product_code"),
+    _c("status", "status"),
+    _c("decision_at", "decision_date", "ts"),
+    _c("effective_date", "effective_date", "date"),
+    _c("expiry_date", "expiry_date", "date"),
+    _c("amount", "amount", "money"),
+    _c("requested_amount", "requested_amount", "money"),
+    _c("conditions", "conditions", "json", ("code", "label")),
+)
 _PORTFOLIO_KEY = ("easy_number", "product_code")
 _ORDER_KEY = ("order_id", "status_at")
 
@@ -99,17 +129,7 @@ def _reference(name: str, endpoint: ep.Endpoint, columns: tuple[Column, ...], ke
 _ALL: tuple[Stream, ...] = (
     Stream(
         "notifications", ep.NOTIFICATIONS,
-        (
-            _c("notification_id", "notification_id", "id"),
-            _c("external_id", "external_id", "id"),
-            _c("event_type", "event_type"),
-            _c("event_at", "event_date", "ts"),
-            _c("easy_number", "easy_number", "id"),
-            _c("product_code", "product_code"),
-            _c("order_id", "order_id", "id"),
-            _c("status", "status"),
-            _c("policy_number", "policy_number", "id"),
-        ),
+        _NOTIFICATION,
         ("notification_id",), DAILY, "GMT day of event_at",
         "One row per CofaServe notification (a decision change), in the partition of its GMT event day.",
         day_of=event_day, extracted_with=DAILY_ASSET,
@@ -130,21 +150,7 @@ _ALL: tuple[Stream, ...] = (
     ),
     Stream(
         "deliveries", ep.DELIVERY,
-        (
-            _c("delivery_id", "delivery_id", "id"),
-            _c("external_id", "external_id", "id"),
-            _c("order_id", "order_id", "id"),
-            _c("easy_number", "easy_number", "id"),
-            _c("temporary_easy_number", "temporary_easy_number", "id"),
-            _c("product_code", "product_code"),
-            _c("status", "status"),
-            _c("decision_at", "decision_date", "ts"),
-            _c("effective_date", "effective_date", "date"),
-            _c("expiry_date", "expiry_date", "date"),
-            _c("amount", "amount", "money"),
-            _c("requested_amount", "requested_amount", "money"),
-            _c("conditions", "conditions", "json", ("code", "label")),
-        ),
+        _DELIVERY,
         ("delivery_id",), DAILY, "GMT day of the notification that led to the delivery (its decision_at)",
         "One row per decision (delivery) new or changed on the partition's GMT day, with its full detail; "
         "fetched only for the decisions that day's notifications and portfolio rows mention.",
@@ -202,6 +208,22 @@ _ALL: tuple[Stream, ...] = (
         "One row per document name of an overdue case updated on the partition's GMT day, and of each "
         "document the night found added to a case landed earlier.",
         extraction=CUSTOM, extracted_with=DAILY_ASSET, reports_total=False,
+    ),
+    Stream(
+        PUSH_ASSET, ep.NOTIFICATIONS,
+        _NOTIFICATION + (_c("message_id", "message_id", "context"), _c("topic_arn", "topic_arn", "context"),
+                         _c("pushed_at", "pushed_at", "context"), _c("received_at", "received_at", "context")),
+        ("message_id",), AS_OF, "GMT day the message was first landed from the push inbox",
+        "One row per pushed notification the receiver accepted (its signature checked, once per MessageId), "
+        "under the GMT day it was first landed from the inbox; the nightly pull stays the reconciling source.",
+        extraction=CUSTOM, job=PUSH_JOB,
+    ),
+    Stream(
+        "deliveries_push", ep.DELIVERY, _DELIVERY, ("delivery_id",), AS_OF,
+        "GMT day the pushed notification naming the delivery was landed",
+        "One row per decision (delivery) a pushed notification named, fetched as it landed, so that a pushed "
+        "decision reaches history within minutes instead of the next night.",
+        extraction=CUSTOM, depends_on=(PUSH_ASSET,), extracted_with=PUSH_ASSET, job=PUSH_JOB,
     ),
     _reference("countries", ep.COUNTRIES, (_c("country_code", "country_code"), _c("name", "name")),
                ("country_code",), "countries"),

@@ -3,11 +3,12 @@
 --        closing row when that policy's reconciliation snapshot stops listing the product (change_kind
 --        deleted or aged_out)
 -- key: easy_number, product_code, policy_number, version_no (current version: valid_to is null)
--- upstream: stg_deliveries, stg_portfolio, stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine, easy_number_map
+-- upstream: stg_deliveries, stg_deliveries_push, stg_portfolio, stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine, easy_number_map
 -- materialized: table
 -- refresh: by company; all companies when stg_portfolio_snapshot, stg_portfolio_snapshot_quarantine changes
 --
--- valid_from is the decision timestamp (decision_at) of the delivery; valid_to is the next version's
+-- valid_from is the decision timestamp (decision_at) of the delivery (fetched by the nightly pull, or as
+-- soon as a pushed notification named it: the same decision from both is one version); valid_to is the next version's
 -- valid_from. A decision is read from the delivery detail when landed, else from the portfolio row
 -- naming its delivery. Closing rows start at the first reconciliation snapshot taken after the
 -- version's last listing (and before the next version) that no longer lists the product: aged_out when
@@ -60,6 +61,14 @@ deliveries as (
         requested_amount_value, requested_amount_currency, conditions, extracted_at, source_partition,
         'deliveries' as source_stream, 1 as source_priority
     from staging.stg_deliveries
+    where easy_number in (select easy_number from scope)
+    union all
+    select
+        policy_number, easy_number, temporary_easy_number, product_code, delivery_id, external_id, order_id,
+        status, decision_at, effective_date, expiry_date, amount_value, amount_currency,
+        requested_amount_value, requested_amount_currency, conditions, extracted_at, source_partition,
+        'deliveries_push' as source_stream, 1 as source_priority
+    from staging.stg_deliveries_push
     where easy_number in (select easy_number from scope)
 
 ),

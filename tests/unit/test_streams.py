@@ -23,12 +23,15 @@ from resources.streams import (
     get_stream,
 )
 
-CONTEXT = {"overdue_documents": {"overdue_id": "OV1", "easy_number": "12345678"}}
+PUSHED = {"message_id": "M1", "topic_arn": "arn:aws:sns:eu-west-1:1:cofaserve-credit_insurance_cover",
+          "pushed_at": "2026-03-01T12:00:01.000Z", "received_at": "2026-03-01T12:00:01.250Z"}
+CONTEXT = {"overdue_documents": {"overdue_id": "OV1", "easy_number": "12345678"}, "notifications_push": PUSHED}
 
 
 EXPECTED_STREAMS = {
     "notifications", "portfolio", "portfolio_snapshot", "deliveries", "orders", "overdues",
     "overdue_documents", "countries", "country_identifiers", "customer_references", "policies", "order_polls",
+    "notifications_push", "deliveries_push",
 }
 
 
@@ -110,6 +113,8 @@ SAMPLES = {
     "policies": {"policyNumber": "P-1", "customerName": "Client", "currency": "EUR", "startDate": "2024-01-01",
                  "endDate": None},
 }
+SAMPLES["notifications_push"] = SAMPLES["notifications"]  # a pushed message carries a pull notification
+SAMPLES["deliveries_push"] = SAMPLES["deliveries"]
 
 
 def rows(name, item=None):
@@ -147,10 +152,9 @@ def test_rows_give_exactly_the_typed_columns_and_arrow_accepts_them(name):
 def test_partitioning():
     assert set(daily_streams()) == {"notifications", "portfolio", "deliveries", "orders", "overdues",
                                     "overdue_documents"}
-    assert {n for n, s in STREAMS.items() if s.partitioning is Partitioning.AS_OF} == {
-        "portfolio_snapshot", "order_polls", "customer_references"}
-    assert {n for n, s in STREAMS.items() if s.daily} == set(daily_streams()) | {
-        "portfolio_snapshot", "order_polls", "customer_references"}
+    as_of = {"portfolio_snapshot", "order_polls", "customer_references", "notifications_push", "deliveries_push"}
+    assert {n for n, s in STREAMS.items() if s.partitioning is Partitioning.AS_OF} == as_of
+    assert {n for n, s in STREAMS.items() if s.daily} == set(daily_streams()) | as_of
 
 
 def test_portfolio_is_one_row_per_company_and_product():
