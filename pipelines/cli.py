@@ -6,6 +6,7 @@
     cofasync doctor                       settings and reachability, with at most one login attempt
     cofasync verify [--from D --to D]     every landed file against its digest; damage named with its repair
     cofasync receive [--listen H:P]       serve the endpoint Coface pushes notifications to
+    cofasync subscribe --topic T --endpoint URL   subscribe it to a push topic; `cofasync replay`: missed pushes
 """
 
 from __future__ import annotations

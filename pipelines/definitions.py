@@ -13,8 +13,16 @@ from assets.extraction_assets import extraction_assets
 from assets.freshness import with_freshness
 from assets.partitions import daily_partitions
 from assets.warehouse import warehouse_assets
-from pipelines.jobs import gc_job, models_job, nightly_job, order_polls_job, push_job, snapshot_job
-from pipelines.schedules import daily_landing_gc, nightly_sync, weekly_reconciliation
+from pipelines.jobs import (
+    gc_job,
+    models_job,
+    nightly_job,
+    order_polls_job,
+    push_job,
+    replay_job,
+    snapshot_job,
+)
+from pipelines.schedules import daily_landing_gc, hourly_push_replay, nightly_sync, weekly_reconciliation
 from pipelines.sensors import (
     models_after_extract,
     pending_orders_sensor,
@@ -51,8 +59,8 @@ def build_definitions(settings: PipelineSettings | None = None,
                              *warehouse_assets()])
     return dg.Definitions(
         assets=assets,
-        jobs=[nightly_job, models_job, snapshot_job, order_polls_job, push_job, gc_job],
-        schedules=[nightly_sync, weekly_reconciliation, daily_landing_gc],
+        jobs=[nightly_job, models_job, snapshot_job, order_polls_job, push_job, gc_job, replay_job],
+        schedules=[nightly_sync, weekly_reconciliation, daily_landing_gc, hourly_push_replay],
         sensors=[models_after_extract, pending_orders_sensor, push_inbox_sensor, run_failure_alert],
         resources=build_resources(settings, cofaserve),
     )

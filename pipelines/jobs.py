@@ -5,7 +5,8 @@ landing zone's garbage collection is a job too, scheduled daily and run at the e
 
 import dagster as dg
 
-from resources.io_resources import LandingResource
+from resources.cofaserve import CofaServeResource
+from resources.io_resources import AlertsResource, LandingResource
 from resources.streams import MODELS_JOB, PUSH_JOB, STREAMS, Partitioning, streams_by
 
 
@@ -61,5 +62,33 @@ def gc_job():
     remove_unneeded_landing_files()
 
 
-MAINTENANCE_JOBS = (gc_job.name,)
-"""Jobs that land nothing (they only tidy the landing zone)."""
+@dg.op(description="Ask Coface to replay the pushed messages the receiver missed (the pull notifications are "
+                   "the reference), keeping the ledger of attempts and alerting before a message is lost.")
+def ask_replays_of_missed_pushes(context: dg.OpExecutionContext, cofaserve: CofaServeResource, landing: LandingResource,
+                         alerts: AlertsResource) -> int:
+    """One replay pass over every synced policy; returns the replays asked."""
+    from pipelines.push_replay import alert_payload, replay_missed
+
+    if not landing.has_push_inbox():
+        context.log.info("no push inbox in the landing zone: nothing was subscribed here")
+        return 0
+    report = replay_missed(cofaserve.get_client(), landing.synced_stores(), landing.root)
+    context.log.info(report.summary())
+    context.add_output_metadata({"missed": report.missed, "asked": report.asked, "lost": len(report.lost),
+                                 "at_risk": len(report.at_risk),
+                                 "outcomes": dg.MetadataValue.json(dict(report.outcomes))})
+    payload = alert_payload(report, context.run_id)
+    if payload is not None:
+        context.log.warning(payload["message"])
+        alerts.post_failure(payload)
+    return report.asked
+
+
+@dg.job(name="replay_missed_pushes", description="Replay the pushed messages the receiver missed, within "
+        "Coface's replay window (5 hours to 5 days, 7 attempts).", tags={"kind": "maintenance"})
+def replay_job():
+    ask_replays_of_missed_pushes()
+
+
+MAINTENANCE_JOBS = (gc_job.name, replay_job.name)
+"""Jobs that land nothing (they tidy the landing zone, or ask Coface to push again)."""

@@ -1,5 +1,5 @@
 """Schedules: the nightly extraction (02:00 UTC, previous GMT day, catching up missed nights) and the
-weekly reconciliation snapshot. Cron expressions are evaluated in UTC whatever the server's zone."""
+weekly reconciliation snapshot, the landing zone's tidying, the hourly replay of missed pushes. Cron expressions are evaluated in UTC whatever the server's zone."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import dagster as dg
 
 from assets.policy_runs import POLICIES_TAG
 from pipelines.due import due_work, partition_range_tags
-from pipelines.jobs import gc_job, nightly_job, snapshot_job
+from pipelines.jobs import gc_job, nightly_job, replay_job, snapshot_job
 from resources.io_resources import CalendarResource, LandingResource
 
 NIGHTLY_CRON = "0 2 * * *"
 WEEKLY_CRON = "0 4 * * 0"
 GC_CRON = "30 5 * * *"
+REPLAY_CRON = "40 * * * *"
 SCHEDULE_TIMEZONE = "UTC"
 
 
@@ -72,4 +73,14 @@ daily_landing_gc = dg.ScheduleDefinition(
     job=gc_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="05:30 UTC: remove landed files no reader needs any more (after the night's runs).",
+)
+
+hourly_push_replay = dg.ScheduleDefinition(
+    name="hourly_push_replay",
+    cron_schedule=REPLAY_CRON,
+    execution_timezone=SCHEDULE_TIMEZONE,
+    job=replay_job,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every hour at :40: replay the pushed messages the receiver missed (nothing to do without "
+                "a push inbox).",
 )

@@ -3,8 +3,6 @@ run-failure alerts."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dagster as dg
 
 from assets.orders import pending_orders
@@ -69,7 +67,7 @@ def pending_orders_sensor(context: dg.SensorEvaluationContext, landing: LandingR
 )
 def push_inbox_sensor(context: dg.SensorEvaluationContext, landing: LandingResource):
     """Request a landing of the push inbox when messages wait in it (none while a landing runs)."""
-    waiting = waiting_messages(landing.root)
+    waiting = waiting_messages(landing.root) if landing.has_push_inbox() else 0
     if not waiting:
         return dg.SkipReason("no pushed message waits in the inbox")
     running = context.instance.get_run_records(dg.RunsFilter(
@@ -81,11 +79,9 @@ def push_inbox_sensor(context: dg.SensorEvaluationContext, landing: LandingResou
 
 
 def waiting_messages(landing_root: str) -> int:
-    """How many accepted messages the push inbox of ``landing_root`` holds unlanded (0 without an inbox)."""
-    from resources.push.inbox import INBOX_FILE, Inbox
+    """How many accepted messages the push inbox of ``landing_root`` holds unlanded."""
+    from resources.push.inbox import Inbox
 
-    if "://" in landing_root or not (Path(landing_root) / INBOX_FILE).exists():
-        return 0
     inbox = Inbox(landing_root)
     try:
         return inbox.waiting()

@@ -1,12 +1,14 @@
-"""The commands beside the pipeline's runs: `cofasync receive` (the endpoint Coface's push notifications
-are sent to) and `cofasync dbt-sources`."""
+"""The commands beside the pipeline's runs: the push channel's (`cofasync receive`, the endpoint Coface
+pushes to; `subscribe`; `replay`) and `cofasync dbt-sources`."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipelines.progress import fail
+from resources.push.settings import load_push_settings
 
 EXIT_OK, EXIT_SETTINGS = 0, 2
 
@@ -27,7 +29,6 @@ def cmd_dbt_sources(args: argparse.Namespace) -> int:
 def cmd_receive(args: argparse.Namespace) -> int:
     """Check the pipeline's and the receiver's settings, then serve until interrupted."""
     from pipelines.receiver import serve
-    from resources.push import load_push_settings
     from resources.settings import SettingsError, load_settings
 
     try:
@@ -56,6 +57,76 @@ def cmd_receive(args: argparse.Namespace) -> int:
     return 0
 
 
+def endpoint_object(url: str, query: str | None = None) -> dict[str, str]:
+    """The API's endpoint object (scheme, host, port, path, query) of ``url``; ValueError when it is no
+    http(s) URL with a host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--endpoint must be an http(s) URL with a host (got {url!r})")
+    return {"scheme": parts.scheme, "host": parts.hostname, "port": str(parts.port or ""),
+            "path": parts.path or "/", "query": query if query is not None else parts.query}
+
+
+def _client_and_settings():
+    from resources.cofaserve import ClientSettings, CofaServeClient
+    from resources.cofaserve import SettingsError as ClientSettingsError
+    from resources.settings import SettingsError, load_settings
+
+    try:
+        settings, push, client_settings = load_settings(), load_push_settings(), ClientSettings.from_env()
+    except (SettingsError, ClientSettingsError) as exc:
+        raise SystemExit(fail(f"{exc}. See .env.example for every setting.", EXIT_SETTINGS)) from None
+    return settings, push, CofaServeClient(client_settings)
+
+
+def cmd_subscribe(args: argparse.Namespace) -> int:
+    """Subscribe the receiver's public URL to a push topic, and record it in the push ledger."""
+    from datetime import UTC, datetime
+
+    from resources.push.ledger import PushLedger
+    from resources.push.topics import TOPIC_PRODUCTS
+
+    if args.topic not in TOPIC_PRODUCTS:
+        return fail(f"--topic must be one of {', '.join(TOPIC_PRODUCTS)} (got {args.topic!r})", EXIT_SETTINGS)
+    settings, push, client = _client_and_settings()
+    try:
+        endpoint = endpoint_object(args.endpoint, "=".join(push.query) if push.query else None)
+    except ValueError as exc:
+        return fail(str(exc), EXIT_SETTINGS)
+    oauth = None
+    if args.oauth:
+        if push.oauth_client is None:
+            return fail("--oauth needs COFASYNC_PUSH_OAUTH_CLIENT_ID and COFASYNC_PUSH_OAUTH_CLIENT_SECRET", EXIT_SETTINGS)
+        token = endpoint_object(args.endpoint.split("?")[0].rstrip("/") + "/token", "")
+        oauth = {"authEndpoint": token, "clientId": push.oauth_client[0], "clientSecret": push.oauth_client[1]}
+    with client:
+        answer = client.subscribe_push(args.topic, endpoint, oauth).model
+    ledger = PushLedger(settings.landing_root)
+    try:
+        clock = settings.clock() or (lambda: datetime.now(UTC))  # COFASYNC_NOW pins it (a sandbox's clock)
+        ledger.add_subscription(answer.subscription_arn, args.topic, args.endpoint.split("?")[0], clock())
+    finally:
+        ledger.close()
+    print(f"subscribed {args.endpoint.split('?')[0]} to {args.topic}: {answer.subscription_arn} ({answer.status})")
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """One replay pass now (what the hourly `replay_missed_pushes` job does)."""
+    from pipelines.push_replay import replay_missed
+    from resources.io_resources import LandingResource
+
+    settings, _, client = _client_and_settings()
+    landing = LandingResource.from_settings(settings)
+    if not landing.has_push_inbox():
+        print("no push inbox in the landing zone: `cofasync subscribe` and `cofasync receive` make it")
+        return EXIT_OK
+    with client:
+        report = replay_missed(client, landing.synced_stores(), landing.root)
+    print(report.summary())
+    return 1 if report.lost else EXIT_OK
+
+
 def add_side_commands(sub) -> None:
     """Register these commands on the `cofasync` subparsers."""
     dbt = sub.add_parser("dbt-sources", help="print a dbt sources.yml of the history and marts tables, described")
@@ -65,3 +136,12 @@ def add_side_commands(sub) -> None:
                                              "kept in the landing zone's inbox)")
     receive.add_argument("--listen", help="host:port (default: COFASYNC_PUSH_LISTEN, 127.0.0.1:8787)")
     receive.set_defaults(func=cmd_receive)
+    subscribe = sub.add_parser("subscribe", help="subscribe the receiver's public URL to a push topic")
+    subscribe.add_argument("--topic", required=True, help="credit_insurance_cover, scoring, ... (docs/contracts.md)")
+    subscribe.add_argument("--endpoint", required=True, help="the public https URL Coface posts to (the reverse "
+                                                             "proxy's); COFASYNC_PUSH_QUERY is appended")
+    subscribe.add_argument("--oauth", action="store_true", help="the OAuth variant: Coface fetches a token at "
+                                                                "<endpoint>/token before each message")
+    subscribe.set_defaults(func=cmd_subscribe)
+    replay = sub.add_parser("replay", help="ask Coface to replay the pushed messages the receiver missed")
+    replay.set_defaults(func=cmd_replay)

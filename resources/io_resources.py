@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
+from pathlib import Path
 
 import dagster as dg
 import httpx
@@ -58,6 +59,12 @@ class LandingResource(dg.ConfigurableResource):
             clock = pinned_clock(datetime.fromisoformat(self.clock_start), self.clock_origin or time.time())
         return LandingStore(self.root, clock=clock, checkpoint_seconds=self.checkpoint_seconds,
                             relisting=Relisting(listed_on, self.settle_days, replace), policy=policy or self.policy_number)
+
+    def has_push_inbox(self) -> bool:
+        """Whether `cofasync receive` or `cofasync subscribe` made the account's push inbox here."""
+        from resources.push.inbox import INBOX_FILE
+
+        return "://" not in self.root and (Path(self.root) / INBOX_FILE).exists()
 
     def stores(self) -> list[LandingStore]:
         """The store of every policy's zone under ``root`` (and of ``policy_number``'s, landed or not), in

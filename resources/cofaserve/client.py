@@ -147,7 +147,8 @@ class CofaServeClient(EndpointMethods):
         return out
 
     def _call(self, endpoint: ep.Endpoint, url: str, params: Mapping[str, str],
-              parse: Callable[[Any, httpx.Response], Any], ok_statuses: frozenset[int] = frozenset()) -> Any:
+              parse: Callable[[Any, httpx.Response], Any], ok_statuses: frozenset[int] = frozenset(),
+              body: Any = None) -> Any:
         call = ApiCall(
             endpoint=endpoint.name,
             budget_key=endpoint.route(self.settings),
@@ -161,6 +162,8 @@ class CofaServeClient(EndpointMethods):
             http=self._http,
             redactor=self._redactor,
             ok_statuses=ok_statuses,
+            method=endpoint.method,
+            json=body,
         )
         return self._transport.execute(call)
 
@@ -174,15 +177,15 @@ class CofaServeClient(EndpointMethods):
             log.info("%s: item breaks its contract (%s) from %s", endpoint.name, record.error, request)
         return record
 
-    def _get_one(self, endpoint: ep.Endpoint, **path_params: str) -> Record:
-        def parse(body: Any, response: httpx.Response) -> Record:
-            if not isinstance(body, dict):
+    def _get_one(self, endpoint: ep.Endpoint, body: Any = None, **path_params: str) -> Record:
+        def parse(answer: Any, response: httpx.Response) -> Record:
+            if not isinstance(answer, dict):
                 raise UnexpectedShapeError(
-                    f"{describe(response.request)}: expected a JSON object, got {type(body).__name__}"
+                    f"{describe(response.request)}: expected a JSON object, got {type(answer).__name__}"
                 )
-            return self._record(endpoint, body, describe(response.request))
+            return self._record(endpoint, answer, describe(response.request))
 
-        return self._call(endpoint, endpoint.url(self.settings, **path_params), {}, parse)
+        return self._call(endpoint, endpoint.url(self.settings, **path_params), {}, parse, body=body)
 
     def _list(self, endpoint: ep.Endpoint, params: Mapping[str, str], **path_params: str) -> RecordStream:
         url = endpoint.url(self.settings, **path_params)

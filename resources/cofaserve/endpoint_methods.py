@@ -142,3 +142,18 @@ class EndpointMethods:
     def get_catalog_overdue(self, easy_number: str) -> Record:
         """Overdue debt types and actions available for a company."""
         return self._get_one(ep.CATALOG_OVERDUE, easyNumber=easy_number)
+
+    # -- the push channel: calls that change the account (`cofasync subscribe`, the replay job) --------
+    def subscribe_push(self, topic: str, endpoint: Mapping[str, str], oauth: Mapping[str, Any] | None = None) -> Record:
+        """Subscribe ``endpoint`` (the API's endpoint object: scheme, host, port, path, query) to the push
+        topic ``topic``; with ``oauth`` (authEndpoint, clientId, clientSecret) the OAuth variant."""
+        target = ep.PUSH_SUBSCRIPTION_WITH_TOKEN if oauth else ep.PUSH_SUBSCRIPTION
+        body = {"endpoint": dict(endpoint), **({"oauth": dict(oauth)} if oauth else {})}
+        return self._get_one(target, body=body, topicName=topic)
+
+    def replay_push(self, notification_ids: list[str]) -> Record:
+        """Ask Coface to push again the stored messages of these pull notifications (`PATCH /replay`); the
+        record's ``replays`` say, per notification, ``accepted`` or why not."""
+        if not notification_ids:
+            raise ValueError("replay_push needs at least one notification id")
+        return self._get_one(ep.REPLAY, body={"notificationIds": list(notification_ids)})

@@ -11,23 +11,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from . import models
+from . import models, push_models
 from .settings import ClientSettings
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One API endpoint (GET)."""
+    """One API endpoint (a GET unless ``method`` says otherwise)."""
 
     name: str
     service: str
     path: str
     model: type[models.ApiModel]
     items_key: str | None = None
+    method: str = "GET"
 
     def route(self, settings: ClientSettings) -> str:
-        """``GET <root context><path template>``: the rate budget's key."""
-        return f"GET {settings.root_context(self.service)}{self.path}"
+        """``<method> <root context><path template>``: the rate budget's key."""
+        return f"{self.method} {settings.root_context(self.service)}{self.path}"
 
     def items(self, settings: ClientSettings) -> str:
         """The key of the items list in this endpoint's body (lists only)."""
@@ -74,4 +75,14 @@ ALL: tuple[Endpoint, ...] = (
     PORTFOLIO, DELIVERY, ORDER, CATALOG, NOTIFICATIONS, OVERDUES, OVERDUE, OVERDUE_DOCUMENTS, CATALOG_OVERDUE,
     COUNTRIES, COUNTRY_IDENTIFIERS, CUSTOMER_REFERENCES, POLICIES,
 )
-"""Every endpoint the client calls."""
+"""Every endpoint the pipeline reads."""
+
+# the push channel's calls ([DOC] paths; `push` is a [SANDBOX] root context): they change the account
+PUSH_SUBSCRIPTION = Endpoint("push_subscription", "push", "/topics/{topicName}/subscriptions",
+                             push_models.PushSubscription, method="POST")
+PUSH_SUBSCRIPTION_WITH_TOKEN = Endpoint("push_subscription_with_token", "push",
+                                        "/topics/{topicName}/subscriptions/with-token-auth",
+                                        push_models.PushSubscription, method="POST")
+REPLAY = Endpoint("replay", "replay", "/replay", push_models.ReplayAnswer, method="PATCH")
+WRITES: tuple[Endpoint, ...] = (PUSH_SUBSCRIPTION, PUSH_SUBSCRIPTION_WITH_TOKEN, REPLAY)
+"""The calls that change something at Coface (never retried blindly by a sync: only on command)."""

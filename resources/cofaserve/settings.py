@@ -48,6 +48,7 @@ DEFAULT_ROOT_CONTEXTS: dict[str, str] = {
     "policy": "policy/v1",
     "country": "country/v1",
     "replay": "replay/v1",
+    "push": "push/v1",
 }
 """Root context per service [SANDBOX], except ``replay/v1`` [DOC]."""
 

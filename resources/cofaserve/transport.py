@@ -284,7 +284,8 @@ _MAX_TOKEN_EPISODES = 3
 
 
 class ApiCall:
-    """A business GET: authenticated headers, one refresh + one replay on 401, typed errors, JSON parse.
+    """A business call (a GET, or a push channel's POST / PATCH with a JSON body): authenticated headers,
+    one refresh + one replay on 401, typed errors, JSON parse.
 
     ``parse`` receives the decoded JSON body and the response; it may raise
     :class:`MalformedResponseError` for a wrong envelope (the call is then retried). A status in
@@ -306,8 +307,11 @@ class ApiCall:
         http: httpx.Client,
         redactor: Redactor,
         ok_statuses: frozenset[int] = frozenset(),
+        method: str = "GET",
+        json: Any = None,
     ):
         self.endpoint = endpoint
+        self._method, self._json = method, json
         self.budget_key = budget_key
         self._url = url
         self._params = dict(params)
@@ -328,7 +332,7 @@ class ApiCall:
         self._sent_token = token
         headers = dict(self._headers)
         headers[self._auth_header] = f"{self._auth_scheme} {token}" if self._auth_scheme else token
-        return self._http.build_request("GET", self._url, params=self._params, headers=headers)
+        return self._http.build_request(self._method, self._url, params=self._params, headers=headers, json=self._json)
 
     def handle(self, response: httpx.Response) -> T:
         status = response.status_code

@@ -1,0 +1,75 @@
+"""The account's push ledger, beside the inbox (same file): the subscriptions `cofasync subscribe` made,
+and every replay asked for each notification, so that no message is replayed past the 7 attempts Coface
+grants."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from .inbox import INBOX_FILE
+
+MAX_REPLAYS = 7
+"""[DOC] Replay attempts per message; after them it is lost for good."""
+
+_DDL = (
+    """create table if not exists subscriptions (
+        subscription_arn text primary key, topic text not null, endpoint text not null,
+        subscribed_at text not null)""",
+    """create table if not exists replays (
+        notification_id text primary key, attempts integer not null, first_at text not null,
+        last_at text not null, last_outcome text not null)""",
+)
+
+
+class PushLedger:
+    """Subscriptions and replay attempts of the account (SQLite, in the landing zone's ``_push``)."""
+
+    def __init__(self, landing_root: str):
+        """Open (or create) the ledger of the account's landing zone ``landing_root`` (a local folder)."""
+        if "://" in landing_root:
+            raise ValueError(f"the push ledger needs a local LANDING_ROOT (got {landing_root})")
+        path = Path(landing_root) / INBOX_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("pragma journal_mode = wal")
+        self._db.execute("pragma synchronous = full")
+        for statement in _DDL:
+            self._db.execute(statement)
+
+    def add_subscription(self, arn: str, topic: str, endpoint: str, at: datetime) -> None:
+        """Record a subscription made at ``at`` (UTC)."""
+        with self._lock:
+            self._db.execute("insert or replace into subscriptions values (?, ?, ?, ?)",
+                             (arn, topic, endpoint, at.isoformat()))
+
+    def subscribed_since(self) -> dict[str, datetime]:
+        """{topic: the instant of its first subscription}."""
+        with self._lock:
+            rows = self._db.execute("select topic, min(subscribed_at) from subscriptions group by topic").fetchall()
+        return {topic: datetime.fromisoformat(at) for topic, at in rows}
+
+    def attempts(self) -> dict[str, int]:
+        """{notification id: replays asked and accepted}."""
+        with self._lock:
+            return dict(self._db.execute("select notification_id, attempts from replays").fetchall())
+
+    def record(self, notification_id: str, outcome: str, at: datetime) -> int:
+        """Record a replay's outcome (an ``accepted`` one spends an attempt); returns the attempts spent."""
+        spent = 1 if outcome == "accepted" else 0
+        with self._lock:
+            self._db.execute(
+                "insert into replays values (?, ?, ?, ?, ?) on conflict(notification_id) do update set"
+                " attempts = attempts + excluded.attempts, last_at = excluded.last_at,"
+                " last_outcome = excluded.last_outcome",
+                (notification_id, spent, at.isoformat(), at.isoformat(), outcome))
+            return self._db.execute("select attempts from replays where notification_id = ?",
+                                    (notification_id,)).fetchone()[0]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
