@@ -49,6 +49,7 @@ KNOWN = [
     Bench("model_builds", "Warehouse model builds (DuckDB and Postgres)", ("--baseline", MODEL_BUILDS_BASELINE),
           timeout=40 * 60),  # the baseline's run, then this code's
     Bench("landing_memory", "Landing writer: memory and throughput"),
+    Bench("push_latency", "Push to mart: latency at 10 messages a second for 10 minutes, receiver memory"),
     Bench("sandbox_throughput", "Sandbox throughput"),
 ]
 
