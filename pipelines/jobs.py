@@ -75,7 +75,7 @@ def ask_replays_of_missed_pushes(context: dg.OpExecutionContext, cofaserve: Cofa
     report = replay_missed(cofaserve.get_client(), landing.synced_stores(), landing.root)
     context.log.info(report.summary())
     context.add_output_metadata({"missed": report.missed, "asked": report.asked, "lost": len(report.lost),
-                                 "at_risk": len(report.at_risk),
+                                 "at_risk": len(report.at_risk), "push_only": len(report.push_only),
                                  "outcomes": dg.MetadataValue.json(dict(report.outcomes))})
     payload = alert_payload(report, context.run_id)
     if payload is not None:

@@ -85,17 +85,24 @@ class Inbox:
 
     def received(self, notification_ids: set[str] | None = None) -> set[str]:
         """The notification ids the accepted messages carry (of ``notification_ids`` when given)."""
+        found = set(self.pushed_notifications())
+        return found if notification_ids is None else found & notification_ids
+
+    def pushed_notifications(self) -> dict[str, tuple[str | None, str | None]]:
+        """{notification id: (eventDate, policyNumber)} of the notifications the accepted messages carry
+        (a message whose notification cannot be read is left out: landing quarantines it)."""
         with self._lock:
             rows = self._db.execute("select json_extract(cast(envelope as text), '$.Message') from messages"
                                     " where message_type = 'Notification'").fetchall()
-        found = set()
+        found = {}
         for (message,) in rows:
             try:
-                nid = orjson.loads(message).get("notificationId") if message else None
-            except (orjson.JSONDecodeError, AttributeError):
-                nid = None
-            if isinstance(nid, str) and (notification_ids is None or nid in notification_ids):
-                found.add(nid)
+                note = orjson.loads(message) if message else None
+            except orjson.JSONDecodeError:
+                note = None
+            nid = note.get("notificationId") if isinstance(note, dict) else None
+            if isinstance(nid, str):
+                found[nid] = (note.get("eventDate"), note.get("policyNumber"))
         return found
 
     def count(self) -> int:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from pipelines.push_replay import alert_payload, replay_missed
 from resources.landing import LandingStore
+from resources.landing.settling import Relisting
 from resources.push import Inbox, PushSettings
 from resources.push.ledger import PushLedger
 from resources.warehouse import Warehouse
@@ -99,3 +100,23 @@ def test_a_notification_too_young_to_replay_waits(sandbox_factory, tmp_path):
         extract_days(client, store, [day], "nightly")
         young = replay_missed(client, [store], root, now=_now(sb) - timedelta(hours=20))
         assert young.missed and young.too_early == young.missed and young.asked == 0
+
+
+def test_a_decision_the_pull_shows_late_is_reported_known_only_by_push_until_it_settles(sandbox_factory, tmp_path):
+    with sandbox_factory(**WORLD, faults={"late_rate": 0.5, "late_hours": 40}) as sb, \
+            client_for(sb, tmp_path) as client:
+        settings, root, port, inbox, store = _setup(sb, tmp_path, client)
+        day = sb.today
+        with serve_receiver(settings, inbox, port=port):
+            sb.advance_push_clock(DAY)
+        extract_days(client, store, [day], "nightly")
+        report = replay_missed(client, [store], root, now=_now(sb))
+        pulled = set(store.read_table("notifications", day, columns=["notification_id"])["notification_id"].to_pylist())
+        pushed = inbox.received()
+        assert report.missed == 0 and report.push_only, "the API's list showed some decisions late"
+        assert set(report.push_only) == pushed - pulled
+        assert "known only by push" in report.summary()
+        sb.advance_push_clock(2 * DAY)  # the late ones are listed now: the settling night brings them
+        extract_days(client, LandingStore(root, policy=store.policy).with_relisting(
+            Relisting(sb.today, 3)), [day], "settling")
+        assert replay_missed(client, [store], root, now=_now(sb)).push_only == []
