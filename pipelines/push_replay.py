@@ -48,10 +48,10 @@ class ReplayReport:
                 f"{len(self.push_only)} known only by push")
 
 
-def missed_notifications(stores: list[LandingStore], inbox: Inbox, since: dict[str, datetime],
+def missed_notifications(stores: list[LandingStore], received: set[str], since: dict[str, datetime],
                          now: datetime) -> dict[str, datetime]:
     """{notification id: event instant} of the pulled notifications of the last 6 days (every policy) a
-    subscription should have pushed and no accepted message carries."""
+    subscription should have pushed and no accepted message (``received``: their notification ids) carries."""
     if not since:
         return {}
     days = [(now - timedelta(days=n)).date() for n in range(6, -1, -1)]
@@ -62,14 +62,12 @@ def missed_notifications(stores: list[LandingStore], inbox: Inbox, since: dict[s
             topic = topic_for(product)
             if nid and at is not None and topic in since and at >= since[topic]:
                 pulled[nid] = at
-    received = inbox.received(set(pulled))
     return {nid: at for nid, at in pulled.items() if nid not in received}
 
 
-def push_only_notifications(stores: list[LandingStore], inbox: Inbox) -> list[str]:
-    """The pushed notifications whose GMT event day the nightly pull has landed for their policy, and
-    which that day's pull does not hold: known only by push."""
-    pushed = inbox.pushed_notifications()
+def push_only_notifications(stores: list[LandingStore], pushed: dict[str, tuple[str | None, str | None]]) -> list[str]:
+    """The pushed notifications (``pushed``: `Inbox.pushed_notifications`) whose GMT event day the nightly
+    pull has landed for their policy, and which that day's pull does not hold: known only by push."""
     found = []
     for store in stores:
         mine = {nid: day[:10] for nid, (day, policy) in pushed.items() if policy == store.policy and day}
@@ -89,9 +87,10 @@ def replay_missed(client, stores: list[LandingStore], landing_root: str, now: da
     report = ReplayReport()
     inbox, ledger = Inbox(landing_root), PushLedger(landing_root)
     try:
-        missed = missed_notifications(stores, inbox, ledger.subscribed_since(), now)
+        pushed = inbox.pushed_notifications()  # the inbox read once per pass
+        missed = missed_notifications(stores, set(pushed), ledger.subscribed_since(), now)
         report.missed = len(missed)
-        report.push_only = push_only_notifications(stores, inbox)
+        report.push_only = push_only_notifications(stores, pushed)
         spent = ledger.attempts()
         due = []
         for nid, at in sorted(missed.items(), key=lambda item: item[1]):

@@ -29,21 +29,29 @@ create table if not exists messages (
 """
 
 
+def open_push_db(landing_root: str, *ddl: str) -> tuple[Path, sqlite3.Connection]:
+    """The account's push database (``_push/inbox.sqlite3`` under the local ``landing_root``), opened for
+    durable writes (WAL, synchronous FULL) from any thread, with the tables of ``ddl`` created."""
+    if "://" in landing_root:
+        raise ValueError(f"the push inbox needs a local LANDING_ROOT (got {landing_root}); run the receiver "
+                         "with a local landing zone")
+    path = Path(landing_root) / INBOX_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+    db.execute("pragma journal_mode = wal")
+    db.execute("pragma synchronous = full")
+    for statement in ddl:
+        db.execute(statement)
+    return path, db
+
+
 class Inbox:
     """Append-only store of accepted messages, deduplicated by MessageId (thread-safe)."""
 
     def __init__(self, landing_root: str):
         """Open (or create) the inbox of the account's landing zone ``landing_root`` (a local folder)."""
-        if "://" in landing_root:
-            raise ValueError(f"the push inbox needs a local LANDING_ROOT (got {landing_root}); run the receiver "
-                             "with a local landing zone")
-        self.path = Path(landing_root) / INBOX_FILE
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path, self._db = open_push_db(landing_root, _DDL)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("pragma journal_mode = wal")
-        self._db.execute("pragma synchronous = full")
-        self._db.execute(_DDL)
 
     def append(self, envelope: dict, raw: bytes) -> bool:
         """Keep ``envelope`` (its bytes as received) durably; False when its MessageId was already kept."""

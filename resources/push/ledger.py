@@ -4,12 +4,10 @@ grants."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from datetime import datetime
-from pathlib import Path
 
-from .inbox import INBOX_FILE
+from .inbox import open_push_db
 
 MAX_REPLAYS = 7
 """[DOC] Replay attempts per message; after them it is lost for good."""
@@ -29,16 +27,8 @@ class PushLedger:
 
     def __init__(self, landing_root: str):
         """Open (or create) the ledger of the account's landing zone ``landing_root`` (a local folder)."""
-        if "://" in landing_root:
-            raise ValueError(f"the push ledger needs a local LANDING_ROOT (got {landing_root})")
-        path = Path(landing_root) / INBOX_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _, self._db = open_push_db(landing_root, *_DDL)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("pragma journal_mode = wal")
-        self._db.execute("pragma synchronous = full")
-        for statement in _DDL:
-            self._db.execute(statement)
 
     def add_subscription(self, arn: str, topic: str, endpoint: str, at: datetime) -> None:
         """Record a subscription made at ``at`` (UTC)."""

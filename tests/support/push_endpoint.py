@@ -3,17 +3,17 @@ records every request, answers with the status it is set to, and serves an OAuth
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.support.serving import serve_in_thread
 
 
 @dataclass
@@ -46,14 +46,6 @@ def push_endpoint():
         return JSONResponse({"access_token": f"tok-{len(recorder.token_requests)}", "token_type": "Bearer"})
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"]), Route("/token", token, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    recorder.port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    with serve_in_thread(app) as port:
+        recorder.port = port
         yield recorder
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
