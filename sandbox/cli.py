@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--policies", type=int, default=1,
                        help="policies attached to the account, 1 to 4: each its own portfolio, orders, "
                             "notifications and overdues on the same companies, in its own currency")
+    serve.add_argument("--push-rate", type=int, default=10,
+                       help="push messages sent per second per subscription (Coface's is 10)")
     serve.add_argument("--log-level", default="warning")
     return parser
 
@@ -45,12 +47,14 @@ def serve(args: argparse.Namespace) -> int:
         parse_faults(args.faults)
         if not 1 <= args.policies <= MAX_POLICIES:
             raise ValueError(f"--policies must be 1 to {MAX_POLICIES}, got {args.policies}")
+        if args.push_rate < 1:
+            raise ValueError(f"--push-rate must be 1 or more messages per second, got {args.push_rate}")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     settings = SandboxSettings(seed=args.seed, companies=args.companies, today=args.today or utc_today(),
                                epoch=args.epoch, rate_limit=args.rate_limit, faults=args.faults,
-                               policies=args.policies)
+                               policies=args.policies, push_rate=args.push_rate)
     started = time.monotonic()
     sandbox = Sandbox(settings)
     elapsed = time.monotonic() - started

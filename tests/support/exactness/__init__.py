@@ -17,6 +17,10 @@ One job per module:
 - `driver`: the nights: each attempt of `cofasync sync` on the pipeline's clock of the night
   (`COFASYNC_NOW`), in this process through `pipelines.sync.run_sync` with settings and resources built
   by the driver, or as a `cofasync` subprocess when it is to be killed; re-runs; what each night landed;
+- `in_process`: the settings, API resource and Dagster instance of an attempt run in this process;
+- `push`: push on for a run (`tests/integration/test_exactness_push.py`): the receiver subscribed to every
+  topic, each day's messages landed and the models built before the night's sync, and what the oracle's
+  rule "Push" needs;
 - `oracle` (the rules of what the API exposed, in its module doc), `oracle_decisions`, `oracle_links`,
   `oracle_orders`: the expected history derived from the truth and the nights;
 - `actual`: the history tables read back from the warehouse;

@@ -9,7 +9,7 @@ the `Report`.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from tests.support.exactness.actual import (
@@ -168,16 +168,18 @@ def _keyed_by_definitive(expected: Expected, actual: Actual) -> list[Discrepancy
     return out
 
 
-def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, warehouse_url: str | None = None
-                       ) -> Report:
+def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, warehouse_url: str | None = None,
+                       pushed: dict[str, date] | None = None) -> Report:
     """Compare a warehouse of the driver (default: its primary) and its landing zone with the truth
-    (default: the sandbox's truth now). An account of several policies is compared policy by policy (each
+    (default: the sandbox's truth now); with push on, ``pushed`` is `PushOn.pushed` (the oracle's rule
+    "Push"). An account of several policies is compared policy by policy (each
     policy's truth with its rows and its zone; ``truth`` is then ignored); the reports add up, each
     discrepancy's key led by its policy."""
     policies = driver.sb.policies
     if len(policies) == 1:
-        return _compare_policy(driver, truth or Truth.load(driver.sb), warehouse_url, None)
-    reports = [_compare_policy(driver, Truth.load(driver.sb, policy), warehouse_url, policy) for policy in policies]
+        return _compare_policy(driver, truth or Truth.load(driver.sb), warehouse_url, None, pushed)
+    reports = [_compare_policy(driver, Truth.load(driver.sb, policy), warehouse_url, policy, pushed)
+               for policy in policies]
     total = reports[0]
     for policy, report in zip(policies, reports, strict=True):
         for found in report.discrepancies:
@@ -189,11 +191,14 @@ def compare_with_truth(driver: NightlyDriver, truth: Truth | None = None, wareho
     return total
 
 
-def _compare_policy(driver: NightlyDriver, truth: Truth, warehouse_url: str | None, policy: str | None) -> Report:
+def _compare_policy(driver: NightlyDriver, truth: Truth, warehouse_url: str | None, policy: str | None,
+                    pushed: dict[str, date] | None) -> Report:
     store = driver.store(policy)
     nights = driver.nights if policy is None else [  # each night's portfolio lines of this policy
         dataclasses.replace(n, lines=[ln for ln in n.lines if ln.get("policyNumber") == policy]) for n in driver.nights]
-    expected = Oracle(truth, nights, snapshot_times(store)).expected()
+    mine = {d["deliveryId"] for d in truth.deliveries}
+    expected = Oracle(truth, nights, snapshot_times(store),
+                      {d: p for d, p in (pushed or {}).items() if d in mine}).expected()
     actual = actual_history(driver.warehouse(warehouse_url), policy)
     report = compare(expected, actual)
     report.expected, report.actual = expected, actual

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from tests.support.exactness.in_process import in_process
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 NIGHT_START = timedelta(hours=1)  # the landing clock of a night starts at 01:00:00Z of the sandbox's day
 
@@ -200,9 +202,7 @@ class NightlyDriver:
         """Run one attempt of `cofasync <argv>` on the pipeline's clock of tonight: a `sync` in this
         process; to be killed as `kill` says, or any other command (`verify`, `backfill`...), as a
         subprocess."""
-        now = datetime.combine(self.sb.today, datetime.min.time(), UTC) + NIGHT_START
-        if self._clock_floor is not None and self._clock_floor > now:
-            now = self._clock_floor
+        now = self.night_clock()
         attempt = Attempt(argv=list(argv), started_at=now, warehouse_url=warehouse_url or self.warehouse_url)
         env = self.env(warehouse_url)
         if not self.wall_clock:
@@ -217,30 +217,16 @@ class NightlyDriver:
         else:
             self._run_killed(attempt, env, kill, warehouse_url)
         attempt.seconds = time.monotonic() - started
-        # the next attempt's clock starts after everything this one may have stamped
-        self._clock_floor = now + timedelta(seconds=attempt.seconds + 60)
+        self.hold_clock(now, attempt.seconds)
         self.attempts.append(attempt)
         return attempt
 
     def _run_here(self, attempt: Attempt, env: dict[str, str]) -> None:
         """One attempt in this process: `cofasync`'s own flow on settings and resources built from ``env``."""
-        from dagster import DagsterInstance
-
-        from pipelines.cli import ensure_dagster_home
         from pipelines.sync import run_sync
-        from resources.cofaserve import CofaServeResource
-        from resources.settings import load_settings
 
-        settings = load_settings(env)
-        cofaserve = CofaServeResource(
-            base_url=env["COFASERVE_BASE_URL"], auth_url=env["COFASERVE_AUTH_URL"],
-            username=env["COFASERVE_USERNAME"], password=env["COFASERVE_PASSWORD"],
-            api_key=env["COFASERVE_API_KEY"], policy_number=env["COFASERVE_POLICY_NUMBER"],
-            lockout_dir=env["COFASERVE_LOCKOUT_DIR"], options_json=env.get("COFASERVE_CLIENT_OPTIONS"))
-        home = Path(settings.dagster_home)
-        ensure_dagster_home(home)
         out, err = io.StringIO(), io.StringIO()
-        with DagsterInstance.from_config(str(home)) as instance, \
+        with in_process(env) as (settings, cofaserve, instance), \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 attempt.returncode = run_sync(settings, instance, snapshot="--snapshot" in attempt.argv,
@@ -252,6 +238,17 @@ class NightlyDriver:
                 attempt.returncode = 1
                 err.write(f"{type(exc).__name__}: {exc}\n")
         attempt.stdout, attempt.stderr = out.getvalue(), err.getvalue()
+
+    def night_clock(self, after: datetime | None = None) -> datetime:
+        """The landing clock an attempt starting now gets: 01:00:00Z of the sandbox's day (``after``, when
+        given, instead of 01:00), or later when an earlier attempt may have stamped past it."""
+        now = after or datetime.combine(self.sb.today, datetime.min.time(), UTC) + NIGHT_START
+        return max(now, self._clock_floor) if self._clock_floor is not None else now
+
+    def hold_clock(self, started: datetime, seconds: float) -> None:
+        """An attempt made outside :meth:`run` started at ``started`` and took ``seconds``: the next
+        attempt's clock starts after everything it may have stamped."""
+        self._clock_floor = max(self._clock_floor or started, started + timedelta(seconds=seconds + 60))
 
     def _run_killed(self, attempt: Attempt, env: dict[str, str], kill: Kill, warehouse_url: str | None) -> None:
         """One attempt as a `cofasync` subprocess, SIGKILLed as ``kill`` says."""

@@ -58,6 +58,11 @@ lands; what it alone would have shown is not exposed.
   links, each with one candidate; every history table is keyed by the definitive number.
 - `recorded_at` of every version is on the night the pipeline first saw it (snapshot rows: the
   snapshot's night).
+- Push (a run with push on, `push.PushOn`): a delivery whose pushed message a push landing of day p
+  landed has its detail fetched that day (stream `deliveries_push`), unless the delivery is damaged. It
+  is then exposed from p like a landed detail: recorded on p when the pull had not seen it before, and
+  `source_stream` is `deliveries_push` only while no pull detail landed (the pull's, extracted later, is
+  the observation kept). Nothing else changes: pushed then pulled is one version, as pulled alone.
 - Quarantine: every (stream, key) the sandbox served damaged is in that stream's quarantine, is missing
   from the stream's landed rows, and nothing else is quarantined except by-id fetches the API answered
   404 for a record it no longer served.
@@ -123,8 +128,11 @@ class Oracle:
     It holds what every table's derivation shares: the truth indexed, the damaged records by stream, the
     snapshot nights, and what the portfolio listed each night."""
 
-    def __init__(self, truth: Truth, nights: list[Night], snapshot_times: dict[date, datetime]):
+    def __init__(self, truth: Truth, nights: list[Night], snapshot_times: dict[date, datetime],
+                 pushed: dict[str, date] | None = None):
         self.truth = truth
+        self.pushed = pushed or {}
+        """{deliveryId: the day a push landing fetched its detail} (rule "Push"; none in a pull-only run)."""
         self.nights = nights
         self.snapshot_times = snapshot_times
         self.snapshot_nights = [n for n in nights if n.today in snapshot_times]

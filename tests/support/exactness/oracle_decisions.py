@@ -24,12 +24,13 @@ class DeliveriesSeen:
     detail: dict[str, date]  # {deliveryId: night its detail first landed}
     portfolio: dict[str, date]  # {deliveryId: first night a landed portfolio row showed it}
     snapshot: dict[str, date]  # {deliveryId: first snapshot night listing it}
+    pushed: dict[str, date]  # {deliveryId: day a push landing fetched its detail}
 
 
 def deliveries_seen(oracle: Oracle) -> DeliveriesSeen:
     """Night by night: the deliveries whose detail landed, and those a landed portfolio or snapshot row
     showed as a line's last decision."""
-    seen = DeliveriesSeen({}, {}, {})
+    seen = DeliveriesSeen({}, {}, {}, {d: p for d, p in oracle.pushed.items() if d not in oracle.damaged_delivery})
     for night in oracle.nights:
         active_current = {ln["deliveryId"] for ln in night.lines if ln["active"] and ln["deliveryId"]}
         horizon = visible_before(retention_start(night.today))
@@ -77,15 +78,15 @@ def _versions(oracle: Oracle, seen: DeliveriesSeen, resolve: dict[str, str], lin
               ) -> dict[Key, list[dict]]:
     """One version row per exposed delivery, grouped by key (not yet in order, validity open)."""
     temp_of_order = {link["orderId"]: z for z, link in links.items()}
-    exposed = set(seen.detail) | set(seen.portfolio) | set(seen.snapshot)
+    exposed = set(seen.detail) | set(seen.portfolio) | set(seen.snapshot) | set(seen.pushed)
     by_key: dict[Key, list[dict]] = defaultdict(list)
     for delivery_id in exposed:
         d = oracle.delivery[delivery_id]
-        has_detail = delivery_id in seen.detail
+        has_detail = delivery_id in seen.detail or delivery_id in seen.pushed
         value, currency = amount(d["amount"])
         req_value, req_currency = amount(d["requestedAmount"]) if has_detail else (None, None)
         first_seen = min(n for n in (seen.detail.get(delivery_id), seen.portfolio.get(delivery_id),
-                                     seen.snapshot.get(delivery_id)) if n is not None)
+                                     seen.snapshot.get(delivery_id), seen.pushed.get(delivery_id)) if n is not None)
         key = (resolve.get(d["easyNumber"], d["easyNumber"]), d["productCode"])
         by_key[key].append({
             "row": "version",
@@ -103,7 +104,8 @@ def _versions(oracle: Oracle, seen: DeliveriesSeen, resolve: dict[str, str], lin
             "requested_amount_currency": req_currency,
             "conditions": json_list(d["conditions"]) if has_detail else None,
             "change_kind": _decision_kind(d["status"]),
-            "source_stream": "deliveries" if has_detail else
+            "source_stream": "deliveries" if delivery_id in seen.detail else
+                             "deliveries_push" if delivery_id in seen.pushed else
                              "portfolio" if delivery_id in seen.portfolio else "portfolio_snapshot",
             "valid_from": ts(d["decisionDate"]),
             "recorded_day": first_seen,

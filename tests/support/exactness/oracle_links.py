@@ -25,7 +25,7 @@ def links_exposed(oracle: Oracle, seen_orders: dict[str, list[tuple[date, dict]]
             if is_temporary(state["temporaryEasyNumber"]) and not is_temporary(state["easyNumber"]):
                 evidence.add(state["temporaryEasyNumber"])
             (under_z if is_temporary(state["easyNumber"]) else under_definitive).add(state["orderId"])
-    for delivery_id in seen.detail:
+    for delivery_id in {**seen.detail, **seen.pushed}:  # a detail landed by pull or by push
         d = oracle.delivery[delivery_id]
         if is_temporary(d["temporaryEasyNumber"]) and not is_temporary(d["easyNumber"]):
             evidence.add(d["temporaryEasyNumber"])

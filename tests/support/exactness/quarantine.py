@@ -12,7 +12,7 @@ from tests.support.exactness.oracle import Truth
 from tests.support.exactness.report import Discrepancy
 from tests.support.exactness.values import retention_start, ts, visible_before
 
-LANDED_KEY = {"deliveries": (("deliveries",), "delivery_id"), "orders": (("orders", "order_polls"), "order_id"),
+LANDED_KEY = {"deliveries": (("deliveries", "deliveries_push"), "delivery_id"), "orders": (("orders", "order_polls"), "order_id"),
               "notifications": (("notifications",), "notification_id"),
               "portfolio": (("portfolio", "portfolio_snapshot"), "easy_number"),
               "customer_references": (("customer_references",), "easy_number"),
@@ -59,7 +59,8 @@ def quarantine_discrepancies(store, truth: Truth) -> tuple[list[Discrepancy], di
 
 def _served_stream(landing_stream: str) -> str:
     """The API stream whose records a landing stream holds."""
-    return {"portfolio_snapshot": "portfolio", "order_polls": "orders"}.get(landing_stream, landing_stream)
+    return {"portfolio_snapshot": "portfolio", "order_polls": "orders",
+            "deliveries_push": "deliveries"}.get(landing_stream, landing_stream)
 
 
 def _read_quarantine(store, stream: str) -> list[dict]:
