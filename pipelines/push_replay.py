@@ -11,14 +11,18 @@ message never loses a decision: the nightly pull has it already; push only makes
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from resources.cofaserve import WriteOutcomeUnknownError
 from resources.landing import LandingStore
 from resources.push.inbox import Inbox
-from resources.push.ledger import MAX_REPLAYS, PushLedger
+from resources.push.ledger import MAX_REPLAYS, OUTCOME_UNKNOWN, PushLedger
 from resources.push.topics import topic_for
+
+log = logging.getLogger(__name__)
 
 REPLAY_FROM = timedelta(hours=5)
 REPLAY_UNTIL = timedelta(days=5)
@@ -103,8 +107,15 @@ def replay_missed(client, stores: list[LandingStore], landing_root: str, now: da
                 due.append(nid)
         for start in range(0, len(due), BATCH):
             chunk = due[start:start + BATCH]
-            answer = client.replay_push(chunk)
             report.asked += len(chunk)
+            try:
+                answer = client.replay_push(chunk)
+            except WriteOutcomeUnknownError as exc:  # not asked twice: counted as spent, reported
+                log.warning("replay of %d notifications: %s", len(chunk), exc)
+                report.outcomes[OUTCOME_UNKNOWN] += len(chunk)
+                for nid in chunk:
+                    ledger.record(nid, OUTCOME_UNKNOWN, now)
+                continue
             for outcome in answer.model.replays:
                 nid = outcome.notification_id
                 if nid not in missed:

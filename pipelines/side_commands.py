@@ -99,8 +99,13 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
             return fail("--oauth needs COFASYNC_PUSH_OAUTH_CLIENT_ID and COFASYNC_PUSH_OAUTH_CLIENT_SECRET", EXIT_SETTINGS)
         token = endpoint_object(args.endpoint.split("?")[0].rstrip("/") + "/token", "")
         oauth = {"authEndpoint": token, "clientId": push.oauth_client[0], "clientSecret": push.oauth_client[1]}
-    with client:
-        answer = client.subscribe_push(args.topic, endpoint, oauth).model
+    from resources.cofaserve import CofaServeError
+
+    try:
+        with client:
+            answer = client.subscribe_push(args.topic, endpoint, oauth).model
+    except CofaServeError as exc:
+        return fail(f"the subscription to {args.topic} failed: {exc}")
     ledger = PushLedger(settings.landing_root)
     try:
         clock = settings.clock() or (lambda: datetime.now(UTC))  # COFASYNC_NOW pins it (a sandbox's clock)

@@ -90,6 +90,27 @@ def account_user(sandbox: Sandbox, request: Request) -> str | Response:
     return error_response(request, 401, message, headers=anonymous)
 
 
+async def injected_fault(sandbox: Sandbox, request: Request, headers: dict[str, str]):
+    """The next fault of the spec in force, counted, for a business call: (fault or None, the answer it
+    makes before any handler runs, or None). A latency fault has waited; a cut is the caller's to apply
+    to the handler's answer (the call was processed, its answer is lost)."""
+    fault = sandbox.faults.next_fault()
+    if fault is None:
+        return None, None
+    sandbox.counters.faults[fault.kind] += 1
+    if fault.kind == "throttle":
+        headers = {**headers, "Retry-After": str(fault.retry_after)}
+        return fault, error_response(request, 429, "too many requests (sandbox fault)", headers=headers)
+    if fault.kind == "error":
+        return fault, error_response(request, fault.status, "transient server error (sandbox fault)", headers=headers)
+    if fault.kind == "revoke":
+        sandbox.tokens.revoke_all()
+        return fault, error_response(request, 401, "the token was revoked", headers=headers)
+    if fault.kind == "latency":
+        await asyncio.sleep(fault.delay)
+    return fault, None
+
+
 def business(sandbox: Sandbox, handler: Handler):
     """Wrap `handler` into a Starlette endpoint running the gateway pipeline."""
 
@@ -114,20 +135,9 @@ def business(sandbox: Sandbox, handler: Handler):
             sandbox.counters.rate_limited += 1
             return error_response(request, 429, f"rate limit of {limiter.spec} exceeded for this endpoint",
                                   headers=headers)
-        fault = sandbox.faults.next_fault()
-        if fault is not None:
-            sandbox.counters.faults[fault.kind] += 1
-            if fault.kind == "throttle":
-                headers = {**headers, "Retry-After": str(fault.retry_after)}
-                return error_response(request, 429, "too many requests (sandbox fault)", headers=headers)
-            if fault.kind == "error":
-                return error_response(request, fault.status, "transient server error (sandbox fault)",
-                                      headers=headers)
-            if fault.kind == "revoke":
-                sandbox.tokens.revoke_all()
-                return error_response(request, 401, "the token was revoked", headers=headers)
-            if fault.kind == "latency":
-                await asyncio.sleep(fault.delay)
+        fault, answer = await injected_fault(sandbox, request, headers)
+        if answer is not None:
+            return answer
         try:
             with views.world.lock:
                 body = handler(request, views)

@@ -31,6 +31,7 @@ from .errors import (
     SettingsError,
     TokenRejectedError,
     UnexpectedShapeError,
+    WriteOutcomeUnknownError,
 )
 from .listing import RecordStream
 from .records import Record
@@ -68,6 +69,7 @@ __all__ = [
     "Telemetry",
     "TokenRejectedError",
     "UnexpectedShapeError",
+    "WriteOutcomeUnknownError",
 ]
 
 

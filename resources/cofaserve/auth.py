@@ -73,6 +73,7 @@ class _TokenRequest:
 
     endpoint = LOGIN_ENDPOINT
     budget_key = "POST authentication"
+    changes_state = False  # a login changes nothing a retry could double (the lockout counts refusals only)
 
     def __init__(self, http: httpx.Client, settings: ClientSettings, body: dict[str, str], grant: str,
                  redactor: Redactor, clock: Callable[[], float]):

@@ -169,6 +169,17 @@ class RetryExhaustedError(CofaServeError):
         super().__init__(message)
 
 
+class WriteOutcomeUnknownError(CofaServeError):
+    """A call that changes something at Coface (a push subscription, a replay) failed in a way that may
+    have taken effect (a 5xx, a timeout or a cut once sent, an unreadable answer). It is not sent again:
+    a second subscription would push every message twice, a second replay spends one of the seven. The
+    message says what to check; ``last_error`` is the failure."""
+
+    def __init__(self, message: str, *, last_error: BaseException):
+        self.last_error = last_error
+        super().__init__(message)
+
+
 class ApiUnreachableError(CofaServeError):
     """The API's host refused the connection or does not exist, attempt after attempt: a wrong URL or no
     network, which waiting does not heal. Raised after a few quick attempts, never retried by a run."""

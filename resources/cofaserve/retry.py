@@ -2,7 +2,9 @@
 
 Retried: HTTP 429, 500, 502, 503, 504; timeouts; cut connections and incomplete bodies
 (``httpx.NetworkError``, ``httpx.RemoteProtocolError``, ``httpx.DecodingError``); bodies that are not JSON
-or not the expected envelope (:class:`MalformedResponseError`). Everything else is definitive.
+or not the expected envelope (:class:`MalformedResponseError`). Everything else is definitive. A call
+that changes something at Coface (a push subscription, a replay) is retried only after a failure that
+certainly changed nothing (:func:`unprocessed`).
 
 The wait before retry ``n`` (1-based) is ``uniform(0, min(cap, base x 2^(n-1)))`` ("full jitter", which
 spreads clients apart), but never less than the server's ``Retry-After``. A request is given up when it
@@ -20,7 +22,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from .errors import MalformedResponseError
+from .errors import ApiError, MalformedResponseError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 """HTTP statuses that are transient."""
@@ -48,6 +50,15 @@ def unreachable_reason(exc: BaseException) -> str | None:
             return "unknown host"
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def unprocessed(failure: BaseException) -> bool:
+    """Whether a failed request certainly changed nothing at Coface: its connection never opened (nothing
+    was sent), or the gateway throttled it (429) before any service saw it. Only such a failure is retried
+    for a call that changes something (POST, PATCH): any other may have taken effect."""
+    if isinstance(failure, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True
+    return isinstance(failure, ApiError) and failure.status == 429
 
 
 @dataclass(frozen=True)

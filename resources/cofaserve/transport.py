@@ -41,9 +41,17 @@ from .errors import (
     ServerError,
     TokenRejectedError,
     UnexpectedShapeError,
+    WriteOutcomeUnknownError,
 )
 from .redaction import Redactor, redact_headers
-from .retry import RETRY_STATUSES, RETRYABLE_EXCEPTIONS, RetryPolicy, parse_retry_after, unreachable_reason
+from .retry import (
+    RETRY_STATUSES,
+    RETRYABLE_EXCEPTIONS,
+    RetryPolicy,
+    parse_retry_after,
+    unprocessed,
+    unreachable_reason,
+)
 from .telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -60,6 +68,7 @@ class Operation(Protocol[T]):
 
     endpoint: str
     budget_key: str
+    changes_state: bool  # a write at Coface: retried only after a failure that certainly changed nothing
 
     def build(self) -> httpx.Request: ...
 
@@ -242,6 +251,12 @@ class Transport:
                     failure, last_shape = exc, None
                 log.info("%s answered %s (attempt %d)", describe(request), failure, attempts)
             elapsed = self._clock() - started
+            if op.changes_state and not unprocessed(failure):
+                raise WriteOutcomeUnknownError(
+                    f"{op.endpoint}: {describe(request)} failed ({failure.__class__.__name__}: {failure}) after it "
+                    "may have reached Coface; it is not sent again, since a second one would act twice. Check "
+                    "whether it took effect (a subscription pushes messages; a replay shows in the next replay "
+                    "pass) before asking again.", last_error=failure) from failure
             delay = self.policy.delay(attempts, self._rng, retry_after)
             if not self.policy.may_retry(attempts, elapsed, delay):
                 raise RetryExhaustedError(
@@ -312,6 +327,7 @@ class ApiCall:
     ):
         self.endpoint = endpoint
         self._method, self._json = method, json
+        self.changes_state = method != "GET"
         self.budget_key = budget_key
         self._url = url
         self._params = dict(params)

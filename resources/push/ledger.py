@@ -22,6 +22,10 @@ _DDL = (
 )
 
 
+OUTCOME_UNKNOWN = "outcome_unknown"
+"""The outcome recorded for a replay whose answer never came back usable (it may have been accepted)."""
+
+
 class PushLedger:
     """Subscriptions and replay attempts of the account (SQLite, in the landing zone's ``_push``)."""
 
@@ -48,8 +52,10 @@ class PushLedger:
             return dict(self._db.execute("select notification_id, attempts from replays").fetchall())
 
     def record(self, notification_id: str, outcome: str, at: datetime) -> int:
-        """Record a replay's outcome (an ``accepted`` one spends an attempt); returns the attempts spent."""
-        spent = 1 if outcome == "accepted" else 0
+        """Record a replay's outcome (an ``accepted`` one spends an attempt, and so does an
+        ``outcome_unknown`` one: it may have been accepted, and the count must never pass 7); returns the
+        attempts spent."""
+        spent = 1 if outcome in ("accepted", OUTCOME_UNKNOWN) else 0
         with self._lock:
             self._db.execute(
                 "insert into replays values (?, ?, ?, ?, ?) on conflict(notification_id) do update set"

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.errors import ApiError
-from sandbox.gateway import account_user, error_response
+from sandbox.gateway import CutResponse, account_user, error_response, injected_fault
 from sandbox.push.channel import CERT_PATH, UNSUBSCRIBE_PATH, sns_timestamp
 from sandbox.push.subscriptions import parse_endpoint, parse_oauth
 
@@ -47,7 +47,8 @@ async def _body(request: Request) -> dict:
 
 
 def _account(handler):
-    """A business route of the push channel: the caller authenticated and within the rate budget."""
+    """A business route of the push channel: the caller authenticated and within the rate budget, and the
+    fault spec's faults injected as on every business route."""
 
     async def endpoint(request: Request) -> Response:
         sandbox = request.app.state.sandbox
@@ -59,10 +60,16 @@ def _account(handler):
             sandbox.counters.rate_limited += 1
             return error_response(request, 429, f"rate limit of {sandbox.limiter.spec} exceeded for this endpoint",
                                   headers=decision.headers())
+        fault, answer = await injected_fault(sandbox, request, decision.headers())
+        if answer is not None:
+            return answer
         try:
-            return await handler(request, sandbox)
+            response = await handler(request, sandbox)
         except ApiError as exc:
             return error_response(request, exc.status, exc.message, exc.code, headers=exc.headers)
+        if fault is not None and fault.kind == "cut":  # done, but the caller never reads the answer
+            return CutResponse(bytes(response.body), {})
+        return response
 
     return endpoint
 

@@ -120,3 +120,27 @@ def test_a_decision_the_pull_shows_late_is_reported_known_only_by_push_until_it_
         extract_days(client, LandingStore(root, policy=store.policy).with_relisting(
             Relisting(sb.today, 3)), [day], "settling")
         assert replay_missed(client, [store], root, now=_now(sb)).push_only == []
+
+
+def test_a_replay_whose_answer_failed_is_not_asked_twice_counts_as_spent_and_is_asked_next_pass(sandbox_factory,
+                                                                                               tmp_path):
+    with sandbox_factory(**WORLD) as sb, client_for(sb, tmp_path) as client:
+        settings, root, port, inbox, store = _setup(sb, tmp_path, client)
+        _missed_day(sb, client, store)
+        stored = {m["notificationId"] for m in sb.push_messages() if m["state"] == "stored"}
+        assert stored
+        with serve_receiver(settings, inbox, port=port):
+            sb.set_faults({"queue": ["500"]})  # the first PATCH /replay answers 500: did Coface take it?
+            first = replay_missed(client, [store], root, now=_now(sb))
+            unknown = min(len(stored), 100)  # one batch of the pass
+            assert first.outcomes["outcome_unknown"] == unknown
+            assert first.outcomes["accepted"] == len(stored) - unknown
+            assert sb.counters()["faults"].get("error", 0) == 1, "the PATCH was sent once, not retried"
+            ledger = PushLedger(root)
+            assert sorted(ledger.attempts().values()) == [1] * len(stored), "an unknown outcome counts as spent"
+            ledger.close()
+            sb.advance_push_clock(1)
+            second = replay_missed(client, [store], root, now=_now(sb))
+            assert second.asked == unknown and second.outcomes["accepted"] == unknown
+            sb.advance_push_clock(1)
+        assert inbox.received() == stored
