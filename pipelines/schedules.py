@@ -1,5 +1,6 @@
 """Schedules: the nightly extraction (02:00 UTC, previous GMT day, catching up missed nights) and the
-weekly reconciliation snapshot, the landing zone's tidying, the hourly replay of missed pushes. Cron expressions are evaluated in UTC whatever the server's zone."""
+weekly reconciliation snapshot, the landing zone's tidying, the hourly replay of missed pushes. Cron
+expressions are evaluated in UTC whatever the server's zone."""
 
 from __future__ import annotations
 
@@ -56,31 +57,20 @@ def nightly_sync(context: dg.ScheduleEvaluationContext, landing: LandingResource
     return requests
 
 
-weekly_reconciliation = dg.ScheduleDefinition(
-    name="weekly_reconciliation",
-    cron_schedule=WEEKLY_CRON,
-    execution_timezone=SCHEDULE_TIMEZONE,
-    job=snapshot_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Sunday 04:00 UTC: snapshot the whole portfolio to detect removals and records aging out.",
-)
+def _running(name: str, cron: str, job, description: str) -> dg.ScheduleDefinition:
+    """A schedule of ``job`` on ``cron`` (UTC), running from the start."""
+    return dg.ScheduleDefinition(name=name, cron_schedule=cron, execution_timezone=SCHEDULE_TIMEZONE, job=job,
+                                 default_status=dg.DefaultScheduleStatus.RUNNING, description=description)
 
 
-daily_landing_gc = dg.ScheduleDefinition(
-    name="daily_landing_gc",
-    cron_schedule=GC_CRON,
-    execution_timezone=SCHEDULE_TIMEZONE,
-    job=gc_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="05:30 UTC: remove landed files no reader needs any more (after the night's runs).",
-)
+weekly_reconciliation = _running(
+    "weekly_reconciliation", WEEKLY_CRON, snapshot_job,
+    "Sunday 04:00 UTC: snapshot the whole portfolio to detect removals and records aging out.")
 
-hourly_push_replay = dg.ScheduleDefinition(
-    name="hourly_push_replay",
-    cron_schedule=REPLAY_CRON,
-    execution_timezone=SCHEDULE_TIMEZONE,
-    job=replay_job,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every hour at :40: replay the pushed messages the receiver missed (nothing to do without "
-                "a push inbox).",
-)
+daily_landing_gc = _running(
+    "daily_landing_gc", GC_CRON, gc_job,
+    "05:30 UTC: remove landed files no reader needs any more (after the night's runs).")
+
+hourly_push_replay = _running(
+    "hourly_push_replay", REPLAY_CRON, replay_job,
+    "Every hour at :40: replay the pushed messages the receiver missed (nothing to do without a push inbox).")

@@ -89,6 +89,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     if args.topic not in TOPIC_PRODUCTS:
         return fail(f"--topic must be one of {', '.join(TOPIC_PRODUCTS)} (got {args.topic!r})", EXIT_SETTINGS)
     settings, push, client = _client_and_settings()
+    public = args.endpoint.split("?")[0]
     try:
         endpoint = endpoint_object(args.endpoint, "=".join(push.query) if push.query else None)
     except ValueError as exc:
@@ -97,7 +98,7 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     if args.oauth:
         if push.oauth_client is None:
             return fail("--oauth needs COFASYNC_PUSH_OAUTH_CLIENT_ID and COFASYNC_PUSH_OAUTH_CLIENT_SECRET", EXIT_SETTINGS)
-        token = endpoint_object(args.endpoint.split("?")[0].rstrip("/") + "/token", "")
+        token = endpoint_object(public.rstrip("/") + "/token", "")
         oauth = {"authEndpoint": token, "clientId": push.oauth_client[0], "clientSecret": push.oauth_client[1]}
     from resources.cofaserve import CofaServeError
 
@@ -109,10 +110,10 @@ def cmd_subscribe(args: argparse.Namespace) -> int:
     ledger = PushLedger(settings.landing_root)
     try:
         clock = settings.clock() or (lambda: datetime.now(UTC))  # COFASYNC_NOW pins it (a sandbox's clock)
-        ledger.add_subscription(answer.subscription_arn, args.topic, args.endpoint.split("?")[0], clock())
+        ledger.add_subscription(answer.subscription_arn, args.topic, public, clock())
     finally:
         ledger.close()
-    print(f"subscribed {args.endpoint.split('?')[0]} to {args.topic}: {answer.subscription_arn} ({answer.status})")
+    print(f"subscribed {public} to {args.topic}: {answer.subscription_arn} ({answer.status})")
     return EXIT_OK
 
 

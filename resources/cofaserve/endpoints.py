@@ -77,12 +77,11 @@ ALL: tuple[Endpoint, ...] = (
 )
 """Every endpoint the pipeline reads."""
 
-# the push channel's calls ([DOC] paths; `push` is a [SANDBOX] root context): they change the account
+# the push channel's calls ([DOC] paths; `push` is a [SANDBOX] root context): they change the account, so the
+# transport retries them only after a failure that certainly changed nothing (retry.unprocessed)
 PUSH_SUBSCRIPTION = Endpoint("push_subscription", "push", "/topics/{topicName}/subscriptions",
                              push_models.PushSubscription, method="POST")
 PUSH_SUBSCRIPTION_WITH_TOKEN = Endpoint("push_subscription_with_token", "push",
                                         "/topics/{topicName}/subscriptions/with-token-auth",
                                         push_models.PushSubscription, method="POST")
 REPLAY = Endpoint("replay", "replay", "/replay", push_models.ReplayAnswer, method="PATCH")
-WRITES: tuple[Endpoint, ...] = (PUSH_SUBSCRIPTION, PUSH_SUBSCRIPTION_WITH_TOKEN, REPLAY)
-"""The calls that change something at Coface (never retried blindly by a sync: only on command)."""
